@@ -1,0 +1,3 @@
+pub mod credentials;
+pub mod outbound;
+pub mod runtime;

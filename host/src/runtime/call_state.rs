@@ -1,0 +1,115 @@
+//! The state of one Store: one tool call, built fresh and dropped after the call.
+
+use crate::outbound::{CallLedger, OutboundGate, OutboundPolicy};
+use std::sync::Arc;
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::WasiConfigVariables;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// How much of a plugin's stdout/stderr is kept as its log.
+const PLUGIN_LOG_BYTES: usize = 64 * 1024;
+
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    gate: OutboundGate,
+    pub(super) config: WasiConfigVariables,
+    pub(super) memory: MemoryCap,
+    log: MemoryOutputPipe,
+}
+
+impl CallState {
+    pub fn new(
+        outbound: Arc<OutboundPolicy>,
+        ledger: Arc<CallLedger>,
+        config: &[(String, String)],
+        max_memory_bytes: usize,
+    ) -> CallState {
+        let log = MemoryOutputPipe::new(PLUGIN_LOG_BYTES);
+        // Nothing is inherited: no environment, no arguments, no stdin, no preopened
+        // directories, no sockets (the linker does not even offer them).
+        let wasi = WasiCtx::builder()
+            .stdout(log.clone())
+            .stderr(log.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            gate: OutboundGate::new(outbound, ledger),
+            config: config.iter().cloned().collect(),
+            memory: MemoryCap::new(max_memory_bytes),
+            log,
+        }
+    }
+
+    /// What the plugin wrote to stdout/stderr.
+    pub fn plugin_log(&self) -> String {
+        String::from_utf8_lossy(&self.log.contents()).into_owned()
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.gate,
+        }
+    }
+}
+
+/// Caps linear memory and remembers whether the cap was hit, so the host can say
+/// "memory limit" instead of relaying whatever the guest's allocator did next.
+pub struct MemoryCap {
+    max_bytes: usize,
+    pub(super) hit: bool,
+}
+
+impl MemoryCap {
+    fn new(max_bytes: usize) -> MemoryCap {
+        MemoryCap {
+            max_bytes,
+            hit: false,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
