@@ -1,0 +1,70 @@
+//! Helpers for reading loosely typed upstream JSON and building trimmed answers.
+
+use crate::errors::{ToolError, ToolResult};
+use serde_json::{Map, Value};
+
+/// The first present, non-null value among `keys` (Asio spells one field several ways).
+pub fn pick<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v Value> {
+    keys.iter().find_map(|key| value.get(*key).filter(|v| !v.is_null()))
+}
+
+/// Like [`pick`] but cloned, JSON null when absent.
+pub fn field(value: &Value, keys: &[&str]) -> Value {
+    pick(value, keys).cloned().unwrap_or(Value::Null)
+}
+
+pub fn text<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v str> {
+    pick(value, keys).and_then(Value::as_str)
+}
+
+/// `thing.id` of a nested `{id, name}` reference.
+pub fn nested_id(value: &Value, key: &str) -> Value {
+    value.get(key).and_then(|v| v.get("id")).cloned().unwrap_or(Value::Null)
+}
+
+/// `thing.name` of a nested `{id, name}` reference.
+pub fn nested_name(value: &Value, key: &str) -> Value {
+    value.get(key).and_then(|v| v.get("name")).cloned().unwrap_or(Value::Null)
+}
+
+/// The body as an array, or the array under one of `keys` when the body is an object wrapper.
+pub fn array<'v>(value: &'v Value, keys: &[&str], what: &str) -> ToolResult<&'v Vec<Value>> {
+    static EMPTY: Vec<Value> = Vec::new();
+    match value {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(&EMPTY),
+        Value::Object(_) => match pick(value, keys) {
+            Some(Value::Array(items)) => Ok(items),
+            None => Ok(&EMPTY),
+            Some(_) => Err(ToolError::upstream_shape(&format!("{what}: expected a list"))),
+        },
+        _ => Err(ToolError::upstream_shape(&format!("{what}: expected a list"))),
+    }
+}
+
+/// An object with null members dropped, so answers stay short.
+pub fn compact(pairs: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        if !value.is_null() {
+            map.insert(key.to_string(), value);
+        }
+    }
+    Value::Object(map)
+}
+
+/// Truncates long free text (script output) so one call cannot flood the model's context.
+pub fn clip(value: Value, max_chars: usize) -> Value {
+    match value {
+        Value::String(s) if s.chars().count() > max_chars => {
+            let mut out: String = s.chars().take(max_chars).collect();
+            out.push_str("… [truncated]");
+            Value::String(out)
+        }
+        other => other,
+    }
+}
+
+pub fn to_string(value: &Value) -> String {
+    value.to_string()
+}

@@ -1,0 +1,347 @@
+//! Devices (endpoints): the v2 categorized list with cursor paging through `Link`, and details.
+
+use super::companies::COMPANIES_PATH;
+use super::Ctx;
+use crate::args::{contains_ci, Args};
+use crate::catalog::ENDPOINT_TYPES;
+use crate::errors::{ToolError, ToolResult};
+use crate::http::{next_link, query_param, segment};
+use crate::shape::{array, compact, field, pick, text};
+use serde_json::{json, Value};
+
+const LIST_PATH: &str = "/api/platform/v2/device/categories/all/endpoints";
+/// The API's maximum (and default) page size.
+const PAGE_SIZE: usize = 500;
+/// The API accepts at most this many company ids per list request.
+const COMPANIES_PER_REQUEST: usize = 4;
+/// Upper bound on list requests per call, so a huge tenant cannot keep one call running forever.
+const MAX_LIST_REQUESTS: usize = 200;
+/// Projection for the list: metadata the answer uses (the API allows at most 15 fields).
+const LIST_FIELDS: &str = "friendlyName,deviceName,endpointType,ipAddress,os";
+/// Projection for one device's details (15 fields, the API's maximum).
+const DETAIL_FIELDS: &str =
+    "os,system,bios,baseboard,processors,physicalMemory,drives,logicalVolume,networks,antiViruses,users,firewall,agentInstalledUTC,friendlyName,deviceName";
+
+/// Which endpoints to list.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    Site(String),
+    Company(String),
+    Endpoint(String),
+    Everything,
+}
+
+/// What to keep while paging.
+pub struct Query {
+    pub scope: Scope,
+    pub name_lower: Option<String>,
+    pub endpoint_types: Option<Vec<String>>,
+    pub limit: usize,
+}
+
+pub struct Listing {
+    pub devices: Vec<Value>,
+    pub truncated: bool,
+}
+
+pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+    let args = Args::parse(raw, &["companyId", "siteId", "name", "endpointType", "limit"])?;
+    let company = args.opt_uuid("companyId")?;
+    let site = args.opt_uuid("siteId")?;
+    let name_lower = args.opt_str("name")?.map(|s| s.to_lowercase());
+    let endpoint_types = args.opt_word_list("endpointType", ENDPOINT_TYPES, 10)?;
+    let limit = args.int_in("limit", 1, 10_000, 100)? as usize;
+    let scope = match (site, company) {
+        (Some(site), _) => Scope::Site(site),
+        (None, Some(company)) => Scope::Company(company),
+        (None, None) => Scope::Everything,
+    };
+    let listing = fetch(ctx, &Query { scope, name_lower, endpoint_types, limit })?;
+    Ok(json!({"count": listing.devices.len(), "truncated": listing.truncated, "devices": listing.devices}))
+}
+
+/// Lists endpoints for a scope, following `Link` pages and chunking companies by four.
+pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
+    let batches: Vec<(&str, Vec<String>)> = match &query.scope {
+        Scope::Site(id) => vec![("site", vec![id.clone()])],
+        Scope::Company(id) => vec![("company", vec![id.clone()])],
+        Scope::Endpoint(id) => vec![("endpoint", vec![id.clone()])],
+        Scope::Everything => {
+            let body = ctx.api.get(COMPANIES_PATH, &[])?;
+            let ids: Vec<String> = array(&body, &["companies", "data"], "companies")?
+                .iter()
+                .filter_map(|c| text(c, &["id"]).map(str::to_string))
+                .collect();
+            ids.chunks(COMPANIES_PER_REQUEST).map(|chunk| ("company", chunk.to_vec())).collect()
+        }
+    };
+    let filter = query.endpoint_types.as_ref().map(|types| format!("endpointType in ({})", types.join(",")));
+    let mut devices = Vec::new();
+    let mut requests = 0;
+    for (batch_index, (resource_type, resources)) in batches.iter().enumerate() {
+        let body = json!({"resourceType": resource_type, "resources": resources});
+        let mut cursor: u64 = 0;
+        loop {
+            if requests >= MAX_LIST_REQUESTS {
+                return Ok(Listing { devices, truncated: true });
+            }
+            requests += 1;
+            let mut params = vec![("limit", PAGE_SIZE.to_string()), ("cursor", cursor.to_string()), ("field", LIST_FIELDS.to_string())];
+            if let Some(filter) = &filter {
+                params.push(("filter", filter.clone()));
+            }
+            let page = ctx.api.post(LIST_PATH, &params, &body)?;
+            for device in flatten(&page.body)? {
+                if query.name_lower.as_deref().is_none_or(|needle| device_matches(&device, needle)) {
+                    if devices.len() == query.limit {
+                        return Ok(Listing { devices, truncated: true });
+                    }
+                    devices.push(device);
+                }
+            }
+            let next_cursor = page.header("link").and_then(next_link).and_then(|url| query_param(&url, "cursor"));
+            // A cursor that does not advance would loop forever; treat it as the end.
+            let next = next_cursor.and_then(|c| c.parse::<u64>().ok()).filter(|next| *next > cursor);
+            if devices.len() == query.limit && (next.is_some() || batch_index + 1 < batches.len()) {
+                return Ok(Listing { devices, truncated: true });
+            }
+            match next {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+    }
+    Ok(Listing { devices, truncated: false })
+}
+
+/// Flattens `{platform|network|cloud: [{companyID, siteID, endpoints: [...]}]}` into device summaries.
+fn flatten(body: &Value) -> ToolResult<Vec<Value>> {
+    let groups: Vec<&Value> = match body {
+        Value::Null => Vec::new(),
+        Value::Array(groups) => groups.iter().collect(),
+        Value::Object(_) => {
+            let mut groups = Vec::new();
+            for category in ["platform", "network", "cloud"] {
+                groups.extend(array(body, &[category], "device list")?.iter());
+            }
+            groups
+        }
+        _ => return Err(ToolError::upstream_shape("device list: expected an object of categories")),
+    };
+    let mut devices = Vec::new();
+    for group in groups {
+        let company = field(group, &["companyID", "companyId", "clientID", "clientId"]);
+        let site = field(group, &["siteID", "siteId"]);
+        for endpoint in array(group, &["endpoints"], "device list endpoints")? {
+            devices.push(device_summary(endpoint, &company, &site));
+        }
+    }
+    Ok(devices)
+}
+
+fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
+    let ips = match pick(endpoint, &["ipAddress", "ipAddresses"]) {
+        Some(Value::String(ip)) => json!([ip]),
+        Some(list @ Value::Array(_)) => list.clone(),
+        _ => Value::Null,
+    };
+    compact(vec![
+        ("endpointId", field(endpoint, &["endpointID", "endpointId", "id"])),
+        ("companyId", if company.is_null() { field(endpoint, &["companyID", "clientID", "clientId"]) } else { company.clone() }),
+        ("siteId", if site.is_null() { field(endpoint, &["siteID", "siteId"]) } else { site.clone() }),
+        ("name", field(endpoint, &["friendlyName"])),
+        ("deviceName", field(endpoint, &["deviceName"])),
+        ("endpointType", field(endpoint, &["endpointType"])),
+        ("os", os_label(endpoint)),
+        ("ipAddresses", ips),
+    ])
+}
+
+/// A one-line OS description from `os{product, version}` or the metadata `osType`.
+fn os_label(endpoint: &Value) -> Value {
+    match endpoint.get("os") {
+        Some(os @ Value::Object(_)) => {
+            let product = text(os, &["product", "name", "caption", "type"]);
+            let version = text(os, &["version", "buildNumber"]);
+            match (product, version) {
+                (Some(p), Some(v)) if !p.contains(v) => json!(format!("{p} {v}")),
+                (Some(p), _) => json!(p),
+                _ => field(endpoint, &["osType"]),
+            }
+        }
+        Some(Value::String(s)) => json!(s),
+        _ => field(endpoint, &["osType"]),
+    }
+}
+
+fn device_matches(device: &Value, needle: &str) -> bool {
+    ["name", "deviceName"].iter().any(|k| text(device, &[k]).is_some_and(|n| contains_ci(n, needle)))
+}
+
+/// Finds one endpoint's company and site through the list endpoint (resourceType endpoint).
+pub fn locate(ctx: &Ctx, endpoint_id: &str) -> ToolResult<(String, String)> {
+    let listing = fetch(ctx, &Query { scope: Scope::Endpoint(endpoint_id.to_string()), name_lower: None, endpoint_types: None, limit: 1 })?;
+    let device = listing.devices.first().ok_or_else(|| {
+        ToolError::NotFound(format!("endpoint {endpoint_id} was not found; check the id with cw-rmm-list-devices"))
+    })?;
+    match (text(device, &["companyId"]), text(device, &["siteId"])) {
+        (Some(c), Some(s)) => Ok((c.to_string(), s.to_string())),
+        _ => Err(ToolError::upstream_shape("device list entry without companyID/siteID")),
+    }
+}
+
+pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+    let args = Args::parse(raw, &["endpointId", "companyId", "siteId"])?;
+    let endpoint = args.req_uuid("endpointId", "find it with cw-rmm-list-devices")?;
+    let (company, site) = match (args.opt_uuid("companyId")?, args.opt_uuid("siteId")?) {
+        (Some(c), Some(s)) => (c, s),
+        _ => locate(ctx, &endpoint)?,
+    };
+    let path = format!(
+        "/api/platform/v2/device/companies/{}/sites/{}/endpoints/{}",
+        segment(&company),
+        segment(&site),
+        segment(&endpoint)
+    );
+    let body = ctx.api.get(&path, &[("field", DETAIL_FIELDS.to_string())])?;
+    if !body.is_object() {
+        return Err(ToolError::upstream_shape("device details: expected an object"));
+    }
+    let details = ["platform", "network", "cloud"].iter().find_map(|k| body.get(*k).filter(|v| v.is_object())).unwrap_or(&body);
+    let networks = details.get("networks").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .map(|n| compact(vec![
+                ("name", field(n, &["logicalName", "product"])),
+                ("ipv4", field(n, &["ipv4List", "ipv4"])),
+                ("ipv6", field(n, &["ipv6"])),
+                ("macAddress", field(n, &["macAddress"])),
+                ("gateway", field(n, &["defaultIPGateway"])),
+                ("dnsServers", field(n, &["dnsServers"])),
+                ("dhcpEnabled", field(n, &["dhcpEnabled"])),
+            ]))
+            .collect::<Vec<_>>()
+    });
+    let memory_total: Option<u64> = details
+        .get("physicalMemory")
+        .and_then(Value::as_array)
+        .map(|modules| modules.iter().filter_map(|m| m.get("sizeBytes").and_then(Value::as_u64)).sum());
+    let users = details.get("users").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .map(|u| compact(vec![("username", field(u, &["username"])), ("accountType", field(u, &["accountType", "userType"])), ("disabled", field(u, &["userDisabled"])), ("lastLogon", field(u, &["lastLogonTimestamp"]))]))
+            .collect::<Vec<_>>()
+    });
+    Ok(compact(vec![
+        ("endpointId", json!(endpoint)),
+        ("companyId", json!(company)),
+        ("siteId", json!(site)),
+        ("name", field(details, &["friendlyName"]).or(field(&body, &["friendlyName"]))),
+        ("deviceName", field(details, &["deviceName"]).or(field(&body, &["deviceName"]))),
+        ("endpointType", field(&body, &["endpointType"]).or(field(details, &["endpointType"]))),
+        ("osType", field(&body, &["osType"])),
+        ("os", field(details, &["os"])),
+        ("system", field(details, &["system"])),
+        ("bios", field(details, &["bios"])),
+        ("baseboard", field(details, &["baseboard"])),
+        ("processors", field(details, &["processors"])),
+        ("memoryTotalBytes", memory_total.filter(|t| *t > 0).map(Value::from).unwrap_or(Value::Null)),
+        ("drives", field(details, &["drives"])),
+        ("logicalVolumes", field(details, &["logicalVolume"])),
+        ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
+        ("antiViruses", field(details, &["antiViruses"])),
+        ("firewall", field(details, &["firewall"])),
+        ("users", users.map(Value::from).unwrap_or(Value::Null)),
+        ("agentInstalledUTC", field(details, &["agentInstalledUTC"])),
+    ]))
+}
+
+/// `a.or(b)` for JSON: `a` unless it is null.
+trait OrValue {
+    fn or(self, other: Value) -> Value;
+}
+
+impl OrValue for Value {
+    fn or(self, other: Value) -> Value {
+        if self.is_null() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::http::fake::FakeTransport;
+    use crate::tools::testing::*;
+    use serde_json::json;
+
+    const C1: &str = "11111111-1111-4111-8111-111111111111";
+
+    fn page(company: &str, names: &[&str]) -> String {
+        let endpoints: Vec<_> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| json!({"endpointID": format!("e-{n}-{i}"), "friendlyName": n, "deviceName": n.to_uppercase(), "endpointType": "Desktop", "ipAddress": ["10.0.0.1"], "os": {"product": "Windows 11 Pro", "version": "23H2"}}))
+            .collect();
+        json!({"platform": [{"companyID": company, "siteID": "s1", "endpoints": endpoints}], "network": [], "cloud": null}).to_string()
+    }
+
+    #[test]
+    fn follows_link_pages_until_the_limit() {
+        let fake = FakeTransport::new();
+        fake.reply_with_headers(200, &[("Link", "</api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500>; rel=\"next\"")], &page(C1, &["a", "b"]))
+            .reply_with_headers(200, &[("Link", "<https://h/x?cursor=1000&limit=500>; rel=\"next\"")], &page(C1, &["c", "d"]));
+        let out = run(&fake, "cw-rmm-list-devices", &format!(r#"{{"companyId":"{C1}","limit":3,"endpointType":["server","Desktop"]}}"#)).unwrap();
+        assert_eq!(out["count"], 3);
+        assert_eq!(out["truncated"], true);
+        assert_eq!(out["devices"][0]["companyId"], C1);
+        assert_eq!(out["devices"][0]["os"], "Windows 11 Pro 23H2");
+        let paths = fake.paths();
+        assert!(paths[0].contains("cursor=0") && paths[0].contains("filter=endpointType%20in%20%28Server%2CDesktop%29"));
+        assert!(paths[1].contains("cursor=500"));
+        assert_eq!(fake.body_of(0), json!({"resourceType": "company", "resources": [C1]}));
+    }
+
+    #[test]
+    fn searches_every_company_in_chunks_of_four_by_name() {
+        let fake = FakeTransport::new();
+        let companies: Vec<_> = (0..5).map(|i| json!({"id": format!("c{i}")})).collect();
+        fake.reply(200, &json!(companies).to_string()).reply(200, &page("c0", &["dc01", "laptop-maria"])).reply(200, &page("c4", &["DC01-backup"]));
+        let out = run(&fake, "cw-rmm-list-devices", r#"{"name":"dc01"}"#).unwrap();
+        assert_eq!(out["count"], 2);
+        assert_eq!(out["truncated"], false);
+        assert_eq!(fake.body_of(1)["resources"], json!(["c0", "c1", "c2", "c3"]));
+        assert_eq!(fake.body_of(2)["resources"], json!(["c4"]));
+    }
+
+    #[test]
+    fn site_scope_and_validation() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &page(C1, &["x"]));
+        run(&fake, "cw-rmm-list-devices", &format!(r#"{{"siteId":"{C1}","companyId":"{C1}"}}"#)).unwrap();
+        assert_eq!(fake.body_of(0)["resourceType"], "site");
+        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-devices", r#"{"endpointType":["Server box"]}"#)), "endpointType[0]");
+        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-devices", r#"{"limit":10001}"#)), "limit");
+    }
+
+    #[test]
+    fn get_device_looks_up_company_and_site() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &json!({"platform": [{"companyID": "c9", "siteID": "s9", "endpoints": [{"endpointID": C1}]}]}).to_string())
+            .reply(200, &json!({"endpointID": C1, "endpointType": "Server", "platform": {"friendlyName": "DC01", "os": {"product": "Windows Server"}, "physicalMemory": [{"sizeBytes": 8}, {"sizeBytes": 8}], "networks": [{"logicalName": "eth0", "ipv4": "10.0.0.5"}]}}).to_string());
+        let out = run(&fake, "cw-rmm-get-device", &format!(r#"{{"endpointId":"{C1}"}}"#)).unwrap();
+        assert_eq!(out["companyId"], "c9");
+        assert_eq!(out["name"], "DC01");
+        assert_eq!(out["memoryTotalBytes"], 16);
+        assert_eq!(out["networks"][0]["ipv4"], "10.0.0.5");
+        assert_eq!(fake.body_of(0), json!({"resourceType": "endpoint", "resources": [C1]}));
+        assert!(fake.paths()[1].starts_with(&format!("/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field=")));
+    }
+
+    #[test]
+    fn get_device_unknown_endpoint_is_not_found() {
+        let fake = FakeTransport::new();
+        fake.reply(200, r#"{"platform":[]}"#);
+        assert!(matches!(run(&fake, "cw-rmm-get-device", &format!(r#"{{"endpointId":"{C1}"}}"#)), Err(crate::errors::ToolError::NotFound(_))));
+    }
+}

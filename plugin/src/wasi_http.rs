@@ -1,0 +1,121 @@
+//! The wasip2 transport: one blocking outgoing request per call, no body opened for a GET.
+
+use crate::errors::{ToolError, ToolResult};
+use crate::http::{uuid_v4, Method, Request, Response, Transport};
+use wasip2::http::outgoing_handler;
+use wasip2::http::types::{ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme};
+use wasip2::io::streams::StreamError;
+
+/// Largest response body read, so a runaway upstream cannot exhaust the guest's memory.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+const READ_CHUNK: u64 = 64 * 1024;
+
+pub struct WasiTransport;
+
+impl Transport for WasiTransport {
+    fn send(&self, request: Request) -> ToolResult<Response> {
+        let headers = Fields::new();
+        for (name, value) in &request.headers {
+            headers
+                .append(name, value.as_bytes())
+                .map_err(|e| ToolError::Internal(format!("could not set header {name}: {e:?}")))?;
+        }
+        let outgoing = OutgoingRequest::new(headers);
+        let method = match request.method {
+            Method::Get => WasiMethod::Get,
+            Method::Post => WasiMethod::Post,
+        };
+        let setup = || -> Result<(), ()> {
+            outgoing.set_method(&method)?;
+            outgoing.set_scheme(Some(&Scheme::Https))?;
+            outgoing.set_authority(Some(&request.authority))?;
+            outgoing.set_path_with_query(Some(&request.path_with_query))
+        };
+        setup().map_err(|_| ToolError::Internal(format!("invalid request target {}", request.path_with_query)))?;
+
+        let body = match &request.body {
+            Some(_) => Some(outgoing.body().map_err(|_| ToolError::Internal("request body unavailable".into()))?),
+            None => None,
+        };
+        let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
+        if let (Some(body), Some(bytes)) = (body, &request.body) {
+            write_body(body, bytes)?;
+        }
+        let response = loop {
+            match future.get() {
+                Some(Ok(Ok(response))) => break response,
+                Some(Ok(Err(code))) => return Err(transport_error(code)),
+                Some(Err(())) => return Err(ToolError::Internal("response already taken".into())),
+                None => future.subscribe().block(),
+            }
+        };
+        let status = response.status();
+        let headers = response
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+            .collect();
+        let incoming = response.consume().map_err(|_| ToolError::Internal("response body unavailable".into()))?;
+        let body = read_body(incoming)?;
+        Ok(Response { status, headers, body })
+    }
+
+    fn request_id(&self) -> String {
+        let bytes = wasip2::random::insecure::get_insecure_random_bytes(16);
+        let mut id = [0u8; 16];
+        for (slot, byte) in id.iter_mut().zip(bytes) {
+            *slot = byte;
+        }
+        uuid_v4(id)
+    }
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> ToolResult<()> {
+    {
+        let stream = body.write().map_err(|_| ToolError::Internal("request body stream unavailable".into()))?;
+        // blocking_write_and_flush accepts at most 4096 bytes per call.
+        for chunk in bytes.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| ToolError::Internal(format!("writing the request body failed: {e:?}")))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(transport_error)
+}
+
+fn read_body(incoming: IncomingBody) -> ToolResult<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let stream = incoming.stream().map_err(|_| ToolError::Internal("response body stream unavailable".into()))?;
+        loop {
+            match stream.blocking_read(READ_CHUNK) {
+                Ok(chunk) => {
+                    out.extend_from_slice(&chunk);
+                    if out.len() > MAX_BODY_BYTES {
+                        return Err(ToolError::Upstream { status: 200, message: format!("the API answer exceeded {MAX_BODY_BYTES} bytes") });
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(ToolError::Upstream { status: 0, message: format!("reading the API answer failed: {}", e.to_debug_string()) })
+                }
+            }
+        }
+    }
+    let _trailers = IncomingBody::finish(incoming);
+    Ok(out)
+}
+
+/// Maps a wasi:http transport failure onto a tool error.
+fn transport_error(code: ErrorCode) -> ToolError {
+    match code {
+        ErrorCode::HttpRequestDenied => ToolError::Forbidden(
+            "outbound request denied by the host: the origin is not on the allowlist or policy blocked it".into(),
+        ),
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::ConnectionWriteTimeout
+        | ErrorCode::HttpResponseTimeout
+        | ErrorCode::DnsTimeout => ToolError::Timeout(format!("the ConnectWise RMM API did not answer in time ({code:?}); retry later")),
+        other => ToolError::Internal(format!("HTTP transport failure: {other:?}")),
+    }
+}
