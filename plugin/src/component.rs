@@ -50,12 +50,22 @@ fn now() -> i64 {
 
 fn to_wit_error(error: PluginError) -> ToolError {
     match error {
-        PluginError::InvalidInput { field, message } => ToolError::InvalidInput(InvalidInputDetail { field, message }),
+        PluginError::InvalidInput { field, message } => {
+            ToolError::InvalidInput(InvalidInputDetail { field, message })
+        }
         PluginError::NotFound(m) => ToolError::NotFound(m),
         PluginError::Unauthorized(m) => ToolError::Unauthorized(m),
         PluginError::Forbidden(m) => ToolError::Forbidden(m),
-        PluginError::RateLimited { retry_after_seconds, message } => ToolError::RateLimited(RateLimitDetail { retry_after_seconds, message }),
-        PluginError::Upstream { status, message } => ToolError::Upstream(UpstreamDetail { status, message }),
+        PluginError::RateLimited {
+            retry_after_seconds,
+            message,
+        } => ToolError::RateLimited(RateLimitDetail {
+            retry_after_seconds,
+            message,
+        }),
+        PluginError::Upstream { status, message } => {
+            ToolError::Upstream(UpstreamDetail { status, message })
+        }
         PluginError::Timeout(m) => ToolError::Timeout(m),
         PluginError::Internal(m) => ToolError::Internal(m),
     }
@@ -110,7 +120,11 @@ impl Guest for Plugin {
                 .map(|r| Region {
                     id: r.id.to_string(),
                     label: r.label.to_string(),
-                    api: Origin { scheme: "https".to_string(), host: r.api_host.to_string(), port: region::API_PORT },
+                    api: Origin {
+                        scheme: "https".to_string(),
+                        host: r.api_host.to_string(),
+                        port: region::API_PORT,
+                    },
                     extra_origins: Vec::new(),
                 })
                 .collect(),
@@ -119,7 +133,10 @@ impl Guest for Plugin {
     }
 
     fn list_tools() -> Vec<ToolDescriptor> {
-        catalog::static_tools().into_iter().map(to_wit_tool).collect()
+        catalog::static_tools()
+            .into_iter()
+            .map(to_wit_tool)
+            .collect()
     }
 
     fn discover_tools() -> Result<Vec<ToolDescriptor>, ToolError> {

@@ -8,12 +8,21 @@ use serde_json::Value;
 /// Why a tool call failed; mirrors the WIT `tool-error` variant so the pure logic stays native-testable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ToolError {
-    InvalidInput { field: String, message: String },
+    InvalidInput {
+        field: String,
+        message: String,
+    },
     NotFound(String),
     Unauthorized(String),
     Forbidden(String),
-    RateLimited { retry_after_seconds: Option<u32>, message: String },
-    Upstream { status: u16, message: String },
+    RateLimited {
+        retry_after_seconds: Option<u32>,
+        message: String,
+    },
+    Upstream {
+        status: u16,
+        message: String,
+    },
     Timeout(String),
     Internal(String),
 }
@@ -22,7 +31,10 @@ pub type ToolResult<T> = Result<T, ToolError>;
 
 impl ToolError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ToolError::InvalidInput { field: field.into(), message: message.into() }
+        ToolError::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn upstream_shape(what: &str) -> Self {
@@ -64,16 +76,22 @@ fn message_from_json(value: &Value) -> Option<String> {
         }
         Value::Object(map) => {
             let code = map.get("code").and_then(scalar_text);
-            let text = ["message", "description", "error_description", "Message", "detail"]
-                .iter()
-                .find_map(|key| map.get(*key).and_then(nonempty_str))
-                .or_else(|| match map.get("error") {
-                    Some(Value::Object(inner)) => ["message", "description"]
-                        .iter()
-                        .find_map(|key| inner.get(*key).and_then(nonempty_str)),
-                    Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                    _ => None,
-                });
+            let text = [
+                "message",
+                "description",
+                "error_description",
+                "Message",
+                "detail",
+            ]
+            .iter()
+            .find_map(|key| map.get(*key).and_then(nonempty_str))
+            .or_else(|| match map.get("error") {
+                Some(Value::Object(inner)) => ["message", "description"]
+                    .iter()
+                    .find_map(|key| inner.get(*key).and_then(nonempty_str)),
+                Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                _ => None,
+            });
             match (text, code) {
                 (Some(text), Some(code)) if !text.contains(&code) => {
                     Some(truncate(&format!("{text} (code {code})")))
@@ -88,7 +106,11 @@ fn message_from_json(value: &Value) -> Option<String> {
 }
 
 fn nonempty_str(value: &Value) -> Option<String> {
-    value.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    value
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -148,12 +170,26 @@ mod tests {
 
     #[test]
     fn parses_every_documented_error_shape() {
-        assert_eq!(parse_error_body(br#"{"code":"E1","message":"bad limit"}"#), "bad limit (code E1)");
-        assert_eq!(parse_error_body(br#"{"code":"404","description":"no endpoint"}"#), "no endpoint (code 404)");
-        assert_eq!(parse_error_body(br#"{"error":{"code":"x","description":"bad id"}}"#), "bad id");
-        assert_eq!(parse_error_body(br#"{"error":{"message":"Partner is not entitled"}}"#), "Partner is not entitled");
         assert_eq!(
-            parse_error_body(br#"{"id":"1","message":"","error":{"message":"db down"},"type":"x"}"#),
+            parse_error_body(br#"{"code":"E1","message":"bad limit"}"#),
+            "bad limit (code E1)"
+        );
+        assert_eq!(
+            parse_error_body(br#"{"code":"404","description":"no endpoint"}"#),
+            "no endpoint (code 404)"
+        );
+        assert_eq!(
+            parse_error_body(br#"{"error":{"code":"x","description":"bad id"}}"#),
+            "bad id"
+        );
+        assert_eq!(
+            parse_error_body(br#"{"error":{"message":"Partner is not entitled"}}"#),
+            "Partner is not entitled"
+        );
+        assert_eq!(
+            parse_error_body(
+                br#"{"id":"1","message":"","error":{"message":"db down"},"type":"x"}"#
+            ),
             "db down"
         );
         assert_eq!(
@@ -164,32 +200,71 @@ mod tests {
             parse_error_body(br#"{"error":"unauthorized request","description":"token expired"}"#),
             "token expired"
         );
-        assert_eq!(parse_error_body(br#"{"error":"invalid_scope","error_description":"scope x"}"#), "scope x");
-        assert_eq!(parse_error_body(b"access is forbidden\n"), "access is forbidden");
+        assert_eq!(
+            parse_error_body(br#"{"error":"invalid_scope","error_description":"scope x"}"#),
+            "scope x"
+        );
+        assert_eq!(
+            parse_error_body(b"access is forbidden\n"),
+            "access is forbidden"
+        );
         assert_eq!(parse_error_body(b""), "");
-        assert_eq!(parse_error_body(br#"{"unrelated":1}"#), r#"{"unrelated":1}"#);
+        assert_eq!(
+            parse_error_body(br#"{"unrelated":1}"#),
+            r#"{"unrelated":1}"#
+        );
     }
 
     #[test]
     fn long_bodies_are_truncated() {
         let body = "x".repeat(2000);
-        assert_eq!(parse_error_body(body.as_bytes()).chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            parse_error_body(body.as_bytes()).chars().count(),
+            MAX_MESSAGE_CHARS + 1
+        );
     }
 
     #[test]
     fn maps_statuses() {
-        assert!(matches!(from_status(401, None, b"bearer token is missing"), ToolError::Unauthorized(m) if m.contains("bearer token")));
-        assert!(matches!(from_status(403, None, b""), ToolError::Forbidden(_)));
-        assert_eq!(from_status(404, None, br#"{"message":"nope"}"#), ToolError::NotFound("nope".into()));
+        assert!(
+            matches!(from_status(401, None, b"bearer token is missing"), ToolError::Unauthorized(m) if m.contains("bearer token"))
+        );
+        assert!(matches!(
+            from_status(403, None, b""),
+            ToolError::Forbidden(_)
+        ));
+        assert_eq!(
+            from_status(404, None, br#"{"message":"nope"}"#),
+            ToolError::NotFound("nope".into())
+        );
         assert_eq!(
             from_status(429, Some(" 30 "), b"Too Many Requests"),
-            ToolError::RateLimited { retry_after_seconds: Some(30), message: "Too Many Requests".into() }
+            ToolError::RateLimited {
+                retry_after_seconds: Some(30),
+                message: "Too Many Requests".into()
+            }
         );
-        assert!(matches!(from_status(429, Some("Wed, 21 Oct 2015 07:28:00 GMT"), b""), ToolError::RateLimited { retry_after_seconds: None, .. }));
+        assert!(matches!(
+            from_status(429, Some("Wed, 21 Oct 2015 07:28:00 GMT"), b""),
+            ToolError::RateLimited {
+                retry_after_seconds: None,
+                ..
+            }
+        ));
         assert_eq!(
-            from_status(400, None, br#"{"message":"pageSize must be sent with pageNum"}"#),
-            ToolError::Upstream { status: 400, message: "pageSize must be sent with pageNum".into() }
+            from_status(
+                400,
+                None,
+                br#"{"message":"pageSize must be sent with pageNum"}"#
+            ),
+            ToolError::Upstream {
+                status: 400,
+                message: "pageSize must be sent with pageNum".into()
+            }
         );
-        assert!(matches!(from_status(502, None, b"<html>bad gateway</html>"), ToolError::Upstream { status: 502, .. }));
+        assert!(matches!(
+            from_status(502, None, b"<html>bad gateway</html>"),
+            ToolError::Upstream { status: 502, .. }
+        ));
     }
 }

@@ -31,7 +31,10 @@ pub struct Response {
 impl Response {
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -50,7 +53,14 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// JSON client on one region's API origin. Never sends `Authorization`: the host injects it.
@@ -67,20 +77,31 @@ pub struct JsonResponse {
 
 impl JsonResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
 impl<'a> Api<'a> {
     pub fn new(transport: &'a dyn Transport, authority: impl Into<String>) -> Self {
-        Api { transport, authority: authority.into() }
+        Api {
+            transport,
+            authority: authority.into(),
+        }
     }
 
     pub fn get(&self, path: &str, query: &[(&str, String)]) -> ToolResult<Value> {
         self.send(Method::Get, path, query, None).map(|r| r.body)
     }
 
-    pub fn post(&self, path: &str, query: &[(&str, String)], body: &Value) -> ToolResult<JsonResponse> {
+    pub fn post(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Value,
+    ) -> ToolResult<JsonResponse> {
         self.send(Method::Post, path, query, Some(body))
     }
 
@@ -112,10 +133,17 @@ impl<'a> Api<'a> {
         };
         let response = self.transport.send(request)?;
         if !(200..300).contains(&response.status) {
-            return Err(errors::from_status(response.status, response.header("retry-after"), &response.body));
+            return Err(errors::from_status(
+                response.status,
+                response.header("retry-after"),
+                &response.body,
+            ));
         }
         let body = decode_json(&response.body, path)?;
-        Ok(JsonResponse { body, headers: response.headers })
+        Ok(JsonResponse {
+            body,
+            headers: response.headers,
+        })
     }
 }
 
@@ -167,8 +195,13 @@ pub fn next_link(header: &str) -> Option<String> {
         let target = pieces.next()?.trim();
         let is_next = pieces.any(|p| {
             let p = p.trim();
-            let Some(value) = p.strip_prefix("rel=") else { return false };
-            value.trim_matches('"').split_ascii_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+            let Some(value) = p.strip_prefix("rel=") else {
+                return false;
+            };
+            value
+                .trim_matches('"')
+                .split_ascii_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("next"))
         });
         if is_next {
             let url = target.trim_start_matches('<').trim_end_matches('>').trim();
@@ -243,10 +276,18 @@ pub mod fake {
             self.reply_with_headers(status, &[], body)
         }
 
-        pub fn reply_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &str) -> &Self {
+        pub fn reply_with_headers(
+            &self,
+            status: u16,
+            headers: &[(&str, &str)],
+            body: &str,
+        ) -> &Self {
             self.answers.borrow_mut().push(Ok(Response {
                 status,
-                headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 body: body.as_bytes().to_vec(),
             }));
             self
@@ -258,7 +299,11 @@ pub mod fake {
         }
 
         pub fn paths(&self) -> Vec<String> {
-            self.requests.borrow().iter().map(|r| r.path_with_query.clone()).collect()
+            self.requests
+                .borrow()
+                .iter()
+                .map(|r| r.path_with_query.clone())
+                .collect()
         }
 
         pub fn body_of(&self, index: usize) -> Value {
@@ -272,7 +317,9 @@ pub mod fake {
             self.requests.borrow_mut().push(request);
             let mut answers = self.answers.borrow_mut();
             if answers.is_empty() {
-                return Err(ToolError::Internal("fake transport: no answer scripted".into()));
+                return Err(ToolError::Internal(
+                    "fake transport: no answer scripted".into(),
+                ));
             }
             answers.remove(0)
         }
@@ -292,13 +339,24 @@ mod tests {
     #[test]
     fn parses_link_headers() {
         assert_eq!(
-            next_link(r#"<https://x/api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500>; rel="next""#),
-            Some("https://x/api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500".into())
+            next_link(
+                r#"<https://x/api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500>; rel="next""#
+            ),
+            Some(
+                "https://x/api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500"
+                    .into()
+            )
         );
-        assert_eq!(next_link(r#"</a?cursor=1>; rel="prev", </a?cursor=9>; rel=next"#), Some("/a?cursor=9".into()));
+        assert_eq!(
+            next_link(r#"</a?cursor=1>; rel="prev", </a?cursor=9>; rel=next"#),
+            Some("/a?cursor=9".into())
+        );
         assert_eq!(next_link(r#"</a?cursor=1>; rel="prev""#), None);
         assert_eq!(next_link(""), None);
-        assert_eq!(query_param("/a?limit=500&cursor=1000", "cursor"), Some("1000".into()));
+        assert_eq!(
+            query_param("/a?limit=500&cursor=1000", "cursor"),
+            Some("1000".into())
+        );
         assert_eq!(query_param("/a?x=%2Fy", "x"), Some("/y".into()));
         assert_eq!(query_param("/a?x=%2", "x"), Some("%2".into()));
         assert_eq!(query_param("/a", "cursor"), None);
@@ -307,7 +365,13 @@ mod tests {
     #[test]
     fn encodes_queries() {
         assert_eq!(
-            with_query("/p", &[("filter", "endpointType in (Server,Desktop)".into()), ("limit", "5".into())]),
+            with_query(
+                "/p",
+                &[
+                    ("filter", "endpointType in (Server,Desktop)".into()),
+                    ("limit", "5".into())
+                ]
+            ),
             "/p?filter=endpointType%20in%20%28Server%2CDesktop%29&limit=5"
         );
         assert_eq!(segment("a/b?c"), "a%2Fb%3Fc");
@@ -322,27 +386,54 @@ mod tests {
         api.post("/y", &[], &serde_json::json!({"a":1})).unwrap();
         let requests = fake.requests.borrow();
         assert!(requests[0].body.is_none());
-        assert!(!requests[0].headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")));
-        assert!(requests[1].headers.contains(&("Content-Type".into(), "application/json".into())));
+        assert!(!requests[0]
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type")));
+        assert!(requests[1]
+            .headers
+            .contains(&("Content-Type".into(), "application/json".into())));
         for request in requests.iter() {
-            assert!(!request.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
-            assert!(request.headers.contains(&("Accept".into(), "application/json".into())));
-            assert!(request.headers.contains(&("Origin".into(), "https://openapi.service.auplatform.connectwise.com".into())));
-            assert!(request.headers.iter().any(|(k, v)| k == "X-Request-ID" && crate::args::is_uuid(v)));
-            assert!(request.headers.iter().any(|(k, v)| k == "User-Agent" && v.starts_with("cw-rmm-plugin/")));
+            assert!(!request
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization")));
+            assert!(request
+                .headers
+                .contains(&("Accept".into(), "application/json".into())));
+            assert!(request.headers.contains(&(
+                "Origin".into(),
+                "https://openapi.service.auplatform.connectwise.com".into()
+            )));
+            assert!(request
+                .headers
+                .iter()
+                .any(|(k, v)| k == "X-Request-ID" && crate::args::is_uuid(v)));
+            assert!(request
+                .headers
+                .iter()
+                .any(|(k, v)| k == "User-Agent" && v.starts_with("cw-rmm-plugin/")));
         }
     }
 
     #[test]
     fn garbage_success_bodies_are_upstream_errors() {
         let fake = FakeTransport::new();
-        fake.reply(200, "<html>").reply(204, "").reply(500, r#"{"message":"boom","code":"X"}"#);
+        fake.reply(200, "<html>")
+            .reply(204, "")
+            .reply(500, r#"{"message":"boom","code":"X"}"#);
         let api = Api::new(&fake, "h");
-        assert!(matches!(api.get("/x", &[]), Err(ToolError::Upstream { status: 200, .. })));
+        assert!(matches!(
+            api.get("/x", &[]),
+            Err(ToolError::Upstream { status: 200, .. })
+        ));
         assert_eq!(api.get("/x", &[]).unwrap(), Value::Null);
         assert_eq!(
             api.get("/x", &[]).unwrap_err(),
-            ToolError::Upstream { status: 500, message: "boom (code X)".into() }
+            ToolError::Upstream {
+                status: 500,
+                message: "boom (code X)".into()
+            }
         );
     }
 }

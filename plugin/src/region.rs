@@ -13,9 +13,21 @@ pub const API_PORT: u16 = 443;
 
 /// Regions in the order the host shows them; `au` first because it is the default.
 pub const REGIONS: &[RegionInfo] = &[
-    RegionInfo { id: "au", label: "Australia", api_host: "openapi.service.auplatform.connectwise.com" },
-    RegionInfo { id: "na", label: "North America", api_host: "openapi.service.itsupport247.net" },
-    RegionInfo { id: "eu", label: "Europe", api_host: "openapi.service.euplatform.connectwise.com" },
+    RegionInfo {
+        id: "au",
+        label: "Australia",
+        api_host: "openapi.service.auplatform.connectwise.com",
+    },
+    RegionInfo {
+        id: "na",
+        label: "North America",
+        api_host: "openapi.service.itsupport247.net",
+    },
+    RegionInfo {
+        id: "eu",
+        label: "Europe",
+        api_host: "openapi.service.euplatform.connectwise.com",
+    },
 ];
 
 pub fn find(id: &str) -> Option<&'static RegionInfo> {
@@ -44,20 +56,27 @@ pub const KEY_SCHEDULE_TYPE: &str = "schedule-type";
 pub const KEY_SCHEDULE_CATEGORY: &str = "schedule-category";
 
 pub const CONFIG_KEYS: &[ConfigKeyInfo] = &[
-    ConfigKeyInfo { name: KEY_REGION, description: "ConnectWise RMM region: au, na or eu.", default: DEFAULT_REGION },
+    ConfigKeyInfo {
+        name: KEY_REGION,
+        description: "ConnectWise RMM region: au, na or eu.",
+        default: DEFAULT_REGION,
+    },
     ConfigKeyInfo {
         name: KEY_REGULARITY_NOW,
-        description: "schedule.regularity sent for a run-now task (unverified enum; Immediate is also seen).",
+        description:
+            "schedule.regularity sent for a run-now task (unverified enum; Immediate is also seen).",
         default: "RunNow",
     },
     ConfigKeyInfo {
         name: KEY_REGULARITY_NEXT_CHECK_IN,
-        description: "schedule.regularity sent to run at the next agent check-in (unverified enum).",
+        description:
+            "schedule.regularity sent to run at the next agent check-in (unverified enum).",
         default: "NextAgentCheckIn",
     },
     ConfigKeyInfo {
         name: KEY_REGULARITY_ONCE,
-        description: "schedule.regularity sent for a one-time run at a given time (unverified enum).",
+        description:
+            "schedule.regularity sent for a one-time run at a given time (unverified enum).",
         default: "OneTime",
     },
     ConfigKeyInfo {
@@ -65,8 +84,16 @@ pub const CONFIG_KEYS: &[ConfigKeyInfo] = &[
         description: "schedule.regularity sent for recurring runs (unverified enum).",
         default: "Recurrent",
     },
-    ConfigKeyInfo { name: KEY_SCHEDULE_TYPE, description: "schedule.scheduleType sent with every task.", default: "TIME" },
-    ConfigKeyInfo { name: KEY_SCHEDULE_CATEGORY, description: "schedule.category sent with every task.", default: "STZ" },
+    ConfigKeyInfo {
+        name: KEY_SCHEDULE_TYPE,
+        description: "schedule.scheduleType sent with every task.",
+        default: "TIME",
+    },
+    ConfigKeyInfo {
+        name: KEY_SCHEDULE_CATEGORY,
+        description: "schedule.category sent with every task.",
+        default: "STZ",
+    },
 ];
 
 /// The configuration values of one call, defaults applied.
@@ -109,7 +136,11 @@ impl Settings {
 }
 
 fn default_of(key: &str) -> &'static str {
-    CONFIG_KEYS.iter().find(|k| k.name == key).map(|k| k.default).unwrap_or("")
+    CONFIG_KEYS
+        .iter()
+        .find(|k| k.name == key)
+        .map(|k| k.default)
+        .unwrap_or("")
 }
 
 #[cfg(test)]
@@ -122,7 +153,12 @@ pub mod fake {
 
     impl MapConfig {
         pub fn with(pairs: &[(&str, &str)]) -> Self {
-            MapConfig(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            MapConfig(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
         }
     }
 
@@ -141,15 +177,29 @@ mod tests {
     #[test]
     fn defaults_and_overrides() {
         let settings = Settings::load(&MapConfig::default()).unwrap();
-        assert_eq!(settings.api_host, "openapi.service.auplatform.connectwise.com");
+        assert_eq!(
+            settings.api_host,
+            "openapi.service.auplatform.connectwise.com"
+        );
         assert_eq!(settings.regularity_now, "RunNow");
         assert_eq!(settings.regularity_next_check_in, "NextAgentCheckIn");
         assert_eq!(settings.schedule_category, "STZ");
-        let settings =
-            Settings::load(&MapConfig::with(&[("region", " NA "), ("schedule-regularity-now", "Immediate")])).unwrap();
+        let settings = Settings::load(&MapConfig::with(&[
+            ("region", " NA "),
+            ("schedule-regularity-now", "Immediate"),
+        ]))
+        .unwrap();
         assert_eq!(settings.api_host, "openapi.service.itsupport247.net");
         assert_eq!(settings.regularity_now, "Immediate");
-        assert_eq!(Settings::load(&MapConfig::with(&[("region", "eu")])).unwrap().api_host, "openapi.service.euplatform.connectwise.com");
-        assert!(matches!(Settings::load(&MapConfig::with(&[("region", "mars")])), Err(ToolError::Internal(_))));
+        assert_eq!(
+            Settings::load(&MapConfig::with(&[("region", "eu")]))
+                .unwrap()
+                .api_host,
+            "openapi.service.euplatform.connectwise.com"
+        );
+        assert!(matches!(
+            Settings::load(&MapConfig::with(&[("region", "mars")])),
+            Err(ToolError::Internal(_))
+        ));
     }
 }

@@ -46,26 +46,49 @@ pub struct ScheduleRequest {
 
 impl ScheduleRequest {
     pub fn of(when: When) -> Self {
-        ScheduleRequest { when, at: None, time_zone: None, frequency: None, every: None }
+        ScheduleRequest {
+            when,
+            at: None,
+            time_zone: None,
+            frequency: None,
+            every: None,
+        }
     }
 
     /// Validates the `schedule` argument (an object), falling back to `default` when absent.
     pub fn from_args(args: &Args, default: When) -> ToolResult<ScheduleRequest> {
-        let Some(map) = args.opt_object("schedule")? else { return Ok(Self::of(default)) };
+        let Some(map) = args.opt_object("schedule")? else {
+            return Ok(Self::of(default));
+        };
         let inner = Args::from_map(map.clone());
-        inner.reject_unknown(SCHEDULE_KEYS).map_err(|e| prefix_field(e, "schedule"))?;
-        let when = match inner.opt_enum("type", When::NAMES).map_err(|e| prefix_field(e, "schedule"))? {
+        inner
+            .reject_unknown(SCHEDULE_KEYS)
+            .map_err(|e| prefix_field(e, "schedule"))?;
+        let when = match inner
+            .opt_enum("type", When::NAMES)
+            .map_err(|e| prefix_field(e, "schedule"))?
+        {
             None => default,
             Some("now") => When::Now,
             Some("next-check-in") => When::NextCheckIn,
             Some("once") => When::Once,
             Some(_) => When::Recurring,
         };
-        let at = inner.opt_datetime("at").map_err(|e| prefix_field(e, "schedule"))?;
-        let time_zone = inner.opt_str("timeZone").map_err(|e| prefix_field(e, "schedule"))?;
-        let frequency = inner.opt_enum("frequency", FREQUENCIES).map_err(|e| prefix_field(e, "schedule"))?;
+        let at = inner
+            .opt_datetime("at")
+            .map_err(|e| prefix_field(e, "schedule"))?;
+        let time_zone = inner
+            .opt_str("timeZone")
+            .map_err(|e| prefix_field(e, "schedule"))?;
+        let frequency = inner
+            .opt_enum("frequency", FREQUENCIES)
+            .map_err(|e| prefix_field(e, "schedule"))?;
         let every = if inner.has("every") {
-            Some(inner.int_in("every", 1, 366, 1).map_err(|e| prefix_field(e, "schedule"))?)
+            Some(
+                inner
+                    .int_in("every", 1, 366, 1)
+                    .map_err(|e| prefix_field(e, "schedule"))?,
+            )
         } else {
             None
         };
@@ -73,7 +96,10 @@ impl ScheduleRequest {
         if timed && at.is_none() {
             return Err(ToolError::invalid(
                 "schedule.at",
-                format!("a `{}` schedule needs `at`, an RFC 3339 start time like 2025-01-31T22:00:00Z", when.name()),
+                format!(
+                    "a `{}` schedule needs `at`, an RFC 3339 start time like 2025-01-31T22:00:00Z",
+                    when.name()
+                ),
             ));
         }
         if !timed {
@@ -87,10 +113,16 @@ impl ScheduleRequest {
             }
         }
         if when == When::Recurring && frequency.is_none() {
-            return Err(ToolError::invalid("schedule.frequency", "a `recurring` schedule needs `frequency`: daily, weekly or monthly"));
+            return Err(ToolError::invalid(
+                "schedule.frequency",
+                "a `recurring` schedule needs `frequency`: daily, weekly or monthly",
+            ));
         }
         if when != When::Recurring {
-            for (key, present) in [("frequency", frequency.is_some()), ("every", every.is_some())] {
+            for (key, present) in [
+                ("frequency", frequency.is_some()),
+                ("every", every.is_some()),
+            ] {
                 if present {
                     return Err(ToolError::invalid(
                         format!("schedule.{key}"),
@@ -99,7 +131,13 @@ impl ScheduleRequest {
                 }
             }
         }
-        Ok(ScheduleRequest { when, at, time_zone, frequency, every })
+        Ok(ScheduleRequest {
+            when,
+            at,
+            time_zone,
+            frequency,
+            every,
+        })
     }
 
     /// The Asio `schedule` body for this request.
@@ -116,10 +154,16 @@ impl ScheduleRequest {
         body.insert("category".into(), json!(settings.schedule_category));
         if matches!(self.when, When::Once | When::Recurring) {
             body.insert("startDate".into(), json!(self.at));
-            body.insert("timeZone".into(), json!(self.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE)));
+            body.insert(
+                "timeZone".into(),
+                json!(self.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE)),
+            );
         }
         if self.when == When::Recurring {
-            body.insert("repeat".into(), json!({"every": self.every.unwrap_or(1), "frequency": self.frequency}));
+            body.insert(
+                "repeat".into(),
+                json!({"every": self.every.unwrap_or(1), "frequency": self.frequency}),
+            );
         }
         Value::Object(body)
     }
@@ -138,7 +182,11 @@ impl ScheduleRequest {
 fn prefix_field(error: ToolError, prefix: &str) -> ToolError {
     match error {
         ToolError::InvalidInput { field, message } => ToolError::InvalidInput {
-            field: if field.is_empty() { prefix.to_string() } else { format!("{prefix}.{field}") },
+            field: if field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            },
             message,
         },
         other => other,
@@ -167,7 +215,11 @@ mod tests {
     use crate::region::fake::MapConfig;
 
     fn settings() -> Settings {
-        Settings::load(&MapConfig::with(&[("schedule-regularity-next-check-in", "AtCheckIn")])).unwrap()
+        Settings::load(&MapConfig::with(&[(
+            "schedule-regularity-next-check-in",
+            "AtCheckIn",
+        )]))
+        .unwrap()
     }
 
     fn parse(raw: &str, default: When) -> ToolResult<ScheduleRequest> {
@@ -177,23 +229,38 @@ mod tests {
     #[test]
     fn defaults_apply_when_absent() {
         assert_eq!(parse("{}", When::Now).unwrap().when, When::Now);
-        assert_eq!(parse("{}", When::NextCheckIn).unwrap().when, When::NextCheckIn);
-        assert_eq!(parse(r#"{"schedule":{}}"#, When::NextCheckIn).unwrap().when, When::NextCheckIn);
+        assert_eq!(
+            parse("{}", When::NextCheckIn).unwrap().when,
+            When::NextCheckIn
+        );
+        assert_eq!(
+            parse(r#"{"schedule":{}}"#, When::NextCheckIn).unwrap().when,
+            When::NextCheckIn
+        );
     }
 
     #[test]
     fn maps_every_type_with_configured_strings() {
         let s = settings();
         assert_eq!(
-            parse(r#"{"schedule":{"type":"now"}}"#, When::NextCheckIn).unwrap().to_body(&s),
+            parse(r#"{"schedule":{"type":"now"}}"#, When::NextCheckIn)
+                .unwrap()
+                .to_body(&s),
             json!({"scheduleType":"TIME","regularity":"RunNow","category":"STZ"})
         );
         assert_eq!(
-            parse(r#"{"schedule":{"type":"next-check-in"}}"#, When::Now).unwrap().to_body(&s),
+            parse(r#"{"schedule":{"type":"next-check-in"}}"#, When::Now)
+                .unwrap()
+                .to_body(&s),
             json!({"scheduleType":"TIME","regularity":"AtCheckIn","category":"STZ"})
         );
         assert_eq!(
-            parse(r#"{"schedule":{"type":"once","at":"2025-01-31T22:00:00Z"}}"#, When::Now).unwrap().to_body(&s),
+            parse(
+                r#"{"schedule":{"type":"once","at":"2025-01-31T22:00:00Z"}}"#,
+                When::Now
+            )
+            .unwrap()
+            .to_body(&s),
             json!({"scheduleType":"TIME","regularity":"OneTime","category":"STZ","startDate":"2025-01-31T22:00:00Z","timeZone":"UTC"})
         );
         let recurring = parse(
@@ -218,10 +285,22 @@ mod tests {
         assert_eq!(field(r#"{"schedule":"now"}"#), "schedule");
         assert_eq!(field(r#"{"schedule":{"type":"later"}}"#), "schedule.type");
         assert_eq!(field(r#"{"schedule":{"type":"once"}}"#), "schedule.at");
-        assert_eq!(field(r#"{"schedule":{"type":"once","at":"tomorrow"}}"#), "schedule.at");
-        assert_eq!(field(r#"{"schedule":{"type":"now","at":"2025-01-31T22:00:00Z"}}"#), "schedule.at");
-        assert_eq!(field(r#"{"schedule":{"type":"recurring","at":"2025-01-31T22:00:00Z"}}"#), "schedule.frequency");
-        assert_eq!(field(r#"{"schedule":{"type":"once","at":"2025-01-31T22:00:00Z","every":2}}"#), "schedule.every");
+        assert_eq!(
+            field(r#"{"schedule":{"type":"once","at":"tomorrow"}}"#),
+            "schedule.at"
+        );
+        assert_eq!(
+            field(r#"{"schedule":{"type":"now","at":"2025-01-31T22:00:00Z"}}"#),
+            "schedule.at"
+        );
+        assert_eq!(
+            field(r#"{"schedule":{"type":"recurring","at":"2025-01-31T22:00:00Z"}}"#),
+            "schedule.frequency"
+        );
+        assert_eq!(
+            field(r#"{"schedule":{"type":"once","at":"2025-01-31T22:00:00Z","every":2}}"#),
+            "schedule.every"
+        );
         assert_eq!(field(r#"{"schedule":{"typ":"now"}}"#), "schedule.typ");
     }
 }

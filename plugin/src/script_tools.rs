@@ -17,8 +17,23 @@ const MAX_NAME: usize = 64;
 const SUFFIX_ROOM: usize = 4;
 const MAX_DESCRIPTION_CHARS: usize = 600;
 /// `state` values that mean a script cannot be scheduled (the simulator and spec use `active`/`inactive`).
-const INACTIVE_STATES: &[&str] = &["inactive", "disabled", "deleted", "archived", "draft", "retired", "deprecated", "unpublished"];
-const SCRIPT_TOOL_KEYS: &[&str] = &["parameters", "targets", "companyId", "targetType", "schedule"];
+const INACTIVE_STATES: &[&str] = &[
+    "inactive",
+    "disabled",
+    "deleted",
+    "archived",
+    "draft",
+    "retired",
+    "deprecated",
+    "unpublished",
+];
+const SCRIPT_TOOL_KEYS: &[&str] = &[
+    "parameters",
+    "targets",
+    "companyId",
+    "targetType",
+    "schedule",
+];
 
 /// A shell-script template as listed by `GET /automation/shellScripts`.
 #[derive(Debug, Clone)]
@@ -34,12 +49,16 @@ pub struct ShellScript {
 impl ShellScript {
     /// None for entries without a template id (they cannot be scheduled).
     pub fn from_json(raw: &Value) -> Option<ShellScript> {
-        let template_id = text(raw, &["templateId", "templateID", "id"])?.trim().to_string();
+        let template_id = text(raw, &["templateId", "templateID", "id"])?
+            .trim()
+            .to_string();
         if template_id.is_empty() {
             return None;
         }
         let active = match raw.get("state") {
-            Some(Value::String(state)) => !INACTIVE_STATES.contains(&state.trim().to_ascii_lowercase().as_str()),
+            Some(Value::String(state)) => {
+                !INACTIVE_STATES.contains(&state.trim().to_ascii_lowercase().as_str())
+            }
             _ => raw.get("active").and_then(Value::as_bool).unwrap_or(true),
         };
         let json_schema = match raw.get("jsonSchema") {
@@ -79,14 +98,23 @@ fn base_slug(script: &ShellScript) -> String {
     if !slug.is_empty() {
         return slug;
     }
-    let id: String = script.template_id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let id: String = script
+        .template_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
     format!("script-{}", id.to_ascii_lowercase())
 }
 
 /// Tool names of the active scripts as `(templateId, name)`, independent of listing order:
 /// equal slugs are ordered by templateId and get `-2`, `-3`, … after the first.
 pub fn assign_tool_names(scripts: &[ShellScript]) -> Vec<(String, String)> {
-    let mut entries: Vec<(String, &str)> = scripts.iter().filter(|s| s.active).map(|s| (base_slug(s), s.template_id.as_str())).collect();
+    let mut entries: Vec<(String, &str)> = scripts
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| (base_slug(s), s.template_id.as_str()))
+        .collect();
     entries.sort();
     entries.dedup_by(|a, b| a.1 == b.1);
     let mut used: BTreeSet<String> = entries.iter().map(|(slug, _)| slug.clone()).collect();
@@ -97,7 +125,9 @@ pub fn assign_tool_names(scripts: &[ShellScript]) -> Vec<(String, String)> {
             let mut n = 2;
             loop {
                 let candidate = format!("{slug}-{n}");
-                if !used.contains(&candidate) && !catalog::is_static(&format!("{PREFIX}{candidate}")) {
+                if !used.contains(&candidate)
+                    && !catalog::is_static(&format!("{PREFIX}{candidate}"))
+                {
                     used.insert(candidate.clone());
                     break candidate;
                 }
@@ -126,38 +156,74 @@ pub fn parameter_schema(raw: &str) -> ParameterSchema {
         Some(Value::String(inner)) => serde_json::from_str(&inner).ok(),
         other => other,
     };
-    let properties = parsed.as_ref().and_then(|v| v.get("properties")).and_then(Value::as_object).cloned();
-    let required = match (&properties, parsed.as_ref().and_then(|v| v.get("required")).and_then(Value::as_array)) {
-        (Some(props), Some(list)) => list.iter().filter_map(Value::as_str).filter(|r| props.contains_key(*r)).map(str::to_string).collect(),
+    let properties = parsed
+        .as_ref()
+        .and_then(|v| v.get("properties"))
+        .and_then(Value::as_object)
+        .cloned();
+    let required = match (
+        &properties,
+        parsed
+            .as_ref()
+            .and_then(|v| v.get("required"))
+            .and_then(Value::as_array),
+    ) {
+        (Some(props), Some(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|r| props.contains_key(*r))
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
-    ParameterSchema { properties, required }
+    ParameterSchema {
+        properties,
+        required,
+    }
 }
 
 impl ParameterSchema {
     /// JSON Schema of the tool's `parameters` argument.
     pub fn to_json(&self) -> Value {
         match &self.properties {
-            Some(props) => json!({"type": "object", "properties": props, "required": self.required, "additionalProperties": false,
-                                  "description": "The script's parameters."}),
-            None => json!({"type": "object", "description": "Script parameters by name (this script publishes no usable schema)."}),
+            Some(props) => {
+                json!({"type": "object", "properties": props, "required": self.required, "additionalProperties": false,
+                                  "description": "The script's parameters."})
+            }
+            None => {
+                json!({"type": "object", "description": "Script parameters by name (this script publishes no usable schema)."})
+            }
         }
     }
 
     /// Checks supplied parameters against the published schema (names, required, basic types, enums).
-    pub fn validate(&self, supplied: Option<&Map<String, Value>>) -> ToolResult<Map<String, Value>> {
+    pub fn validate(
+        &self,
+        supplied: Option<&Map<String, Value>>,
+    ) -> ToolResult<Map<String, Value>> {
         let supplied = supplied.cloned().unwrap_or_default();
-        let Some(props) = &self.properties else { return Ok(supplied) };
+        let Some(props) = &self.properties else {
+            return Ok(supplied);
+        };
         for required in &self.required {
             if supplied.get(required).is_none_or(Value::is_null) {
-                return Err(ToolError::invalid(format!("parameters.{required}"), format!("the script requires parameter `{required}`")));
+                return Err(ToolError::invalid(
+                    format!("parameters.{required}"),
+                    format!("the script requires parameter `{required}`"),
+                ));
             }
         }
         for (key, value) in &supplied {
             let field = format!("parameters.{key}");
             let Some(schema) = props.get(key) else {
                 let known: Vec<&str> = props.keys().map(String::as_str).collect();
-                return Err(ToolError::invalid(field, format!("the script has no parameter `{key}`; it takes: {}", known.join(", "))));
+                return Err(ToolError::invalid(
+                    field,
+                    format!(
+                        "the script has no parameter `{key}`; it takes: {}",
+                        known.join(", ")
+                    ),
+                ));
             };
             if let Some(expected) = schema.get("type").and_then(Value::as_str) {
                 let ok = match expected {
@@ -170,12 +236,18 @@ impl ParameterSchema {
                     _ => true,
                 };
                 if !ok {
-                    return Err(ToolError::invalid(field, format!("`{key}` must be of type {expected}")));
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be of type {expected}"),
+                    ));
                 }
             }
             if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
                 if !choices.contains(value) {
-                    return Err(ToolError::invalid(field, format!("`{key}` must be one of {}", Value::Array(choices.clone()))));
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be one of {}", Value::Array(choices.clone())),
+                    ));
                 }
             }
         }
@@ -197,8 +269,16 @@ pub fn descriptor(script: &ShellScript, tool_name: &str) -> ToolSpec {
     let params = parameter_schema(&script.json_schema);
     let mut properties = json!({"parameters": params.to_json(), "schedule": schedule::json_schema(When::NextCheckIn)});
     catalog::merge(&mut properties, catalog::target_properties());
-    let required: Vec<&str> = if params.required.is_empty() { vec![] } else { vec!["parameters"] };
-    let what = if script.description.is_empty() { String::new() } else { format!(" {}", clip(&script.description, MAX_DESCRIPTION_CHARS)) };
+    let required: Vec<&str> = if params.required.is_empty() {
+        vec![]
+    } else {
+        vec!["parameters"]
+    };
+    let what = if script.description.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", clip(&script.description, MAX_DESCRIPTION_CHARS))
+    };
     ToolSpec {
         name: tool_name.to_string(),
         title: if script.name.is_empty() { tool_name.to_string() } else { format!("Run script: {}", script.name) },
@@ -221,7 +301,12 @@ pub fn discover(ctx: &Ctx) -> ToolResult<Vec<ToolSpec>> {
     names.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(names
         .iter()
-        .filter_map(|(id, name)| scripts.iter().find(|s| &s.template_id == id).map(|s| descriptor(s, name)))
+        .filter_map(|(id, name)| {
+            scripts
+                .iter()
+                .find(|s| &s.template_id == id)
+                .map(|s| descriptor(s, name))
+        })
         .collect())
 }
 
@@ -239,10 +324,15 @@ pub fn call(ctx: &Ctx, tool_name: &str, raw: &str) -> ToolResult<Value> {
                 "no active shell script behind `{tool_name}` any more; refresh the tool list or use cw-rmm-list-shell-scripts"
             ))
         })?;
-    let parameters = parameter_schema(&script.json_schema).validate(args.opt_object("parameters")?)?;
+    let parameters =
+        parameter_schema(&script.json_schema).validate(args.opt_object("parameters")?)?;
     let schedule = ScheduleRequest::from_args(&args, When::NextCheckIn)?;
     let targets = tasks::resolve_targets(ctx, &args)?;
-    let name = if script.name.is_empty() { tool_name.to_string() } else { script.name.clone() };
+    let name = if script.name.is_empty() {
+        tool_name.to_string()
+    } else {
+        script.name.clone()
+    };
     tasks::submit(
         ctx,
         &tasks::TaskRequest {
@@ -262,13 +352,19 @@ mod tests {
     use super::*;
 
     fn script(id: &str, name: &str, state: &str) -> ShellScript {
-        ShellScript::from_json(&json!({"templateId": id, "name": name, "state": state, "jsonSchema": "garbage{"})).unwrap()
+        ShellScript::from_json(
+            &json!({"templateId": id, "name": name, "state": state, "jsonSchema": "garbage{"}),
+        )
+        .unwrap()
     }
 
     #[test]
     fn slugs() {
         assert_eq!(slugify("Disk Cleanup"), "disk-cleanup");
-        assert_eq!(slugify("  Restart   Print Spooler (v2)! "), "restart-print-spooler-v2");
+        assert_eq!(
+            slugify("  Restart   Print Spooler (v2)! "),
+            "restart-print-spooler-v2"
+        );
         assert_eq!(slugify("Über-Wartung"), "ber-wartung");
         assert_eq!(slugify("___"), "");
         let long = slugify(&"a".repeat(100));
@@ -278,11 +374,27 @@ mod tests {
 
     #[test]
     fn names_are_stable_unique_and_skip_inactive() {
-        let a = script("bbbb0000-0000-4000-8000-000000000002", "Disk Cleanup", "active");
-        let b = script("aaaa0000-0000-4000-8000-000000000001", "disk cleanup!", "ACTIVE");
-        let c = script("cccc0000-0000-4000-8000-000000000003", "Disk Cleanup 2", "active");
+        let a = script(
+            "bbbb0000-0000-4000-8000-000000000002",
+            "Disk Cleanup",
+            "active",
+        );
+        let b = script(
+            "aaaa0000-0000-4000-8000-000000000001",
+            "disk cleanup!",
+            "ACTIVE",
+        );
+        let c = script(
+            "cccc0000-0000-4000-8000-000000000003",
+            "Disk Cleanup 2",
+            "active",
+        );
         let d = script("dddd0000-0000-4000-8000-000000000004", "日本語", "active");
-        let e = script("eeee0000-0000-4000-8000-000000000005", "Disk Cleanup", "inactive");
+        let e = script(
+            "eeee0000-0000-4000-8000-000000000005",
+            "Disk Cleanup",
+            "inactive",
+        );
         let forward = assign_tool_names(&[a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]);
         let backward = assign_tool_names(&[e, d, c, b, a]);
         let mut f = forward.clone();
@@ -291,11 +403,23 @@ mod tests {
         g.sort();
         assert_eq!(f, g);
         let name_of = |id: &str| forward.iter().find(|(i, _)| i == id).unwrap().1.clone();
-        assert_eq!(name_of("aaaa0000-0000-4000-8000-000000000001"), "cw-rmm-script-disk-cleanup");
+        assert_eq!(
+            name_of("aaaa0000-0000-4000-8000-000000000001"),
+            "cw-rmm-script-disk-cleanup"
+        );
         // "disk-cleanup-2" is taken by a script's own name, so the duplicate gets -3.
-        assert_eq!(name_of("bbbb0000-0000-4000-8000-000000000002"), "cw-rmm-script-disk-cleanup-3");
-        assert_eq!(name_of("cccc0000-0000-4000-8000-000000000003"), "cw-rmm-script-disk-cleanup-2");
-        assert_eq!(name_of("dddd0000-0000-4000-8000-000000000004"), "cw-rmm-script-script-dddd0000");
+        assert_eq!(
+            name_of("bbbb0000-0000-4000-8000-000000000002"),
+            "cw-rmm-script-disk-cleanup-3"
+        );
+        assert_eq!(
+            name_of("cccc0000-0000-4000-8000-000000000003"),
+            "cw-rmm-script-disk-cleanup-2"
+        );
+        assert_eq!(
+            name_of("dddd0000-0000-4000-8000-000000000004"),
+            "cw-rmm-script-script-dddd0000"
+        );
         assert_eq!(forward.len(), 4);
         for (_, name) in &forward {
             assert!(name.len() <= MAX_NAME && !catalog::is_static(name));
@@ -304,10 +428,13 @@ mod tests {
 
     #[test]
     fn parameter_schemas_tolerate_garbage() {
-        let good = parameter_schema(r#"{"type":"object","properties":{"drive":{"type":"string","enum":["C:","D:"]},"days":{"type":"integer"}},"required":["drive","ghost"]}"#);
+        let good = parameter_schema(
+            r#"{"type":"object","properties":{"drive":{"type":"string","enum":["C:","D:"]},"days":{"type":"integer"}},"required":["drive","ghost"]}"#,
+        );
         assert_eq!(good.required, vec!["drive"]);
         assert_eq!(good.to_json()["additionalProperties"], false);
-        let double = parameter_schema(&serde_json::to_string(r#"{"properties":{"x":{}}}"#).unwrap());
+        let double =
+            parameter_schema(&serde_json::to_string(r#"{"properties":{"x":{}}}"#).unwrap());
         assert!(double.properties.unwrap().contains_key("x"));
         for garbage in ["", "not json", "[1,2]", r#"{"properties":3}"#] {
             let schema = parameter_schema(garbage);
@@ -319,20 +446,37 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(field(good.validate(None)), "parameters.drive");
-        assert_eq!(field(good.validate(json!({"drive": "E:"}).as_object())), "parameters.drive");
-        assert_eq!(field(good.validate(json!({"drive": "C:", "days": 1.5}).as_object())), "parameters.days");
-        assert_eq!(field(good.validate(json!({"drive": "C:", "x": 1}).as_object())), "parameters.x");
-        assert!(good.validate(json!({"drive": "C:", "days": 7}).as_object()).is_ok());
+        assert_eq!(
+            field(good.validate(json!({"drive": "E:"}).as_object())),
+            "parameters.drive"
+        );
+        assert_eq!(
+            field(good.validate(json!({"drive": "C:", "days": 1.5}).as_object())),
+            "parameters.days"
+        );
+        assert_eq!(
+            field(good.validate(json!({"drive": "C:", "x": 1}).as_object())),
+            "parameters.x"
+        );
+        assert!(good
+            .validate(json!({"drive": "C:", "days": 7}).as_object())
+            .is_ok());
     }
 
     #[test]
     fn descriptors_follow_the_contract() {
-        let s = ShellScript::from_json(&json!({"templateId": "t1", "name": "Disk Cleanup", "description": "Frees space",
-            "jsonSchema": r#"{"properties":{"drive":{"type":"string"}},"required":["drive"]}"#})).unwrap();
+        let s = ShellScript::from_json(
+            &json!({"templateId": "t1", "name": "Disk Cleanup", "description": "Frees space",
+            "jsonSchema": r#"{"properties":{"drive":{"type":"string"}},"required":["drive"]}"#}),
+        )
+        .unwrap();
         let d = descriptor(&s, "cw-rmm-script-disk-cleanup");
         assert_eq!(d.policy, Policy::Approval);
         assert_eq!(d.input_schema["required"], json!(["parameters"]));
-        assert_eq!(d.input_schema["properties"]["schedule"]["properties"]["type"]["default"], "next-check-in");
+        assert_eq!(
+            d.input_schema["properties"]["schedule"]["properties"]["type"]["default"],
+            "next-check-in"
+        );
         assert!(d.input_schema["properties"]["targets"].is_object());
         assert_eq!(d.input_schema["additionalProperties"], false);
     }

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 /// The first present, non-null value among `keys` (Asio spells one field several ways).
 pub fn pick<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v Value> {
-    keys.iter().find_map(|key| value.get(*key).filter(|v| !v.is_null()))
+    keys.iter()
+        .find_map(|key| value.get(*key).filter(|v| !v.is_null()))
 }
 
 /// Like [`pick`] but cloned, JSON null when absent.
@@ -19,12 +20,20 @@ pub fn text<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v str> {
 
 /// `thing.id` of a nested `{id, name}` reference.
 pub fn nested_id(value: &Value, key: &str) -> Value {
-    value.get(key).and_then(|v| v.get("id")).cloned().unwrap_or(Value::Null)
+    value
+        .get(key)
+        .and_then(|v| v.get("id"))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// `thing.name` of a nested `{id, name}` reference.
 pub fn nested_name(value: &Value, key: &str) -> Value {
-    value.get(key).and_then(|v| v.get("name")).cloned().unwrap_or(Value::Null)
+    value
+        .get(key)
+        .and_then(|v| v.get("name"))
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 /// The body as an array, or the array under one of `keys` when the body is an object wrapper.
@@ -36,9 +45,13 @@ pub fn array<'v>(value: &'v Value, keys: &[&str], what: &str) -> ToolResult<&'v 
         Value::Object(_) => match pick(value, keys) {
             Some(Value::Array(items)) => Ok(items),
             None => Ok(&EMPTY),
-            Some(_) => Err(ToolError::upstream_shape(&format!("{what}: expected a list"))),
+            Some(_) => Err(ToolError::upstream_shape(&format!(
+                "{what}: expected a list"
+            ))),
         },
-        _ => Err(ToolError::upstream_shape(&format!("{what}: expected a list"))),
+        _ => Err(ToolError::upstream_shape(&format!(
+            "{what}: expected a list"
+        ))),
     }
 }
 

@@ -3,7 +3,9 @@
 use crate::errors::{ToolError, ToolResult};
 use crate::http::{uuid_v4, Method, Request, Response, Transport};
 use wasip2::http::outgoing_handler;
-use wasip2::http::types::{ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme};
+use wasip2::http::types::{
+    ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme,
+};
 use wasip2::io::streams::StreamError;
 
 /// Largest response body read, so a runaway upstream cannot exhaust the guest's memory.
@@ -16,9 +18,9 @@ impl Transport for WasiTransport {
     fn send(&self, request: Request) -> ToolResult<Response> {
         let headers = Fields::new();
         for (name, value) in &request.headers {
-            headers
-                .append(name, value.as_bytes())
-                .map_err(|e| ToolError::Internal(format!("could not set header {name}: {e:?}")))?;
+            headers.append(name, value.as_bytes()).map_err(|e| {
+                ToolError::Internal(format!("could not set header {name}: {}", header_error(&e)))
+            })?;
         }
         let outgoing = OutgoingRequest::new(headers);
         let method = match request.method {
@@ -31,10 +33,19 @@ impl Transport for WasiTransport {
             outgoing.set_authority(Some(&request.authority))?;
             outgoing.set_path_with_query(Some(&request.path_with_query))
         };
-        setup().map_err(|_| ToolError::Internal(format!("invalid request target {}", request.path_with_query)))?;
+        setup().map_err(|_| {
+            ToolError::Internal(format!(
+                "invalid request target {}",
+                request.path_with_query
+            ))
+        })?;
 
         let body = match &request.body {
-            Some(_) => Some(outgoing.body().map_err(|_| ToolError::Internal("request body unavailable".into()))?),
+            Some(_) => Some(
+                outgoing
+                    .body()
+                    .map_err(|_| ToolError::Internal("request body unavailable".into()))?,
+            ),
             None => None,
         };
         let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
@@ -56,9 +67,15 @@ impl Transport for WasiTransport {
             .into_iter()
             .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
             .collect();
-        let incoming = response.consume().map_err(|_| ToolError::Internal("response body unavailable".into()))?;
+        let incoming = response
+            .consume()
+            .map_err(|_| ToolError::Internal("response body unavailable".into()))?;
         let body = read_body(incoming)?;
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn request_id(&self) -> String {
@@ -73,10 +90,17 @@ impl Transport for WasiTransport {
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> ToolResult<()> {
     {
-        let stream = body.write().map_err(|_| ToolError::Internal("request body stream unavailable".into()))?;
+        let stream = body
+            .write()
+            .map_err(|_| ToolError::Internal("request body stream unavailable".into()))?;
         // blocking_write_and_flush accepts at most 4096 bytes per call.
         for chunk in bytes.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| ToolError::Internal(format!("writing the request body failed: {e:?}")))?;
+            stream.blocking_write_and_flush(chunk).map_err(|e| {
+                ToolError::Internal(format!(
+                    "writing the request body failed: {}",
+                    stream_error(&e)
+                ))
+            })?;
         }
     }
     OutgoingBody::finish(body, None).map_err(transport_error)
@@ -85,24 +109,47 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> ToolResult<()> {
 fn read_body(incoming: IncomingBody) -> ToolResult<Vec<u8>> {
     let mut out = Vec::new();
     {
-        let stream = incoming.stream().map_err(|_| ToolError::Internal("response body stream unavailable".into()))?;
+        let stream = incoming
+            .stream()
+            .map_err(|_| ToolError::Internal("response body stream unavailable".into()))?;
         loop {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) => {
                     out.extend_from_slice(&chunk);
                     if out.len() > MAX_BODY_BYTES {
-                        return Err(ToolError::Upstream { status: 200, message: format!("the API answer exceeded {MAX_BODY_BYTES} bytes") });
+                        return Err(ToolError::Upstream {
+                            status: 200,
+                            message: format!("the API answer exceeded {MAX_BODY_BYTES} bytes"),
+                        });
                     }
                 }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(e)) => {
-                    return Err(ToolError::Upstream { status: 0, message: format!("reading the API answer failed: {}", e.to_debug_string()) })
+                    return Err(ToolError::Upstream {
+                        status: 0,
+                        message: format!("reading the API answer failed: {}", e.to_debug_string()),
+                    })
                 }
             }
         }
     }
     let _trailers = IncomingBody::finish(incoming);
     Ok(out)
+}
+
+fn header_error(error: &wasip2::http::types::HeaderError) -> &'static str {
+    match error {
+        wasip2::http::types::HeaderError::InvalidSyntax => "invalid syntax",
+        wasip2::http::types::HeaderError::Forbidden => "forbidden by the host",
+        wasip2::http::types::HeaderError::Immutable => "immutable",
+    }
+}
+
+fn stream_error(error: &StreamError) -> String {
+    match error {
+        StreamError::Closed => "stream closed".to_string(),
+        StreamError::LastOperationFailed(e) => e.to_debug_string(),
+    }
 }
 
 /// Maps a wasi:http transport failure onto a tool error.
@@ -115,7 +162,13 @@ fn transport_error(code: ErrorCode) -> ToolError {
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout
-        | ErrorCode::DnsTimeout => ToolError::Timeout(format!("the ConnectWise RMM API did not answer in time ({code:?}); retry later")),
-        other => ToolError::Internal(format!("HTTP transport failure: {other:?}")),
+        | ErrorCode::DnsTimeout => ToolError::Timeout("the ConnectWise RMM API did not answer in time; retry later".into()),
+        ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => ToolError::Internal("HTTP transport failure: the API host could not be resolved".into()),
+        ErrorCode::ConnectionRefused | ErrorCode::DestinationUnavailable => ToolError::Internal("HTTP transport failure: the API host refused or is unreachable".into()),
+        ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete => ToolError::Internal("HTTP transport failure: the connection closed before the answer was complete".into()),
+        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => ToolError::Internal("HTTP transport failure: TLS error".into()),
+        ErrorCode::InternalError(Some(detail)) => ToolError::Internal(format!("HTTP transport failure: {detail}")),
+        // Debug-printing the whole ErrorCode enum costs kilobytes of component size; the class is enough.
+        _ => ToolError::Internal("HTTP transport failure".into()),
     }
 }

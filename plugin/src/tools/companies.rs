@@ -12,7 +12,7 @@ const SITES_PATH: &str = "/api/platform/v1/company/sites";
 
 pub fn list_companies(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["nameContains", "limit"])?;
-    let needle = args.opt_str("nameContains")?.map(|s| s.to_lowercase());
+    let needle = args.opt_str("nameContains")?.map(|s| crate::args::fold(&s));
     let limit = args.int_in("limit", 1, 1000, 100)? as usize;
     let body = ctx.api.get(COMPANIES_PATH, &[])?;
     let matching: Vec<Value> = array(&body, &["companies", "data"], "companies")?
@@ -26,8 +26,13 @@ pub fn list_companies(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 pub fn get_company(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["companyId"])?;
     let id = args.req_uuid("companyId", "find it with cw-rmm-list-companies")?;
-    let company = ctx.api.get(&format!("{COMPANIES_PATH}/{}", segment(&id)), &[])?;
-    let contact = company.get("primaryContact").cloned().unwrap_or(Value::Null);
+    let company = ctx
+        .api
+        .get(&format!("{COMPANIES_PATH}/{}", segment(&id)), &[])?;
+    let contact = company
+        .get("primaryContact")
+        .cloned()
+        .unwrap_or(Value::Null);
     let site = company.get("primarySite").cloned().unwrap_or(Value::Null);
     Ok(compact(vec![
         ("companyId", field(&company, &["id"])),
@@ -35,20 +40,56 @@ pub fn get_company(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         ("friendlyName", field(&company, &["friendlyName"])),
         ("description", field(&company, &["description"])),
         ("status", nested_name(&company, "activityStatus")),
-        ("active", company.get("activityStatus").map(|s| field(s, &["activeFlag"])).unwrap_or(Value::Null)),
-        ("account", company.get("account").cloned().unwrap_or(Value::Null)),
-        ("primarySite", if site.is_null() { Value::Null } else {
-            compact(vec![("siteId", field(&site, &["id"])), ("name", field(&site, &["name"])), ("timeZone", field(&site, &["timeZone"])), ("address", field(&site, &["primaryAddress"]))])
-        }),
-        ("primaryContact", if contact.is_null() { Value::Null } else {
-            compact(vec![
-                ("contactId", field(&contact, &["id"])),
-                ("firstName", field(&contact, &["firstName"])),
-                ("lastName", field(&contact, &["lastName"])),
-                ("email", contact.get("primaryEmail").map(|e| field(e, &["emailAddress"])).unwrap_or(Value::Null)),
-                ("phone", contact.get("primaryPhoneNumber").cloned().unwrap_or(Value::Null)),
-            ])
-        }),
+        (
+            "active",
+            company
+                .get("activityStatus")
+                .map(|s| field(s, &["activeFlag"]))
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "account",
+            company.get("account").cloned().unwrap_or(Value::Null),
+        ),
+        (
+            "primarySite",
+            if site.is_null() {
+                Value::Null
+            } else {
+                compact(vec![
+                    ("siteId", field(&site, &["id"])),
+                    ("name", field(&site, &["name"])),
+                    ("timeZone", field(&site, &["timeZone"])),
+                    ("address", field(&site, &["primaryAddress"])),
+                ])
+            },
+        ),
+        (
+            "primaryContact",
+            if contact.is_null() {
+                Value::Null
+            } else {
+                compact(vec![
+                    ("contactId", field(&contact, &["id"])),
+                    ("firstName", field(&contact, &["firstName"])),
+                    ("lastName", field(&contact, &["lastName"])),
+                    (
+                        "email",
+                        contact
+                            .get("primaryEmail")
+                            .map(|e| field(e, &["emailAddress"]))
+                            .unwrap_or(Value::Null),
+                    ),
+                    (
+                        "phone",
+                        contact
+                            .get("primaryPhoneNumber")
+                            .cloned()
+                            .unwrap_or(Value::Null),
+                    ),
+                ])
+            },
+        ),
         ("externalIds", field(&company, &["externalIds"])),
         ("createdDate", field(&company, &["createdDate"])),
         ("updatedDate", field(&company, &["updatedDate"])),
@@ -59,7 +100,7 @@ pub fn get_company(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["companyId", "nameContains", "limit"])?;
     let company = args.opt_uuid("companyId")?;
-    let needle = args.opt_str("nameContains")?.map(|s| s.to_lowercase());
+    let needle = args.opt_str("nameContains")?.map(|s| crate::args::fold(&s));
     let limit = args.int_in("limit", 1, 1000, 100)? as usize;
     let path = match &company {
         Some(id) => format!("{COMPANIES_PATH}/{}/sites", segment(id)),
@@ -92,7 +133,9 @@ pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 fn matches_name(item: &Value, needle: Option<&str>) -> bool {
     match needle {
         None => true,
-        Some(needle) => ["name", "friendlyName"].iter().any(|k| text(item, &[k]).is_some_and(|n| contains_ci(n, needle))),
+        Some(needle) => ["name", "friendlyName"]
+            .iter()
+            .any(|k| text(item, &[k]).is_some_and(|n| contains_ci(n, needle))),
     }
 }
 
@@ -128,12 +171,23 @@ mod tests {
         fake.reply(200, COMPANIES).reply(200, COMPANIES);
         let all = run(&fake, "cw-rmm-list-companies", "{}").unwrap();
         assert_eq!(all["count"], 2);
-        assert_eq!(all["companies"][0]["primarySiteId"], "22222222-2222-4222-8222-222222222222");
-        let some = run(&fake, "cw-rmm-list-companies", r#"{"nameContains":"gbx","limit":1}"#).unwrap();
+        assert_eq!(
+            all["companies"][0]["primarySiteId"],
+            "22222222-2222-4222-8222-222222222222"
+        );
+        let some = run(
+            &fake,
+            "cw-rmm-list-companies",
+            r#"{"nameContains":"gbx","limit":1}"#,
+        )
+        .unwrap();
         assert_eq!(some["companies"][0]["name"], "Globex");
         assert_eq!(some["truncated"], false);
         assert_eq!(fake.paths(), vec!["/api/platform/v1/company/companies"; 2]);
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-companies", r#"{"limit":0}"#)), "limit");
+        assert_eq!(
+            invalid_field(run(&fake, "cw-rmm-list-companies", r#"{"limit":0}"#)),
+            "limit"
+        );
     }
 
     #[test]
@@ -141,11 +195,30 @@ mod tests {
         let fake = FakeTransport::new();
         fake.reply(200, r#"{"id":"11111111-1111-4111-8111-111111111111","name":"Acme","primaryContact":{"firstName":"Ann","primaryEmail":{"emailAddress":"a@x"}}}"#)
             .reply(200, r#"[{"id":"s1","name":"HQ","timeZone":"Australia/Sydney"}]"#);
-        let company = run(&fake, "cw-rmm-get-company", r#"{"companyId":"11111111-1111-4111-8111-111111111111"}"#).unwrap();
+        let company = run(
+            &fake,
+            "cw-rmm-get-company",
+            r#"{"companyId":"11111111-1111-4111-8111-111111111111"}"#,
+        )
+        .unwrap();
         assert_eq!(company["primaryContact"]["email"], "a@x");
-        let sites = run(&fake, "cw-rmm-list-sites", r#"{"companyId":"11111111-1111-4111-8111-111111111111"}"#).unwrap();
-        assert_eq!(sites["sites"][0]["companyId"], "11111111-1111-4111-8111-111111111111");
-        assert_eq!(fake.paths()[1], "/api/platform/v1/company/companies/11111111-1111-4111-8111-111111111111/sites");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-get-company", "{}")), "companyId");
+        let sites = run(
+            &fake,
+            "cw-rmm-list-sites",
+            r#"{"companyId":"11111111-1111-4111-8111-111111111111"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sites["sites"][0]["companyId"],
+            "11111111-1111-4111-8111-111111111111"
+        );
+        assert_eq!(
+            fake.paths()[1],
+            "/api/platform/v1/company/companies/11111111-1111-4111-8111-111111111111/sites"
+        );
+        assert_eq!(
+            invalid_field(run(&fake, "cw-rmm-get-company", "{}")),
+            "companyId"
+        );
     }
 }

@@ -45,10 +45,13 @@ pub struct Listing {
 }
 
 pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
-    let args = Args::parse(raw, &["companyId", "siteId", "name", "endpointType", "limit"])?;
+    let args = Args::parse(
+        raw,
+        &["companyId", "siteId", "name", "endpointType", "limit"],
+    )?;
     let company = args.opt_uuid("companyId")?;
     let site = args.opt_uuid("siteId")?;
-    let name_lower = args.opt_str("name")?.map(|s| s.to_lowercase());
+    let name_lower = args.opt_str("name")?.map(|s| crate::args::fold(&s));
     let endpoint_types = args.opt_word_list("endpointType", ENDPOINT_TYPES, 10)?;
     let limit = args.int_in("limit", 1, 10_000, 100)? as usize;
     let scope = match (site, company) {
@@ -56,8 +59,18 @@ pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         (None, Some(company)) => Scope::Company(company),
         (None, None) => Scope::Everything,
     };
-    let listing = fetch(ctx, &Query { scope, name_lower, endpoint_types, limit })?;
-    Ok(json!({"count": listing.devices.len(), "truncated": listing.truncated, "devices": listing.devices}))
+    let listing = fetch(
+        ctx,
+        &Query {
+            scope,
+            name_lower,
+            endpoint_types,
+            limit,
+        },
+    )?;
+    Ok(
+        json!({"count": listing.devices.len(), "truncated": listing.truncated, "devices": listing.devices}),
+    )
 }
 
 /// Lists endpoints for a scope, following `Link` pages and chunking companies by four.
@@ -72,10 +85,15 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
                 .iter()
                 .filter_map(|c| text(c, &["id"]).map(str::to_string))
                 .collect();
-            ids.chunks(COMPANIES_PER_REQUEST).map(|chunk| ("company", chunk.to_vec())).collect()
+            ids.chunks(COMPANIES_PER_REQUEST)
+                .map(|chunk| ("company", chunk.to_vec()))
+                .collect()
         }
     };
-    let filter = query.endpoint_types.as_ref().map(|types| format!("endpointType in ({})", types.join(",")));
+    let filter = query
+        .endpoint_types
+        .as_ref()
+        .map(|types| format!("endpointType in ({})", types.join(",")));
     let mut devices = Vec::new();
     let mut requests = 0;
     for (batch_index, (resource_type, resources)) in batches.iter().enumerate() {
@@ -83,27 +101,49 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
         let mut cursor: u64 = 0;
         loop {
             if requests >= MAX_LIST_REQUESTS {
-                return Ok(Listing { devices, truncated: true });
+                return Ok(Listing {
+                    devices,
+                    truncated: true,
+                });
             }
             requests += 1;
-            let mut params = vec![("limit", PAGE_SIZE.to_string()), ("cursor", cursor.to_string()), ("field", LIST_FIELDS.to_string())];
+            let mut params = vec![
+                ("limit", PAGE_SIZE.to_string()),
+                ("cursor", cursor.to_string()),
+                ("field", LIST_FIELDS.to_string()),
+            ];
             if let Some(filter) = &filter {
                 params.push(("filter", filter.clone()));
             }
             let page = ctx.api.post(LIST_PATH, &params, &body)?;
             for device in flatten(&page.body)? {
-                if query.name_lower.as_deref().is_none_or(|needle| device_matches(&device, needle)) {
+                if query
+                    .name_lower
+                    .as_deref()
+                    .is_none_or(|needle| device_matches(&device, needle))
+                {
                     if devices.len() == query.limit {
-                        return Ok(Listing { devices, truncated: true });
+                        return Ok(Listing {
+                            devices,
+                            truncated: true,
+                        });
                     }
                     devices.push(device);
                 }
             }
-            let next_cursor = page.header("link").and_then(next_link).and_then(|url| query_param(&url, "cursor"));
+            let next_cursor = page
+                .header("link")
+                .and_then(next_link)
+                .and_then(|url| query_param(&url, "cursor"));
             // A cursor that does not advance would loop forever; treat it as the end.
-            let next = next_cursor.and_then(|c| c.parse::<u64>().ok()).filter(|next| *next > cursor);
+            let next = next_cursor
+                .and_then(|c| c.parse::<u64>().ok())
+                .filter(|next| *next > cursor);
             if devices.len() == query.limit && (next.is_some() || batch_index + 1 < batches.len()) {
-                return Ok(Listing { devices, truncated: true });
+                return Ok(Listing {
+                    devices,
+                    truncated: true,
+                });
             }
             match next {
                 Some(next) => cursor = next,
@@ -111,7 +151,10 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
             }
         }
     }
-    Ok(Listing { devices, truncated: false })
+    Ok(Listing {
+        devices,
+        truncated: false,
+    })
 }
 
 /// Flattens `{platform|network|cloud: [{companyID, siteID, endpoints: [...]}]}` into device summaries.
@@ -126,7 +169,11 @@ fn flatten(body: &Value) -> ToolResult<Vec<Value>> {
             }
             groups
         }
-        _ => return Err(ToolError::upstream_shape("device list: expected an object of categories")),
+        _ => {
+            return Err(ToolError::upstream_shape(
+                "device list: expected an object of categories",
+            ))
+        }
     };
     let mut devices = Vec::new();
     for group in groups {
@@ -146,9 +193,26 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
         _ => Value::Null,
     };
     compact(vec![
-        ("endpointId", field(endpoint, &["endpointID", "endpointId", "id"])),
-        ("companyId", if company.is_null() { field(endpoint, &["companyID", "clientID", "clientId"]) } else { company.clone() }),
-        ("siteId", if site.is_null() { field(endpoint, &["siteID", "siteId"]) } else { site.clone() }),
+        (
+            "endpointId",
+            field(endpoint, &["endpointID", "endpointId", "id"]),
+        ),
+        (
+            "companyId",
+            if company.is_null() {
+                field(endpoint, &["companyID", "clientID", "clientId"])
+            } else {
+                company.clone()
+            },
+        ),
+        (
+            "siteId",
+            if site.is_null() {
+                field(endpoint, &["siteID", "siteId"])
+            } else {
+                site.clone()
+            },
+        ),
         ("name", field(endpoint, &["friendlyName"])),
         ("deviceName", field(endpoint, &["deviceName"])),
         ("endpointType", field(endpoint, &["endpointType"])),
@@ -175,18 +239,32 @@ fn os_label(endpoint: &Value) -> Value {
 }
 
 fn device_matches(device: &Value, needle: &str) -> bool {
-    ["name", "deviceName"].iter().any(|k| text(device, &[k]).is_some_and(|n| contains_ci(n, needle)))
+    ["name", "deviceName"]
+        .iter()
+        .any(|k| text(device, &[k]).is_some_and(|n| contains_ci(n, needle)))
 }
 
 /// Finds one endpoint's company and site through the list endpoint (resourceType endpoint).
 pub fn locate(ctx: &Ctx, endpoint_id: &str) -> ToolResult<(String, String)> {
-    let listing = fetch(ctx, &Query { scope: Scope::Endpoint(endpoint_id.to_string()), name_lower: None, endpoint_types: None, limit: 1 })?;
+    let listing = fetch(
+        ctx,
+        &Query {
+            scope: Scope::Endpoint(endpoint_id.to_string()),
+            name_lower: None,
+            endpoint_types: None,
+            limit: 1,
+        },
+    )?;
     let device = listing.devices.first().ok_or_else(|| {
-        ToolError::NotFound(format!("endpoint {endpoint_id} was not found; check the id with cw-rmm-list-devices"))
+        ToolError::NotFound(format!(
+            "endpoint {endpoint_id} was not found; check the id with cw-rmm-list-devices"
+        ))
     })?;
     match (text(device, &["companyId"]), text(device, &["siteId"])) {
         (Some(c), Some(s)) => Ok((c.to_string(), s.to_string())),
-        _ => Err(ToolError::upstream_shape("device list entry without companyID/siteID")),
+        _ => Err(ToolError::upstream_shape(
+            "device list entry without companyID/siteID",
+        )),
     }
 }
 
@@ -203,47 +281,87 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         segment(&site),
         segment(&endpoint)
     );
-    let body = ctx.api.get(&path, &[("field", DETAIL_FIELDS.to_string())])?;
+    let body = ctx
+        .api
+        .get(&path, &[("field", DETAIL_FIELDS.to_string())])?;
     if !body.is_object() {
-        return Err(ToolError::upstream_shape("device details: expected an object"));
+        return Err(ToolError::upstream_shape(
+            "device details: expected an object",
+        ));
     }
-    let details = ["platform", "network", "cloud"].iter().find_map(|k| body.get(*k).filter(|v| v.is_object())).unwrap_or(&body);
-    let networks = details.get("networks").and_then(Value::as_array).map(|list| {
-        list.iter()
-            .map(|n| compact(vec![
-                ("name", field(n, &["logicalName", "product"])),
-                ("ipv4", field(n, &["ipv4List", "ipv4"])),
-                ("ipv6", field(n, &["ipv6"])),
-                ("macAddress", field(n, &["macAddress"])),
-                ("gateway", field(n, &["defaultIPGateway"])),
-                ("dnsServers", field(n, &["dnsServers"])),
-                ("dhcpEnabled", field(n, &["dhcpEnabled"])),
-            ]))
-            .collect::<Vec<_>>()
-    });
-    let memory_total: Option<u64> = details
-        .get("physicalMemory")
+    let details = ["platform", "network", "cloud"]
+        .iter()
+        .find_map(|k| body.get(*k).filter(|v| v.is_object()))
+        .unwrap_or(&body);
+    let networks = details
+        .get("networks")
         .and_then(Value::as_array)
-        .map(|modules| modules.iter().filter_map(|m| m.get("sizeBytes").and_then(Value::as_u64)).sum());
+        .map(|list| {
+            list.iter()
+                .map(|n| {
+                    compact(vec![
+                        ("name", field(n, &["logicalName", "product"])),
+                        ("ipv4", field(n, &["ipv4List", "ipv4"])),
+                        ("ipv6", field(n, &["ipv6"])),
+                        ("macAddress", field(n, &["macAddress"])),
+                        ("gateway", field(n, &["defaultIPGateway"])),
+                        ("dnsServers", field(n, &["dnsServers"])),
+                        ("dhcpEnabled", field(n, &["dhcpEnabled"])),
+                    ])
+                })
+                .collect::<Vec<_>>()
+        });
+    let memory_total: Option<u64> =
+        details
+            .get("physicalMemory")
+            .and_then(Value::as_array)
+            .map(|modules| {
+                modules
+                    .iter()
+                    .filter_map(|m| m.get("sizeBytes").and_then(Value::as_u64))
+                    .sum()
+            });
     let users = details.get("users").and_then(Value::as_array).map(|list| {
         list.iter()
-            .map(|u| compact(vec![("username", field(u, &["username"])), ("accountType", field(u, &["accountType", "userType"])), ("disabled", field(u, &["userDisabled"])), ("lastLogon", field(u, &["lastLogonTimestamp"]))]))
+            .map(|u| {
+                compact(vec![
+                    ("username", field(u, &["username"])),
+                    ("accountType", field(u, &["accountType", "userType"])),
+                    ("disabled", field(u, &["userDisabled"])),
+                    ("lastLogon", field(u, &["lastLogonTimestamp"])),
+                ])
+            })
             .collect::<Vec<_>>()
     });
     Ok(compact(vec![
         ("endpointId", json!(endpoint)),
         ("companyId", json!(company)),
         ("siteId", json!(site)),
-        ("name", field(details, &["friendlyName"]).or(field(&body, &["friendlyName"]))),
-        ("deviceName", field(details, &["deviceName"]).or(field(&body, &["deviceName"]))),
-        ("endpointType", field(&body, &["endpointType"]).or(field(details, &["endpointType"]))),
+        (
+            "name",
+            field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+        ),
+        (
+            "deviceName",
+            field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
+        ),
+        (
+            "endpointType",
+            field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
+        ),
         ("osType", field(&body, &["osType"])),
         ("os", field(details, &["os"])),
         ("system", field(details, &["system"])),
         ("bios", field(details, &["bios"])),
         ("baseboard", field(details, &["baseboard"])),
         ("processors", field(details, &["processors"])),
-        ("memoryTotalBytes", memory_total.filter(|t| *t > 0).map(Value::from).unwrap_or(Value::Null)),
+        (
+            "memoryTotalBytes",
+            memory_total
+                .filter(|t| *t > 0)
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
         ("drives", field(details, &["drives"])),
         ("logicalVolumes", field(details, &["logicalVolume"])),
         ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
@@ -291,26 +409,42 @@ mod tests {
         let fake = FakeTransport::new();
         fake.reply_with_headers(200, &[("Link", "</api/platform/v2/device/categories/all/endpoints?cursor=500&limit=500>; rel=\"next\"")], &page(C1, &["a", "b"]))
             .reply_with_headers(200, &[("Link", "<https://h/x?cursor=1000&limit=500>; rel=\"next\"")], &page(C1, &["c", "d"]));
-        let out = run(&fake, "cw-rmm-list-devices", &format!(r#"{{"companyId":"{C1}","limit":3,"endpointType":["server","Desktop"]}}"#)).unwrap();
+        let out = run(
+            &fake,
+            "cw-rmm-list-devices",
+            &format!(r#"{{"companyId":"{C1}","limit":3,"endpointType":["server","Desktop"]}}"#),
+        )
+        .unwrap();
         assert_eq!(out["count"], 3);
         assert_eq!(out["truncated"], true);
         assert_eq!(out["devices"][0]["companyId"], C1);
         assert_eq!(out["devices"][0]["os"], "Windows 11 Pro 23H2");
         let paths = fake.paths();
-        assert!(paths[0].contains("cursor=0") && paths[0].contains("filter=endpointType%20in%20%28Server%2CDesktop%29"));
+        assert!(
+            paths[0].contains("cursor=0")
+                && paths[0].contains("filter=endpointType%20in%20%28Server%2CDesktop%29")
+        );
         assert!(paths[1].contains("cursor=500"));
-        assert_eq!(fake.body_of(0), json!({"resourceType": "company", "resources": [C1]}));
+        assert_eq!(
+            fake.body_of(0),
+            json!({"resourceType": "company", "resources": [C1]})
+        );
     }
 
     #[test]
     fn searches_every_company_in_chunks_of_four_by_name() {
         let fake = FakeTransport::new();
         let companies: Vec<_> = (0..5).map(|i| json!({"id": format!("c{i}")})).collect();
-        fake.reply(200, &json!(companies).to_string()).reply(200, &page("c0", &["dc01", "laptop-maria"])).reply(200, &page("c4", &["DC01-backup"]));
+        fake.reply(200, &json!(companies).to_string())
+            .reply(200, &page("c0", &["dc01", "laptop-maria"]))
+            .reply(200, &page("c4", &["DC01-backup"]));
         let out = run(&fake, "cw-rmm-list-devices", r#"{"name":"dc01"}"#).unwrap();
         assert_eq!(out["count"], 2);
         assert_eq!(out["truncated"], false);
-        assert_eq!(fake.body_of(1)["resources"], json!(["c0", "c1", "c2", "c3"]));
+        assert_eq!(
+            fake.body_of(1)["resources"],
+            json!(["c0", "c1", "c2", "c3"])
+        );
         assert_eq!(fake.body_of(2)["resources"], json!(["c4"]));
     }
 
@@ -318,10 +452,25 @@ mod tests {
     fn site_scope_and_validation() {
         let fake = FakeTransport::new();
         fake.reply(200, &page(C1, &["x"]));
-        run(&fake, "cw-rmm-list-devices", &format!(r#"{{"siteId":"{C1}","companyId":"{C1}"}}"#)).unwrap();
+        run(
+            &fake,
+            "cw-rmm-list-devices",
+            &format!(r#"{{"siteId":"{C1}","companyId":"{C1}"}}"#),
+        )
+        .unwrap();
         assert_eq!(fake.body_of(0)["resourceType"], "site");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-devices", r#"{"endpointType":["Server box"]}"#)), "endpointType[0]");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-devices", r#"{"limit":10001}"#)), "limit");
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-list-devices",
+                r#"{"endpointType":["Server box"]}"#
+            )),
+            "endpointType[0]"
+        );
+        assert_eq!(
+            invalid_field(run(&fake, "cw-rmm-list-devices", r#"{"limit":10001}"#)),
+            "limit"
+        );
     }
 
     #[test]
@@ -329,19 +478,36 @@ mod tests {
         let fake = FakeTransport::new();
         fake.reply(200, &json!({"platform": [{"companyID": "c9", "siteID": "s9", "endpoints": [{"endpointID": C1}]}]}).to_string())
             .reply(200, &json!({"endpointID": C1, "endpointType": "Server", "platform": {"friendlyName": "DC01", "os": {"product": "Windows Server"}, "physicalMemory": [{"sizeBytes": 8}, {"sizeBytes": 8}], "networks": [{"logicalName": "eth0", "ipv4": "10.0.0.5"}]}}).to_string());
-        let out = run(&fake, "cw-rmm-get-device", &format!(r#"{{"endpointId":"{C1}"}}"#)).unwrap();
+        let out = run(
+            &fake,
+            "cw-rmm-get-device",
+            &format!(r#"{{"endpointId":"{C1}"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["companyId"], "c9");
         assert_eq!(out["name"], "DC01");
         assert_eq!(out["memoryTotalBytes"], 16);
         assert_eq!(out["networks"][0]["ipv4"], "10.0.0.5");
-        assert_eq!(fake.body_of(0), json!({"resourceType": "endpoint", "resources": [C1]}));
-        assert!(fake.paths()[1].starts_with(&format!("/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field=")));
+        assert_eq!(
+            fake.body_of(0),
+            json!({"resourceType": "endpoint", "resources": [C1]})
+        );
+        assert!(fake.paths()[1].starts_with(&format!(
+            "/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field="
+        )));
     }
 
     #[test]
     fn get_device_unknown_endpoint_is_not_found() {
         let fake = FakeTransport::new();
         fake.reply(200, r#"{"platform":[]}"#);
-        assert!(matches!(run(&fake, "cw-rmm-get-device", &format!(r#"{{"endpointId":"{C1}"}}"#)), Err(crate::errors::ToolError::NotFound(_))));
+        assert!(matches!(
+            run(
+                &fake,
+                "cw-rmm-get-device",
+                &format!(r#"{{"endpointId":"{C1}"}}"#)
+            ),
+            Err(crate::errors::ToolError::NotFound(_))
+        ));
     }
 }

@@ -25,9 +25,17 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(transport: &'a dyn Transport, config: &dyn ConfigSource, now: i64) -> ToolResult<Ctx<'a>> {
+    pub fn new(
+        transport: &'a dyn Transport,
+        config: &dyn ConfigSource,
+        now: i64,
+    ) -> ToolResult<Ctx<'a>> {
         let settings = Settings::load(config)?;
-        Ok(Ctx { api: Api::new(transport, settings.api_host.clone()), settings, now })
+        Ok(Ctx {
+            api: Api::new(transport, settings.api_host.clone()),
+            settings,
+            now,
+        })
     }
 }
 
@@ -95,7 +103,10 @@ mod tests {
     #[test]
     fn unknown_tools_are_not_found() {
         let fake = FakeTransport::new();
-        assert!(matches!(run(&fake, "cw-rmm-nope", "{}"), Err(crate::errors::ToolError::NotFound(_))));
+        assert!(matches!(
+            run(&fake, "cw-rmm-nope", "{}"),
+            Err(crate::errors::ToolError::NotFound(_))
+        ));
         assert!(fake.requests.borrow().is_empty());
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub const SHELL_SCRIPTS_PATH: &str = "/api/platform/v1/automation/shellScripts";
 
 fn name_filter(args: &Args) -> ToolResult<Option<String>> {
-    Ok(args.opt_str("nameContains")?.map(|s| s.to_lowercase()))
+    Ok(args.opt_str("nameContains")?.map(|s| crate::args::fold(&s)))
 }
 
 fn name_matches(item: &Value, needle: Option<&str>) -> bool {
@@ -42,7 +42,10 @@ pub fn list_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 /// Fetches and decodes the shell-script templates (active and inactive).
 pub fn fetch_shell_scripts(ctx: &Ctx) -> ToolResult<Vec<ShellScript>> {
     let body = ctx.api.get(SHELL_SCRIPTS_PATH, &[])?;
-    Ok(array(&body, &["Templates", "templates"], "shell scripts")?.iter().filter_map(ShellScript::from_json).collect())
+    Ok(array(&body, &["Templates", "templates"], "shell scripts")?
+        .iter()
+        .filter_map(ShellScript::from_json)
+        .collect())
 }
 
 pub fn list_shell_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
@@ -56,9 +59,17 @@ pub fn list_shell_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .filter(|s| include_inactive || s.active)
         .filter(|s| needle.as_deref().is_none_or(|n| contains_ci(&s.name, n)))
         .map(|s| {
-            let tool = names.iter().find(|(id, _)| *id == s.template_id).map(|(_, name)| json!(name)).unwrap_or(Value::Null);
+            let tool = names
+                .iter()
+                .find(|(id, _)| *id == s.template_id)
+                .map(|(_, name)| json!(name))
+                .unwrap_or(Value::Null);
             let params = script_tools::parameter_schema(&s.json_schema);
-            let param_names: Vec<&String> = params.properties.as_ref().map(|p| p.keys().collect()).unwrap_or_default();
+            let param_names: Vec<&String> = params
+                .properties
+                .as_ref()
+                .map(|p| p.keys().collect())
+                .unwrap_or_default();
             compact(vec![
                 ("templateId", json!(s.template_id)),
                 ("name", json!(s.name)),
@@ -69,7 +80,10 @@ pub fn list_shell_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 ("categories", field(&s.raw, &["categories"])),
                 ("executorEngine", field(&s.raw, &["executorEngine"])),
                 ("operatingSystem", field(&s.raw, &["operatingSystem"])),
-                ("expectedExecutionTimeSec", field(&s.raw, &["expectedExecutionTimeSec"])),
+                (
+                    "expectedExecutionTimeSec",
+                    field(&s.raw, &["expectedExecutionTimeSec"]),
+                ),
                 ("hasParameters", field(&s.raw, &["hasParameters"])),
                 ("parameters", json!(param_names)),
                 ("requiredParameters", json!(params.required)),
@@ -89,7 +103,11 @@ pub fn list_tasks(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .map(|t| {
             let schema = text(t, &["JSONSchema", "jsonSchema"]).unwrap_or("");
             let params = script_tools::parameter_schema(schema);
-            let param_names: Vec<&String> = params.properties.as_ref().map(|p| p.keys().collect()).unwrap_or_default();
+            let param_names: Vec<&String> = params
+                .properties
+                .as_ref()
+                .map(|p| p.keys().collect())
+                .unwrap_or_default();
             compact(vec![
                 ("templateId", field(t, &["templateId", "templateID", "id"])),
                 ("name", field(t, &["name"])),
@@ -123,7 +141,12 @@ mod tests {
         assert_eq!(out["count"], 1);
         assert_eq!(out["scripts"][0]["toolName"], "cw-rmm-script-disk-cleanup");
         assert_eq!(out["scripts"][0]["requiredParameters"][0], "drive");
-        let all = run(&fake, "cw-rmm-list-shell-scripts", r#"{"includeInactive":true}"#).unwrap();
+        let all = run(
+            &fake,
+            "cw-rmm-list-shell-scripts",
+            r#"{"includeInactive":true}"#,
+        )
+        .unwrap();
         assert_eq!(all["count"], 2);
         assert!(all["scripts"][1].get("toolName").is_none());
     }
@@ -133,7 +156,13 @@ mod tests {
         let fake = FakeTransport::new();
         fake.reply(200, r#"[{"id":"s1","name":"Reboot","scriptCategory":"Maintenance","hasParameters":false}]"#)
             .reply(200, r#"[{"name":"Restart service","type":"script","JSONSchema":"{\"properties\":{\"service\":{\"type\":\"string\"}}}"}]"#);
-        assert_eq!(run(&fake, "cw-rmm-list-scripts", "{}").unwrap()["scripts"][0]["templateId"], "s1");
-        assert_eq!(run(&fake, "cw-rmm-list-tasks", "{}").unwrap()["tasks"][0]["parameters"][0], "service");
+        assert_eq!(
+            run(&fake, "cw-rmm-list-scripts", "{}").unwrap()["scripts"][0]["templateId"],
+            "s1"
+        );
+        assert_eq!(
+            run(&fake, "cw-rmm-list-tasks", "{}").unwrap()["tasks"][0]["parameters"][0],
+            "service"
+        );
     }
 }

@@ -19,11 +19,23 @@ pub fn get_device_state(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let endpoint = args.req_uuid("endpointId", "find it with cw-rmm-list-devices")?;
     let base = format!("/api/platform/v2/device/endpoints/{}", segment(&endpoint));
     let parts = [
-        ("heartbeat", ctx.api.get("/api/platform/v2/device/endpoints/heartbeat", &[("resourceType", "endpoints".into()), ("resources", endpoint.clone())])),
+        (
+            "heartbeat",
+            ctx.api.get(
+                "/api/platform/v2/device/endpoints/heartbeat",
+                &[
+                    ("resourceType", "endpoints".into()),
+                    ("resources", endpoint.clone()),
+                ],
+            ),
+        ),
         ("cpu", ctx.api.get(&format!("{base}/cpu-usage"), &[])),
         ("memory", ctx.api.get(&format!("{base}/memory-usage"), &[])),
         ("disks", ctx.api.get(&format!("{base}/disk-usage"), &[])),
-        ("systemState", ctx.api.get(&format!("{base}/system-state-info"), &[])),
+        (
+            "systemState",
+            ctx.api.get(&format!("{base}/system-state-info"), &[]),
+        ),
     ];
     let mut unavailable = Vec::new();
     let mut bodies = Vec::new();
@@ -32,7 +44,13 @@ pub fn get_device_state(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         match result {
             Ok(body) => bodies.push((name, body)),
             // Credentials, permission, throttling and host denials concern the whole call.
-            Err(err @ (ToolError::Unauthorized(_) | ToolError::Forbidden(_) | ToolError::RateLimited { .. } | ToolError::Timeout(_) | ToolError::Internal(_))) => return Err(err),
+            Err(
+                err @ (ToolError::Unauthorized(_)
+                | ToolError::Forbidden(_)
+                | ToolError::RateLimited { .. }
+                | ToolError::Timeout(_)
+                | ToolError::Internal(_)),
+            ) => return Err(err),
             Err(err) => {
                 unavailable.push(json!({"part": name, "reason": describe(&err)}));
                 first_error.get_or_insert(err);
@@ -40,10 +58,18 @@ pub fn get_device_state(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         }
     }
     if bodies.is_empty() {
-        return Err(first_error.unwrap_or_else(|| ToolError::Internal("no device state was fetched".into())));
+        return Err(first_error
+            .unwrap_or_else(|| ToolError::Internal("no device state was fetched".into())));
     }
     let get = |name: &str| bodies.iter().find(|(n, _)| *n == name).map(|(_, b)| b);
-    let mut state = merge(&endpoint, get("heartbeat"), get("cpu"), get("memory"), get("disks"), get("systemState"))?;
+    let mut state = merge(
+        &endpoint,
+        get("heartbeat"),
+        get("cpu"),
+        get("memory"),
+        get("disks"),
+        get("systemState"),
+    )?;
     if !unavailable.is_empty() {
         state["unavailable"] = Value::Array(unavailable);
     }
@@ -54,7 +80,8 @@ fn describe(err: &ToolError) -> String {
     match err {
         ToolError::NotFound(m) => format!("not found: {m}"),
         ToolError::Upstream { status, message } => format!("upstream {status}: {message}"),
-        other => format!("{other:?}"),
+        ToolError::InvalidInput { message, .. } => message.clone(),
+        _ => "unavailable".to_string(),
     }
 }
 
@@ -65,7 +92,16 @@ fn latest(body: Option<&Value>) -> ToolResult<Option<&Value>> {
         return Ok(Some(body));
     }
     let samples = array(body, &[], "usage samples")?;
-    Ok(samples.iter().max_by(|a, b| text(a, &["createTimeUTC"]).unwrap_or("").cmp(text(b, &["createTimeUTC"]).unwrap_or(""))))
+    Ok(samples.iter().max_by(|a, b| {
+        text(a, &["createTimeUTC"])
+            .unwrap_or("")
+            .cmp(text(b, &["createTimeUTC"]).unwrap_or(""))
+    }))
+}
+
+/// Formats a number through serde_json (its float printer is already linked; core's is large).
+fn number(value: f64) -> String {
+    Value::from(value).to_string()
 }
 
 fn percent(part: f64, total: f64) -> Option<f64> {
@@ -76,14 +112,25 @@ fn num(value: &Value, keys: &[&str]) -> Option<f64> {
     pick(value, keys).and_then(Value::as_f64)
 }
 
-pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, memory: Option<&Value>, disks: Option<&Value>, system: Option<&Value>) -> ToolResult<Value> {
+pub fn merge(
+    endpoint: &str,
+    heartbeat: Option<&Value>,
+    cpu: Option<&Value>,
+    memory: Option<&Value>,
+    disks: Option<&Value>,
+    system: Option<&Value>,
+) -> ToolResult<Value> {
     let mut issues: Vec<String> = Vec::new();
     let mut critical = false;
     let mut warning = false;
 
     let beat = heartbeat.and_then(|h| find_heartbeat(h, endpoint));
-    let online = beat.and_then(|b| pick(b, &["Availability", "availability"])).and_then(Value::as_bool);
-    let last_heartbeat = beat.map(|b| field(b, &["DcDateTimeUTC", "dcDateTimeUTC", "lastSeen"])).unwrap_or(Value::Null);
+    let online = beat
+        .and_then(|b| pick(b, &["Availability", "availability"]))
+        .and_then(Value::as_bool);
+    let last_heartbeat = beat
+        .map(|b| field(b, &["DcDateTimeUTC", "dcDateTimeUTC", "lastSeen"]))
+        .unwrap_or(Value::Null);
     if online == Some(false) {
         issues.push("endpoint is offline".into());
     }
@@ -94,18 +141,23 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
         if let Some(util) = util {
             if util >= CPU_CRITICAL {
                 critical = true;
-                issues.push(format!("CPU at {util}%"));
+                issues.push(format!("CPU at {}%", number(util)));
             } else if util >= CPU_WARNING {
                 warning = true;
-                issues.push(format!("CPU at {util}%"));
+                issues.push(format!("CPU at {}%", number(util)));
             }
         }
-        compact(vec![("percentUtil", field(metric, &["percentUtil"])), ("processes", field(metric, &["numOfProcesses"])), ("sampledAt", field(sample, &["createTimeUTC"]))])
+        compact(vec![
+            ("percentUtil", field(metric, &["percentUtil"])),
+            ("processes", field(metric, &["numOfProcesses"])),
+            ("sampledAt", field(sample, &["createTimeUTC"])),
+        ])
     });
 
     let memory_out = latest(memory)?.map(|sample| {
         let total = num(sample, &["physicalTotalBytes"]);
-        let used = num(sample, &["physicalInUseBytes"]).or_else(|| Some(total? - num(sample, &["physicalAvailableBytes"])?));
+        let used = num(sample, &["physicalInUseBytes"])
+            .or_else(|| Some(total? - num(sample, &["physicalAvailableBytes"])?));
         let used_pct = match (used, total) {
             (Some(u), Some(t)) => percent(u, t),
             _ => None,
@@ -113,17 +165,20 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
         if let Some(pct) = used_pct {
             if pct >= MEMORY_CRITICAL {
                 critical = true;
-                issues.push(format!("memory {pct}% used"));
+                issues.push(format!("memory {}% used", number(pct)));
             } else if pct >= MEMORY_WARNING {
                 warning = true;
-                issues.push(format!("memory {pct}% used"));
+                issues.push(format!("memory {}% used", number(pct)));
             }
         }
         compact(vec![
             ("totalBytes", field(sample, &["physicalTotalBytes"])),
             ("inUseBytes", field(sample, &["physicalInUseBytes"])),
             ("availableBytes", field(sample, &["physicalAvailableBytes"])),
-            ("percentUsed", used_pct.map(Value::from).unwrap_or(Value::Null)),
+            (
+                "percentUsed",
+                used_pct.map(Value::from).unwrap_or(Value::Null),
+            ),
             ("sampledAt", field(sample, &["createTimeUTC"])),
         ])
     });
@@ -131,7 +186,10 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
     let mut disks_out = Vec::new();
     if let Some(sample) = latest(disks)? {
         for storage in array(sample, &["storages"], "disk usage")? {
-            let partitions = storage.get("partitions").and_then(Value::as_array).filter(|p| !p.is_empty());
+            let partitions = storage
+                .get("partitions")
+                .and_then(Value::as_array)
+                .filter(|p| !p.is_empty());
             let volumes: Vec<&Value> = match partitions {
                 Some(parts) => parts.iter().collect(),
                 None => vec![storage],
@@ -144,14 +202,17 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
                     (Some(f), Some(t)) => percent(f, t),
                     _ => None,
                 };
-                let name = text(volume, &["mountPoint", "name"]).or_else(|| text(storage, &["name"])).unwrap_or("disk").to_string();
+                let name = text(volume, &["mountPoint", "name"])
+                    .or_else(|| text(storage, &["name"]))
+                    .unwrap_or("disk")
+                    .to_string();
                 if let Some(pct) = free_pct {
                     if pct < DISK_FREE_CRITICAL {
                         critical = true;
-                        issues.push(format!("{name} only {pct}% free"));
+                        issues.push(format!("{name} only {}% free", number(pct)));
                     } else if pct < DISK_FREE_WARNING {
                         warning = true;
-                        issues.push(format!("{name} only {pct}% free"));
+                        issues.push(format!("{name} only {}% free", number(pct)));
                     }
                 }
                 disks_out.push(compact(vec![
@@ -159,7 +220,10 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
                     ("fileSystem", field(volume, &["fileSystem"])),
                     ("totalBytes", field(metric, &["totalSpaceBytes"])),
                     ("freeBytes", field(metric, &["freeSpaceBytes"])),
-                    ("percentFree", free_pct.map(Value::from).unwrap_or(Value::Null)),
+                    (
+                        "percentFree",
+                        free_pct.map(Value::from).unwrap_or(Value::Null),
+                    ),
                 ]));
             }
         }
@@ -167,12 +231,24 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
 
     let (last_boot, users, last_user) = match system {
         Some(s) => (
-            s.get("startupStatus").map(|st| field(st, &["lastBootUpTimeUTC"])).unwrap_or(Value::Null),
-            s.get("loggedOnUsers").and_then(Value::as_array).map(|list| {
-                list.iter()
-                    .map(|u| compact(vec![("username", field(u, &["username"])), ("isAdmin", field(u, &["isAdmin"])), ("status", field(u, &["status"])), ("logonTime", field(u, &["logonTime"])), ("session", field(u, &["sessionName"]))]))
-                    .collect::<Vec<_>>()
-            }),
+            s.get("startupStatus")
+                .map(|st| field(st, &["lastBootUpTimeUTC"]))
+                .unwrap_or(Value::Null),
+            s.get("loggedOnUsers")
+                .and_then(Value::as_array)
+                .map(|list| {
+                    list.iter()
+                        .map(|u| {
+                            compact(vec![
+                                ("username", field(u, &["username"])),
+                                ("isAdmin", field(u, &["isAdmin"])),
+                                ("status", field(u, &["status"])),
+                                ("logonTime", field(u, &["logonTime"])),
+                                ("session", field(u, &["sessionName"])),
+                            ])
+                        })
+                        .collect::<Vec<_>>()
+                }),
             s.get("lastLoggedOnUser").cloned().unwrap_or(Value::Null),
         ),
         None => (Value::Null, None, Value::Null),
@@ -184,7 +260,8 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
         "critical"
     } else if warning {
         "warning"
-    } else if online.is_none() && cpu_out.is_none() && memory_out.is_none() && disks_out.is_empty() {
+    } else if online.is_none() && cpu_out.is_none() && memory_out.is_none() && disks_out.is_empty()
+    {
         "unknown"
     } else {
         "healthy"
@@ -207,10 +284,15 @@ pub fn merge(endpoint: &str, heartbeat: Option<&Value>, cpu: Option<&Value>, mem
 /// This endpoint's entry in `successfulRecords[].endpoints[]` of the heartbeat answer.
 fn find_heartbeat<'h>(heartbeat: &'h Value, endpoint: &str) -> Option<&'h Value> {
     let records = heartbeat.get("successfulRecords")?.as_array()?;
-    let entries = records.iter().filter_map(|r| r.get("endpoints").and_then(Value::as_array)).flatten();
+    let entries = records
+        .iter()
+        .filter_map(|r| r.get("endpoints").and_then(Value::as_array))
+        .flatten();
     let mut first = None;
     for entry in entries {
-        if text(entry, &["EndpointID", "endpointID", "endpointId"]).is_some_and(|id| id.eq_ignore_ascii_case(endpoint)) {
+        if text(entry, &["EndpointID", "endpointID", "endpointId"])
+            .is_some_and(|id| id.eq_ignore_ascii_case(endpoint))
+        {
             return Some(entry);
         }
         first.get_or_insert(entry);
@@ -239,7 +321,12 @@ mod tests {
             .reply(200, r#"[{"createTimeUTC":"2025-01-31T11:58:00Z","physicalTotalBytes":1000,"physicalInUseBytes":920,"physicalAvailableBytes":80}]"#)
             .reply(200, r#"[{"createTimeUTC":"t","storages":[{"name":"Disk 0","metric":{"totalSpaceBytes":100,"freeSpaceBytes":3},"partitions":[{"name":"C:","mountPoint":"C:\\","metric":{"totalSpaceBytes":100,"freeSpaceBytes":3}}]}]}]"#)
             .reply(200, r#"{"startupStatus":{"lastBootUpTimeUTC":"2025-01-30T08:00:00Z"},"loggedOnUsers":[{"username":"maria","isAdmin":false}]}"#);
-        let out = run(&fake, "cw-rmm-get-device-state", &format!(r#"{{"endpointId":"{E}"}}"#)).unwrap();
+        let out = run(
+            &fake,
+            "cw-rmm-get-device-state",
+            &format!(r#"{{"endpointId":"{E}"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["online"], true);
         assert_eq!(out["cpu"]["percentUtil"], 12.5);
         assert_eq!(out["memory"]["percentUsed"], 92.0);
@@ -248,14 +335,25 @@ mod tests {
         assert_eq!(out["disks"][0]["name"], "C:\\");
         assert_eq!(out["lastBootUpTime"], "2025-01-30T08:00:00Z");
         assert_eq!(out["loggedOnUsers"][0]["username"], "maria");
-        assert!(fake.paths()[0].ends_with(&format!("heartbeat?resourceType=endpoints&resources={E}")));
+        assert!(
+            fake.paths()[0].ends_with(&format!("heartbeat?resourceType=endpoints&resources={E}"))
+        );
     }
 
     #[test]
     fn offline_wins_and_missing_parts_are_reported() {
         let fake = FakeTransport::new();
-        fake.reply(200, &heartbeat(false)).reply(404, r#"{"code":"404","message":"no data"}"#).reply(200, "[]").reply(200, "[]").reply(500, "boom");
-        let out = run(&fake, "cw-rmm-get-device-state", &format!(r#"{{"endpointId":"{E}"}}"#)).unwrap();
+        fake.reply(200, &heartbeat(false))
+            .reply(404, r#"{"code":"404","message":"no data"}"#)
+            .reply(200, "[]")
+            .reply(200, "[]")
+            .reply(500, "boom");
+        let out = run(
+            &fake,
+            "cw-rmm-get-device-state",
+            &format!(r#"{{"endpointId":"{E}"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["health"], "offline");
         assert_eq!(out["unavailable"].as_array().unwrap().len(), 2);
     }
@@ -263,7 +361,18 @@ mod tests {
     #[test]
     fn permission_errors_fail_the_call() {
         let fake = FakeTransport::new();
-        fake.reply(200, &heartbeat(true)).reply(403, "access is forbidden").reply(200, "[]").reply(200, "[]").reply(200, "{}");
-        assert!(matches!(run(&fake, "cw-rmm-get-device-state", &format!(r#"{{"endpointId":"{E}"}}"#)), Err(ToolError::Forbidden(_))));
+        fake.reply(200, &heartbeat(true))
+            .reply(403, "access is forbidden")
+            .reply(200, "[]")
+            .reply(200, "[]")
+            .reply(200, "{}");
+        assert!(matches!(
+            run(
+                &fake,
+                "cw-rmm-get-device-state",
+                &format!(r#"{{"endpointId":"{E}"}}"#)
+            ),
+            Err(ToolError::Forbidden(_))
+        ));
     }
 }

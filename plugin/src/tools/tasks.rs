@@ -16,7 +16,15 @@ pub const MAX_TARGETS: usize = 1000;
 /// Longest script output kept per endpoint.
 const MAX_OUTPUT_CHARS: usize = 4000;
 /// Completion states meaning the endpoint has not finished (asio-api.md §2.11).
-const IN_PROGRESS: &[&str] = &["scheduled", "running", "waiting", "pending", "queued", "inprogress", "in progress"];
+const IN_PROGRESS: &[&str] = &[
+    "scheduled",
+    "running",
+    "waiting",
+    "pending",
+    "queued",
+    "inprogress",
+    "in progress",
+];
 const DAY_SECONDS: i64 = 86_400;
 
 /// A task to schedule, already validated.
@@ -74,47 +82,101 @@ pub fn submit(ctx: &Ctx, task: &TaskRequest) -> ToolResult<Value> {
         .ok_or_else(|| ToolError::upstream_shape("schedule-tasks answered without a taskId"))?;
     Ok(compact(vec![
         ("taskId", json!(task_id)),
-        ("name", field(&answer, &["name"]).as_str().map(Value::from).unwrap_or_else(|| json!(task.name))),
+        (
+            "name",
+            field(&answer, &["name"])
+                .as_str()
+                .map(Value::from)
+                .unwrap_or_else(|| json!(task.name)),
+        ),
         ("templateId", json!(task.template_id)),
         ("targetCount", json!(task.targets.len())),
         ("targets", json!(task.targets)),
         ("schedule", task.schedule.describe(&ctx.settings)),
         ("state", field(&answer, &["stateToBeSubmitted"])),
         ("createdOn", field(&answer, &["createdOn"])),
-        ("next", json!("call cw-rmm-get-task-results with this taskId to follow the run")),
+        (
+            "next",
+            json!("call cw-rmm-get-task-results with this taskId to follow the run"),
+        ),
     ]))
 }
 
 pub fn run_task(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
-    let args = Args::parse(raw, &["templateId", "templateType", "name", "parameters", "targets", "companyId", "targetType", "schedule"])?;
-    let template_id = args.req_uuid("templateId", "find it with cw-rmm-list-scripts or cw-rmm-list-shell-scripts")?;
-    let template_type = args.opt_str("templateType")?.unwrap_or_else(|| "script".to_string());
+    let args = Args::parse(
+        raw,
+        &[
+            "templateId",
+            "templateType",
+            "name",
+            "parameters",
+            "targets",
+            "companyId",
+            "targetType",
+            "schedule",
+        ],
+    )?;
+    let template_id = args.req_uuid(
+        "templateId",
+        "find it with cw-rmm-list-scripts or cw-rmm-list-shell-scripts",
+    )?;
+    let template_type = args
+        .opt_str("templateType")?
+        .unwrap_or_else(|| "script".to_string());
     let name = args.opt_str("name")?;
     if name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-        return Err(ToolError::invalid("name", "`name` must be at most 200 characters"));
+        return Err(ToolError::invalid(
+            "name",
+            "`name` must be at most 200 characters",
+        ));
     }
     let parameters = args.opt_object("parameters")?.cloned().unwrap_or_default();
     let schedule = ScheduleRequest::from_args(&args, When::Now)?;
     let targets = resolve_targets(ctx, &args)?;
     let name = name.unwrap_or_else(|| format!("Agent task {}", &template_id[..8]));
-    submit(ctx, &TaskRequest { template_id, template_type, name, description: "Scheduled through the toolhost".to_string(), parameters, targets, schedule })
+    submit(
+        ctx,
+        &TaskRequest {
+            template_id,
+            template_type,
+            name,
+            description: "Scheduled through the toolhost".to_string(),
+            parameters,
+            targets,
+            schedule,
+        },
+    )
 }
 
 pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["endpointId", "from", "to"])?;
     let endpoint = args.opt_uuid("endpointId")?;
-    let to = args.opt_datetime("to")?.unwrap_or_else(|| time::format_rfc3339(ctx.now));
+    let to = args
+        .opt_datetime("to")?
+        .unwrap_or_else(|| time::format_rfc3339(ctx.now));
     let from = match args.opt_datetime("from")? {
         Some(from) => from,
         None => time::format_rfc3339(time::parse_rfc3339(&to).unwrap_or(ctx.now) - DAY_SECONDS),
     };
-    let (from_s, to_s) = (time::parse_rfc3339(&from).unwrap_or(0), time::parse_rfc3339(&to).unwrap_or(0));
+    let (from_s, to_s) = (
+        time::parse_rfc3339(&from).unwrap_or(0),
+        time::parse_rfc3339(&to).unwrap_or(0),
+    );
     if from_s > to_s {
         return Err(ToolError::invalid("from", "`from` must not be after `to`"));
     }
     let body = match &endpoint {
-        Some(id) => ctx.api.get(&format!("/api/platform/v2/automation/endpoints/{}/tasks/summary", segment(id)), &[])?,
-        None => ctx.api.get("/api/platform/v1/automation/tasks/summary", &[("From", from.clone()), ("To", to.clone())])?,
+        Some(id) => ctx.api.get(
+            &format!(
+                "/api/platform/v2/automation/endpoints/{}/tasks/summary",
+                segment(id)
+            ),
+            &[],
+        )?,
+        None => ctx.api.get(
+            "/api/platform/v1/automation/tasks/summary",
+            &[("From", from.clone()), ("To", to.clone())],
+        )?,
     };
     let tasks: Vec<Value> = array(&body, &["tasks", "Results", "data"], "tasks summary")?
         .iter()
@@ -122,9 +184,15 @@ pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             let states = t.get("executionStates").cloned().unwrap_or(Value::Null);
             compact(vec![
                 ("taskId", field(t, &["taskID", "taskId", "TaskID"])),
-                ("taskInstanceId", field(t, &["taskInstanceId", "taskInstanceID"])),
+                (
+                    "taskInstanceId",
+                    field(t, &["taskInstanceId", "taskInstanceID"]),
+                ),
                 ("name", field(t, &["name"])),
-                ("templateId", field(t, &["TemplateID", "templateId", "templateID"])),
+                (
+                    "templateId",
+                    field(t, &["TemplateID", "templateId", "templateID"]),
+                ),
                 ("state", field(t, &["state"])),
                 ("executionStatus", field(t, &["executionStatus"])),
                 ("regularity", field(t, &["regularity"])),
@@ -160,16 +228,31 @@ pub fn get_task_results(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["taskId", "instanceId"])?;
     let task_id = args.req_uuid("taskId", "from cw-rmm-run-task or cw-rmm-get-tasks-summary")?;
     let wanted = args.opt_uuid("instanceId")?;
-    let summary = ctx.api.get(&format!("/api/platform/v1/automation/tasks/{}/instances/summary", segment(&task_id)), &[])?;
+    let summary = ctx.api.get(
+        &format!(
+            "/api/platform/v1/automation/tasks/{}/instances/summary",
+            segment(&task_id)
+        ),
+        &[],
+    )?;
     let instances = array(&summary, &["Results", "results"], "task instances")?;
     let instance = match &wanted {
-        Some(id) => instances.iter().find(|i| text(i, &["Id", "id", "instanceId"]).is_some_and(|x| x.eq_ignore_ascii_case(id))),
+        Some(id) => instances.iter().find(|i| {
+            text(i, &["Id", "id", "instanceId"]).is_some_and(|x| x.eq_ignore_ascii_case(id))
+        }),
         // The latest instance: newest execution, then newest creation (ISO strings sort by time).
-        None => instances.iter().max_by_key(|i| (text(i, &["ExecutedOn", "executedOn"]).unwrap_or(""), text(i, &["CreatedOn", "createdOn"]).unwrap_or(""))),
+        None => instances.iter().max_by_key(|i| {
+            (
+                text(i, &["ExecutedOn", "executedOn"]).unwrap_or(""),
+                text(i, &["CreatedOn", "createdOn"]).unwrap_or(""),
+            )
+        }),
     };
     let instance_id = match (&wanted, instance) {
         (Some(id), _) => id.clone(),
-        (None, Some(i)) => text(i, &["Id", "id", "instanceId"]).map(str::to_string).ok_or_else(|| ToolError::upstream_shape("task instance without Id"))?,
+        (None, Some(i)) => text(i, &["Id", "id", "instanceId"])
+            .map(str::to_string)
+            .ok_or_else(|| ToolError::upstream_shape("task instance without Id"))?,
         (None, None) => {
             return Ok(json!({
                 "taskId": task_id, "instanceId": null, "status": "NotStarted", "done": false, "counts": {}, "results": [],
@@ -177,21 +260,42 @@ pub fn get_task_results(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             }))
         }
     };
-    let body = ctx.api.get(&format!("/api/platform/v2/automation/tasks/{}/instances/{}/results", segment(&task_id), segment(&instance_id)), &[])?;
+    let body = ctx.api.get(
+        &format!(
+            "/api/platform/v2/automation/tasks/{}/instances/{}/results",
+            segment(&task_id),
+            segment(&instance_id)
+        ),
+        &[],
+    )?;
     let results: Vec<Value> = array(&body, &["Result", "results", "Results"], "task results")?
         .iter()
         .map(|r| {
             compact(vec![
-                ("endpointId", field(r, &["endpointId", "endpointID", "EndpointID"])),
+                (
+                    "endpointId",
+                    field(r, &["endpointId", "endpointID", "EndpointID"]),
+                ),
                 ("status", field(r, &["completionStatus", "status"])),
-                ("output", clip(field(r, &["resultDetails"]), MAX_OUTPUT_CHARS)),
-                ("errors", clip(field(r, &["errorDetails"]), MAX_OUTPUT_CHARS)),
-                ("executionTime", field(r, &["executiontime", "executionTime"])),
+                (
+                    "output",
+                    clip(field(r, &["resultDetails"]), MAX_OUTPUT_CHARS),
+                ),
+                (
+                    "errors",
+                    clip(field(r, &["errorDetails"]), MAX_OUTPUT_CHARS),
+                ),
+                (
+                    "executionTime",
+                    field(r, &["executiontime", "executionTime"]),
+                ),
                 ("createdOn", field(r, &["createdOn"])),
             ])
         })
         .collect();
-    let endpoint_pending = results.iter().any(|r| text(r, &["status"]).is_some_and(is_in_progress));
+    let endpoint_pending = results
+        .iter()
+        .any(|r| text(r, &["status"]).is_some_and(is_in_progress));
     let (status, counts, instance_pending) = match instance {
         Some(i) => {
             let counts = json!({
@@ -199,15 +303,24 @@ pub fn get_task_results(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 "scheduled": count(i, "ScheduledCount"), "waiting": count(i, "WaitingCount"), "running": count(i, "RunningCount"),
                 "postponed": count(i, "PostponedCount"), "canceled": count(i, "CanceledCount"), "disabled": count(i, "DisabledCount"),
             });
-            let pending = count(i, "ScheduledCount") + count(i, "WaitingCount") + count(i, "RunningCount") > 0;
-            (field(i, &["OverallStatus", "overallStatus"]), counts, pending)
+            let pending =
+                count(i, "ScheduledCount") + count(i, "WaitingCount") + count(i, "RunningCount")
+                    > 0;
+            (
+                field(i, &["OverallStatus", "overallStatus"]),
+                counts,
+                pending,
+            )
         }
         None => (Value::Null, status_counts(&results), false),
     };
     // Done when nothing is still scheduled, waiting or running: per endpoint when results exist,
     // otherwise from the instance's own status.
     let done = if results.is_empty() {
-        !instance_pending && status.as_str().is_some_and(|s| !s.is_empty() && !is_in_progress(s))
+        !instance_pending
+            && status
+                .as_str()
+                .is_some_and(|s| !s.is_empty() && !is_in_progress(s))
     } else {
         !endpoint_pending && !instance_pending
     };
@@ -225,7 +338,9 @@ pub fn get_task_results(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 fn status_counts(results: &[Value]) -> Value {
     let mut counts = Map::new();
     for result in results {
-        let status = text(result, &["status"]).unwrap_or("unknown").to_ascii_lowercase();
+        let status = text(result, &["status"])
+            .unwrap_or("unknown")
+            .to_ascii_lowercase();
         let entry = counts.entry(status).or_insert(json!(0));
         *entry = json!(entry.as_u64().unwrap_or(0) + 1);
     }
@@ -257,8 +372,14 @@ mod tests {
         assert_eq!(body["templateType"], "script");
         assert_eq!(body["parameters"], r#"{"body":"Get-Process"}"#);
         assert_eq!(body["targetType"], "MANAGED_ENDPOINT");
-        assert_eq!(body["schedule"], json!({"scheduleType":"TIME","regularity":"RunNow","category":"STZ"}));
-        assert_eq!(fake.paths()[0], "/api/platform/v2/automation/endpoints/schedule-tasks");
+        assert_eq!(
+            body["schedule"],
+            json!({"scheduleType":"TIME","regularity":"RunNow","category":"STZ"})
+        );
+        assert_eq!(
+            fake.paths()[0],
+            "/api/platform/v2/automation/endpoints/schedule-tasks"
+        );
     }
 
     #[test]
@@ -269,20 +390,81 @@ mod tests {
         let out = run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","companyId":"{C}","targetType":"COMPANY","schedule":{{"type":"next-check-in"}}}}"#)).unwrap();
         assert_eq!(out["targetCount"], 2);
         assert_eq!(fake.body_of(1)["targets"], json!([E1, E2]));
-        assert_eq!(fake.body_of(1)["schedule"]["regularity"], "NextAgentCheckIn");
+        assert_eq!(
+            fake.body_of(1)["schedule"]["regularity"],
+            "NextAgentCheckIn"
+        );
     }
 
     #[test]
     fn run_task_validation() {
         let fake = FakeTransport::new();
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}"}}"#))), "targets");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"targets":["{E1}"]}}"#))), "templateId");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","companyId":"{C}"}}"#))), "targetType");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"companyId":"{C}"}}"#))), "companyId");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","targets":["x"]}}"#))), "targets[0]");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"parameters":"a=b"}}"#))), "parameters");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"schedule":{{"type":"once"}}}}"#))), "schedule.at");
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-run-task", &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"force":true}}"#))), "force");
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}"}}"#)
+            )),
+            "targets"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"targets":["{E1}"]}}"#)
+            )),
+            "templateId"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}","companyId":"{C}"}}"#)
+            )),
+            "targetType"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"companyId":"{C}"}}"#)
+            )),
+            "companyId"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}","targets":["x"]}}"#)
+            )),
+            "targets[0]"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"parameters":"a=b"}}"#)
+            )),
+            "parameters"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(
+                    r#"{{"templateId":"{T}","targets":["{E1}"],"schedule":{{"type":"once"}}}}"#
+                )
+            )),
+            "schedule.at"
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-run-task",
+                &format!(r#"{{"templateId":"{T}","targets":["{E1}"],"force":true}}"#)
+            )),
+            "force"
+        );
         assert!(fake.requests.borrow().is_empty());
     }
 
@@ -295,11 +477,19 @@ mod tests {
             .reply(200, &json!({"Result": [
                 {"endpointId": E1, "completionStatus": "Success", "resultDetails": "x".repeat(5000), "executiontime": "3s"},
                 {"endpointId": E2, "completionStatus": "Running"}], "Count": 2}).to_string());
-        let out = run(&fake, "cw-rmm-get-task-results", &format!(r#"{{"taskId":"{T}"}}"#)).unwrap();
+        let out = run(
+            &fake,
+            "cw-rmm-get-task-results",
+            &format!(r#"{{"taskId":"{T}"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["instanceId"], "22222222-0000-4000-8000-000000000002");
         assert_eq!(out["done"], false);
         assert_eq!(out["counts"]["running"], 1);
-        assert!(out["results"][0]["output"].as_str().unwrap().ends_with("[truncated]"));
+        assert!(out["results"][0]["output"]
+            .as_str()
+            .unwrap()
+            .ends_with("[truncated]"));
         assert_eq!(fake.paths()[1], format!("/api/platform/v2/automation/tasks/{T}/instances/22222222-0000-4000-8000-000000000002/results"));
     }
 
@@ -309,10 +499,20 @@ mod tests {
         fake.reply(200, r#"{"Results":[{"Id":"11111111-0000-4000-8000-000000000001","OverallStatus":"Failed","DeviceCount":1,"FailedCount":1}]}"#)
             .reply(200, &json!({"Result": [{"endpointId": E1, "completionStatus": "Failed", "errorDetails": "exit 1"}]}).to_string())
             .reply(200, r#"{"Results":[],"Count":0}"#);
-        let out = run(&fake, "cw-rmm-get-task-results", &format!(r#"{{"taskId":"{T}"}}"#)).unwrap();
+        let out = run(
+            &fake,
+            "cw-rmm-get-task-results",
+            &format!(r#"{{"taskId":"{T}"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["done"], true);
         assert_eq!(out["results"][0]["errors"], "exit 1");
-        let none = run(&fake, "cw-rmm-get-task-results", &format!(r#"{{"taskId":"{T}"}}"#)).unwrap();
+        let none = run(
+            &fake,
+            "cw-rmm-get-task-results",
+            &format!(r#"{{"taskId":"{T}"}}"#),
+        )
+        .unwrap();
         assert_eq!(none["status"], "NotStarted");
         assert_eq!(none["done"], false);
     }
@@ -325,9 +525,27 @@ mod tests {
         let out = run(&fake, "cw-rmm-get-tasks-summary", "{}").unwrap();
         assert_eq!(out["tasks"][0]["failureCount"], 1);
         assert_eq!(fake.paths()[0], "/api/platform/v1/automation/tasks/summary?From=2025-01-30T12%3A00%3A00Z&To=2025-01-31T12%3A00%3A00Z");
-        run(&fake, "cw-rmm-get-tasks-summary", &format!(r#"{{"endpointId":"{E1}"}}"#)).unwrap();
-        assert_eq!(fake.paths()[1], format!("/api/platform/v2/automation/endpoints/{E1}/tasks/summary"));
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-get-tasks-summary", r#"{"from":"2025-02-01T00:00:00Z","to":"2025-01-01T00:00:00Z"}"#)), "from");
-        assert!(matches!(run(&fake, "cw-rmm-get-tasks-summary", r#"{"from":"monday"}"#), Err(ToolError::InvalidInput { .. })));
+        run(
+            &fake,
+            "cw-rmm-get-tasks-summary",
+            &format!(r#"{{"endpointId":"{E1}"}}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            fake.paths()[1],
+            format!("/api/platform/v2/automation/endpoints/{E1}/tasks/summary")
+        );
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-get-tasks-summary",
+                r#"{"from":"2025-02-01T00:00:00Z","to":"2025-01-01T00:00:00Z"}"#
+            )),
+            "from"
+        );
+        assert!(matches!(
+            run(&fake, "cw-rmm-get-tasks-summary", r#"{"from":"monday"}"#),
+            Err(ToolError::InvalidInput { .. })
+        ));
     }
 }

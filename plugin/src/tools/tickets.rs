@@ -14,7 +14,19 @@ const PAGE_SIZE: usize = 100;
 const MAX_PAGES: usize = 20;
 
 pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
-    let args = Args::parse(raw, &["companyId", "siteId", "status", "priority", "summaryContains", "sortBy", "sortDir", "limit"])?;
+    let args = Args::parse(
+        raw,
+        &[
+            "companyId",
+            "siteId",
+            "status",
+            "priority",
+            "summaryContains",
+            "sortBy",
+            "sortDir",
+            "limit",
+        ],
+    )?;
     let mut filters: Vec<(&str, String)> = Vec::new();
     if let Some(company) = args.opt_uuid("companyId")? {
         filters.push(("companyIds", company));
@@ -22,10 +34,16 @@ pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     if let Some(site) = args.opt_uuid("siteId")? {
         filters.push(("siteIds", site));
     }
-    for (key, by_id, by_name) in [("status", "statusIds", "statusNames"), ("priority", "priorityIds", "priorityNames")] {
+    for (key, by_id, by_name) in [
+        ("status", "statusIds", "statusNames"),
+        ("priority", "priorityIds", "priorityNames"),
+    ] {
         if let Some(value) = args.opt_str(key)? {
             if value.contains(',') {
-                return Err(ToolError::invalid(key, format!("`{key}` takes one name or id, without commas")));
+                return Err(ToolError::invalid(
+                    key,
+                    format!("`{key}` takes one name or id, without commas"),
+                ));
             }
             filters.push((if is_uuid(&value) { by_id } else { by_name }, value));
         }
@@ -82,7 +100,15 @@ fn ticket_summary(t: &Value) -> Value {
 fn ticket_details(t: &Value) -> Value {
     let mut out = ticket_summary(t);
     let ids = |key: &str| -> Value {
-        t.get(key).and_then(Value::as_array).map(|list| list.iter().filter_map(|a| a.get("id").cloned()).collect::<Vec<_>>().into()).unwrap_or(Value::Null)
+        t.get(key)
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|a| a.get("id").cloned())
+                    .collect::<Vec<_>>()
+                    .into()
+            })
+            .unwrap_or(Value::Null)
     };
     let extra = compact(vec![
         ("description", field(t, &["description"])),
@@ -94,7 +120,18 @@ fn ticket_details(t: &Value) -> Value {
         ("category", nested_name(t, "category")),
         ("endpointIds", ids("assets")),
         ("assigneeTeam", nested_name(t, "assigneeTeam")),
-        ("tags", t.get("tags").and_then(Value::as_array).map(|l| l.iter().filter_map(|x| x.get("name").cloned()).collect::<Vec<_>>().into()).unwrap_or(Value::Null)),
+        (
+            "tags",
+            t.get("tags")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|x| x.get("name").cloned())
+                        .collect::<Vec<_>>()
+                        .into()
+                })
+                .unwrap_or(Value::Null),
+        ),
         ("extendedAttributes", field(t, &["extendedAttributes"])),
         ("createdBy", nested_id(t, "createdBy")),
         ("version", field(t, &["version"])),
@@ -108,7 +145,9 @@ fn ticket_details(t: &Value) -> Value {
 pub fn get_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["ticketId"])?;
     let id = args.req_uuid("ticketId", "find it with cw-rmm-list-tickets")?;
-    let ticket = ctx.api.get(&format!("{TICKETS_PATH}/{}", segment(&id)), &[])?;
+    let ticket = ctx
+        .api
+        .get(&format!("{TICKETS_PATH}/{}", segment(&id)), &[])?;
     if !ticket.is_object() {
         return Err(ToolError::upstream_shape("ticket: expected an object"));
     }
@@ -122,23 +161,59 @@ fn resolve(ctx: &Ctx, field_name: &str, value: &str, lookup: &str) -> ToolResult
     }
     let body = ctx.api.get(&format!("{LOOKUP_BASE}/{lookup}"), &[])?;
     let entries = array(&body, &[lookup, "data"], lookup)?;
-    let active = entries.iter().filter(|e| !e.get("inactiveFlag").and_then(Value::as_bool).unwrap_or(false));
-    let found: Vec<&Value> = active.filter(|e| text(e, &["name"]).is_some_and(|n| n.trim().eq_ignore_ascii_case(value))).collect();
+    let active = entries.iter().filter(|e| {
+        !e.get("inactiveFlag")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    });
+    let found: Vec<&Value> = active
+        .filter(|e| text(e, &["name"]).is_some_and(|n| n.trim().eq_ignore_ascii_case(value)))
+        .collect();
     match found.as_slice() {
-        [one] => text(one, &["id"]).map(str::to_string).ok_or_else(|| ToolError::upstream_shape(&format!("{lookup} entry without id"))),
+        [one] => text(one, &["id"])
+            .map(str::to_string)
+            .ok_or_else(|| ToolError::upstream_shape(&format!("{lookup} entry without id"))),
         [] => {
-            let names: Vec<&str> = entries.iter().filter_map(|e| text(e, &["name"])).take(30).collect();
-            Err(ToolError::invalid(field_name, format!("no {field_name} named `{value}`; known: {}", names.join(", "))))
+            let names: Vec<&str> = entries
+                .iter()
+                .filter_map(|e| text(e, &["name"]))
+                .take(30)
+                .collect();
+            Err(ToolError::invalid(
+                field_name,
+                format!(
+                    "no {field_name} named `{value}`; known: {}",
+                    names.join(", ")
+                ),
+            ))
         }
-        _ => Err(ToolError::invalid(field_name, format!("several {field_name}s are named `{value}`; pass the id instead"))),
+        _ => Err(ToolError::invalid(
+            field_name,
+            format!("several {field_name}s are named `{value}`; pass the id instead"),
+        )),
     }
 }
 
 pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
-    let args = Args::parse(raw, &["summary", "description", "board", "source", "priority", "companyId", "siteId", "endpointIds"])?;
+    let args = Args::parse(
+        raw,
+        &[
+            "summary",
+            "description",
+            "board",
+            "source",
+            "priority",
+            "companyId",
+            "siteId",
+            "endpointIds",
+        ],
+    )?;
     let summary = args.req_str("summary")?;
     if summary.chars().count() > 500 {
-        return Err(ToolError::invalid("summary", "`summary` must be at most 500 characters"));
+        return Err(ToolError::invalid(
+            "summary",
+            "`summary` must be at most 500 characters",
+        ));
     }
     let description = args.req_str("description")?;
     let board = args.req_str("board")?;
@@ -164,11 +239,17 @@ pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         body["site"] = json!({"id": site});
     }
     if let Some(endpoints) = endpoints {
-        body["assets"] = endpoints.iter().map(|id| json!({"id": id})).collect::<Vec<_>>().into();
+        body["assets"] = endpoints
+            .iter()
+            .map(|id| json!({"id": id}))
+            .collect::<Vec<_>>()
+            .into();
     }
     let created = ctx.api.post(TICKETS_PATH, &[], &body)?.body;
     if text(&created, &["id"]).is_none() {
-        return Err(ToolError::upstream_shape("ticket create answered without an id"));
+        return Err(ToolError::upstream_shape(
+            "ticket create answered without an id",
+        ));
     }
     Ok(ticket_details(&created))
 }
@@ -188,9 +269,20 @@ mod tests {
     #[test]
     fn pages_until_the_limit() {
         let fake = FakeTransport::new();
-        fake.reply(200, &json!({"tickets": tickets(100, 0), "totalCount": 250}).to_string())
-            .reply(200, &json!({"tickets": tickets(100, 100), "totalCount": 250}).to_string());
-        let out = run(&fake, "cw-rmm-list-tickets", &format!(r#"{{"companyId":"{C}","status":"New","limit":150,"sortDir":"ASC"}}"#)).unwrap();
+        fake.reply(
+            200,
+            &json!({"tickets": tickets(100, 0), "totalCount": 250}).to_string(),
+        )
+        .reply(
+            200,
+            &json!({"tickets": tickets(100, 100), "totalCount": 250}).to_string(),
+        );
+        let out = run(
+            &fake,
+            "cw-rmm-list-tickets",
+            &format!(r#"{{"companyId":"{C}","status":"New","limit":150,"sortDir":"ASC"}}"#),
+        )
+        .unwrap();
         assert_eq!(out["count"], 150);
         assert_eq!(out["totalCount"], 250);
         assert_eq!(out["tickets"][0]["status"], "New");
@@ -203,11 +295,17 @@ mod tests {
     #[test]
     fn stops_at_the_total() {
         let fake = FakeTransport::new();
-        fake.reply(200, &json!({"tickets": tickets(3, 0), "totalCount": 3}).to_string());
+        fake.reply(
+            200,
+            &json!({"tickets": tickets(3, 0), "totalCount": 3}).to_string(),
+        );
         let out = run(&fake, "cw-rmm-list-tickets", "{}").unwrap();
         assert_eq!(out["count"], 3);
         assert!(fake.paths()[0].ends_with("pageSize=50&pageNum=1"));
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-list-tickets", r#"{"sortBy":"color"}"#)), "sortBy");
+        assert_eq!(
+            invalid_field(run(&fake, "cw-rmm-list-tickets", r#"{"sortBy":"color"}"#)),
+            "sortBy"
+        );
     }
 
     #[test]
@@ -222,24 +320,55 @@ mod tests {
         let body = fake.body_of(2);
         assert_eq!(body["serviceBoard"]["id"], "b1");
         assert_eq!(body["source"]["id"], "src1");
-        assert_eq!(body["priority"]["id"], "dddddddd-dddd-4ddd-8ddd-dddddddddddd");
-        assert_eq!(body["assets"][0]["id"], "11111111-1111-4111-8111-111111111111");
-        assert_eq!(fake.paths()[0], "/api/platform/v1/service/ticketing/service-boards");
+        assert_eq!(
+            body["priority"]["id"],
+            "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
+        );
+        assert_eq!(
+            body["assets"][0]["id"],
+            "11111111-1111-4111-8111-111111111111"
+        );
+        assert_eq!(
+            fake.paths()[0],
+            "/api/platform/v1/service/ticketing/service-boards"
+        );
     }
 
     #[test]
     fn create_validation_and_unknown_names() {
         let fake = FakeTransport::new();
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-create-ticket", r#"{"summary":"x","description":"y","board":"b"}"#)), "source");
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-create-ticket",
+                r#"{"summary":"x","description":"y","board":"b"}"#
+            )),
+            "source"
+        );
         fake.reply(200, r#"[{"id":"b1","name":"Help Desk"}]"#);
-        assert_eq!(invalid_field(run(&fake, "cw-rmm-create-ticket", r#"{"summary":"x","description":"y","board":"Nope","source":"s"}"#)), "board");
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-create-ticket",
+                r#"{"summary":"x","description":"y","board":"Nope","source":"s"}"#
+            )),
+            "board"
+        );
     }
 
     #[test]
     fn ticket_errors_array_shape() {
         let fake = FakeTransport::new();
         fake.reply(404, r#"[{"code":"TKT404","message":"ticket not found"}]"#);
-        let err = run(&fake, "cw-rmm-get-ticket", r#"{"ticketId":"11111111-1111-4111-8111-111111111111"}"#).unwrap_err();
-        assert_eq!(err, crate::errors::ToolError::NotFound("ticket not found (code TKT404)".into()));
+        let err = run(
+            &fake,
+            "cw-rmm-get-ticket",
+            r#"{"ticketId":"11111111-1111-4111-8111-111111111111"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            crate::errors::ToolError::NotFound("ticket not found (code TKT404)".into())
+        );
     }
 }
