@@ -33,16 +33,22 @@ impl Area {
             Area::Heartbeat
         } else if p.starts_with("/api/platform/v2/device/") {
             Area::Devices
-        } else if p.starts_with("/api/platform/v2/patching") || p.starts_with("/api/platform/v1/patching") {
+        } else if p.starts_with("/api/platform/v2/patching")
+            || p.starts_with("/api/platform/v1/patching")
+        {
             Area::Patching
         } else if p.starts_with("/api/platform/v1/device-groups")
             || p.starts_with("/api/platform/v2/device-groups")
             || p.starts_with("/api/platform/v2/managed-endpoints")
         {
             Area::DeviceGroups
-        } else if p == "/api/platform/v1/automation/tasks" || p == "/api/platform/v1/automation/tasks/" {
+        } else if p == "/api/platform/v1/automation/tasks"
+            || p == "/api/platform/v1/automation/tasks/"
+        {
             Area::TaskDefinitions
-        } else if p.starts_with("/api/platform/v1/automation") || p.starts_with("/api/platform/v2/automation") {
+        } else if p.starts_with("/api/platform/v1/automation")
+            || p.starts_with("/api/platform/v2/automation")
+        {
             Area::Automation
         } else if p.starts_with("/api/platform/v1/service/ticketing")
             || p.starts_with("/api/platform/v2/service/ticketing")
@@ -120,7 +126,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let plain_text = self.area == Area::TaskDefinitions
-            && matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+            && matches!(
+                self.status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            );
         if plain_text {
             let mut resp = (self.status, self.message).into_response();
             resp.headers_mut().insert(
@@ -136,7 +145,11 @@ impl IntoResponse for ApiError {
 /// Parses a JSON request body, mapping failure to a 400 in the area's shape.
 pub fn parse_json<T: serde::de::DeserializeOwned>(area: Area, body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(area, "INVALID_REQUEST_BODY", format!("request body is not valid JSON for this operation: {e}"))
+        ApiError::bad_request(
+            area,
+            "INVALID_REQUEST_BODY",
+            format!("request body is not valid JSON for this operation: {e}"),
+        )
     })
 }
 
@@ -146,13 +159,34 @@ mod tests {
 
     #[test]
     fn areas_by_path() {
-        assert_eq!(Area::of_path("/api/platform/v2/device/endpoints/heartbeat"), Area::Heartbeat);
-        assert_eq!(Area::of_path("/api/platform/v2/device/categories/all/endpoints"), Area::Devices);
-        assert_eq!(Area::of_path("/api/platform/v1/automation/tasks"), Area::TaskDefinitions);
-        assert_eq!(Area::of_path("/api/platform/v1/automation/tasks/summary"), Area::Automation);
-        assert_eq!(Area::of_path("/api/platform/v2/service/ticketing/tickets"), Area::Tickets);
-        assert_eq!(Area::of_path("/api/platform/v1/company/companies"), Area::Legacy);
-        assert_eq!(Area::of_path("/api/platform/v2/managed-endpoints/x/device-groups"), Area::DeviceGroups);
+        assert_eq!(
+            Area::of_path("/api/platform/v2/device/endpoints/heartbeat"),
+            Area::Heartbeat
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v2/device/categories/all/endpoints"),
+            Area::Devices
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v1/automation/tasks"),
+            Area::TaskDefinitions
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v1/automation/tasks/summary"),
+            Area::Automation
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v2/service/ticketing/tickets"),
+            Area::Tickets
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v1/company/companies"),
+            Area::Legacy
+        );
+        assert_eq!(
+            Area::of_path("/api/platform/v2/managed-endpoints/x/device-groups"),
+            Area::DeviceGroups
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@ mod tests {
     fn parses_every_documented_format() {
         let want = fixed(2020, 10, 4, 0);
         assert_eq!(parse_lenient("2020-10-04T00:00:00Z", false), Some(want));
-        assert_eq!(parse_lenient("2020-10-04 00:00:00.000000+00:00", false), Some(want));
+        assert_eq!(
+            parse_lenient("2020-10-04 00:00:00.000000+00:00", false),
+            Some(want)
+        );
         assert_eq!(parse_lenient("2020-10-04T00:00:00", false), Some(want));
         assert_eq!(parse_lenient("2020-10-04", false), Some(want));
         assert!(parse_lenient("2020-10-04", true).unwrap() > want);

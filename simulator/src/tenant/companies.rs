@@ -10,8 +10,6 @@ pub struct Company {
     pub name: &'static str,
     pub friendly_name: &'static str,
     pub description: &'static str,
-    /// Prefix of generated device names (e.g. `CONTOSO-WS-00042`).
-    pub device_prefix: &'static str,
     pub created: DateTime<Utc>,
 }
 
@@ -33,18 +31,38 @@ pub struct Site {
 
 pub fn companies() -> Vec<Company> {
     let rows = [
-        ("contoso", super::seed::CONTOSO_NAME, "Contoso", "Professional services firm, 2 offices", "CONTOSO", 2019),
-        ("fabrikam", super::seed::FABRIKAM_NAME, "Fabrikam", "Manufacturer with head office and warehouse", "FAB", 2020),
-        ("northwind", super::seed::NORTHWIND_NAME, "Northwind", "Food distributor across AU and NZ", "NW", 2021),
+        (
+            "contoso",
+            super::seed::CONTOSO_NAME,
+            "Contoso",
+            "Professional services firm, 2 offices",
+            "CONTOSO",
+            2019,
+        ),
+        (
+            "fabrikam",
+            super::seed::FABRIKAM_NAME,
+            "Fabrikam",
+            "Manufacturer with head office and warehouse",
+            "FAB",
+            2020,
+        ),
+        (
+            "northwind",
+            super::seed::NORTHWIND_NAME,
+            "Northwind",
+            "Food distributor across AU and NZ",
+            "NW",
+            2021,
+        ),
     ];
     rows.into_iter()
-        .map(|(key, name, friendly, desc, prefix, year)| Company {
+        .map(|(key, name, friendly, desc, _prefix, year)| Company {
             id: derive("company", key),
             key,
             name,
             friendly_name: friendly,
             description: desc,
-            device_prefix: prefix,
             created: crate::time::fixed(year, 3, 14, 9),
         })
         .collect()
@@ -53,29 +71,115 @@ pub fn companies() -> Vec<Company> {
 pub fn sites() -> Vec<Site> {
     use super::seed::*;
     #[allow(clippy::type_complexity)]
-    let rows: [(&str, &str, &str, &str, &str, &str, &str, &str, &str, &str, bool); 6] = [
-        ("contoso-sydney", "contoso", CONTOSO_SYDNEY_SITE_NAME, "Australia/Sydney", "1 Martin Place", "Sydney", "NSW", "2000", "Australia", "AU", true),
-        ("contoso-melbourne", "contoso", CONTOSO_MELBOURNE_SITE_NAME, "Australia/Melbourne", "120 Collins Street", "Melbourne", "VIC", "3000", "Australia", "AU", false),
-        ("fabrikam-brisbane", "fabrikam", FABRIKAM_BRISBANE_SITE_NAME, "Australia/Brisbane", "300 Queen Street", "Brisbane", "QLD", "4000", "Australia", "AU", true),
-        ("fabrikam-warehouse", "fabrikam", FABRIKAM_WAREHOUSE_SITE_NAME, "Australia/Brisbane", "15 Logistics Drive", "Eagle Farm", "QLD", "4009", "Australia", "AU", false),
-        ("northwind-perth", "northwind", NORTHWIND_PERTH_SITE_NAME, "Australia/Perth", "88 St Georges Terrace", "Perth", "WA", "6000", "Australia", "AU", true),
-        ("northwind-auckland", "northwind", NORTHWIND_AUCKLAND_SITE_NAME, "Pacific/Auckland", "21 Queen Street", "Auckland", "AUK", "1010", "New Zealand", "NZ", false),
+    let rows: [(
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        bool,
+    ); 6] = [
+        (
+            "contoso-sydney",
+            "contoso",
+            CONTOSO_SYDNEY_SITE_NAME,
+            "Australia/Sydney",
+            "1 Martin Place",
+            "Sydney",
+            "NSW",
+            "2000",
+            "Australia",
+            "AU",
+            true,
+        ),
+        (
+            "contoso-melbourne",
+            "contoso",
+            CONTOSO_MELBOURNE_SITE_NAME,
+            "Australia/Melbourne",
+            "120 Collins Street",
+            "Melbourne",
+            "VIC",
+            "3000",
+            "Australia",
+            "AU",
+            false,
+        ),
+        (
+            "fabrikam-brisbane",
+            "fabrikam",
+            FABRIKAM_BRISBANE_SITE_NAME,
+            "Australia/Brisbane",
+            "300 Queen Street",
+            "Brisbane",
+            "QLD",
+            "4000",
+            "Australia",
+            "AU",
+            true,
+        ),
+        (
+            "fabrikam-warehouse",
+            "fabrikam",
+            FABRIKAM_WAREHOUSE_SITE_NAME,
+            "Australia/Brisbane",
+            "15 Logistics Drive",
+            "Eagle Farm",
+            "QLD",
+            "4009",
+            "Australia",
+            "AU",
+            false,
+        ),
+        (
+            "northwind-perth",
+            "northwind",
+            NORTHWIND_PERTH_SITE_NAME,
+            "Australia/Perth",
+            "88 St Georges Terrace",
+            "Perth",
+            "WA",
+            "6000",
+            "Australia",
+            "AU",
+            true,
+        ),
+        (
+            "northwind-auckland",
+            "northwind",
+            NORTHWIND_AUCKLAND_SITE_NAME,
+            "Pacific/Auckland",
+            "21 Queen Street",
+            "Auckland",
+            "AUK",
+            "1010",
+            "New Zealand",
+            "NZ",
+            false,
+        ),
     ];
     rows.into_iter()
-        .map(|(key, company, name, tz, addr, loc, area, post, country, cc, primary)| Site {
-            id: derive("site", key),
-            company_id: derive("company", company),
-            name,
-            friendly_name: name,
-            time_zone: tz,
-            address: addr,
-            locality: loc,
-            administrative_area: area,
-            post_code: post,
-            country,
-            country_code: cc,
-            primary,
-            created: crate::time::fixed(2021, 5, 2, 10),
-        })
+        .map(
+            |(key, company, name, tz, addr, loc, area, post, country, cc, primary)| Site {
+                id: derive("site", key),
+                company_id: derive("company", company),
+                name,
+                friendly_name: name,
+                time_zone: tz,
+                address: addr,
+                locality: loc,
+                administrative_area: area,
+                post_code: post,
+                country,
+                country_code: cc,
+                primary,
+                created: crate::time::fixed(2021, 5, 2, 10),
+            },
+        )
         .collect()
 }

@@ -79,52 +79,346 @@ pub struct Endpoint {
 const GIB: u64 = 1024 * 1024 * 1024;
 
 /// (device name, friendly name, site key, kind, online, logged-on user)
-type SeedRow = (&'static str, &'static str, &'static str, DeviceKind, bool, Option<&'static str>);
+type SeedRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    DeviceKind,
+    bool,
+    Option<&'static str>,
+);
 
 use DeviceKind::*;
 pub const SEEDED: [SeedRow; 42] = [
     ("DC01", "DC01", "contoso-sydney", WindowsServer, true, None),
-    ("CONTOSO-FS01", "Contoso File Server", "contoso-sydney", WindowsServer, true, None),
-    ("CONTOSO-SQL01", "Contoso SQL Server", "contoso-sydney", WindowsServer, true, None),
-    ("CONTOSO-WEB01", "Contoso Intranet (Ubuntu)", "contoso-sydney", LinuxServer, true, None),
-    ("CONTOSO-LT-MARIA", "Maria's Laptop", "contoso-sydney", WindowsLaptop, true, Some("CONTOSO\\maria.garcia")),
-    ("CONTOSO-LT-JAMES", "James's Laptop", "contoso-sydney", WindowsLaptop, true, Some("CONTOSO\\james.wong")),
-    ("CONTOSO-LT-PRIYA", "Priya's Laptop", "contoso-sydney", WindowsLaptop, false, None),
-    ("CONTOSO-MBP-LIAM", "Liam's MacBook Pro", "contoso-sydney", MacLaptop, true, Some("liam.oconnor")),
-    ("CONTOSO-WS-01", "Reception PC", "contoso-sydney", WindowsDesktop, true, Some("CONTOSO\\reception")),
-    ("CONTOSO-WS-02", "Accounts PC 1", "contoso-sydney", WindowsDesktop, true, Some("CONTOSO\\sarah.kim")),
-    ("CONTOSO-WS-03", "Accounts PC 2", "contoso-sydney", WindowsDesktop, true, Some("CONTOSO\\tom.baker")),
-    ("CONTOSO-WS-04", "Boardroom PC", "contoso-sydney", WindowsDesktop, false, None),
-    ("DC02", "DC02", "contoso-melbourne", WindowsServer, true, None),
-    ("CONTOSO-MEL-FS01", "Melbourne File Server", "contoso-melbourne", WindowsServer, true, None),
-    ("CONTOSO-MEL-WS-01", "Melbourne Front Desk", "contoso-melbourne", WindowsDesktop, true, Some("CONTOSO\\mel.frontdesk")),
-    ("CONTOSO-MEL-WS-02", "Melbourne Design PC", "contoso-melbourne", WindowsDesktop, false, None),
-    ("CONTOSO-MEL-LT-ANNA", "Anna's Laptop", "contoso-melbourne", WindowsLaptop, true, Some("CONTOSO\\anna.lee")),
-    ("CONTOSO-MEL-MBP-ZOE", "Zoe's MacBook Air", "contoso-melbourne", MacLaptop, false, None),
-    ("FAB-DC01", "Fabrikam Domain Controller", "fabrikam-brisbane", WindowsServer, true, None),
-    ("FAB-APP01", "Fabrikam ERP Server", "fabrikam-brisbane", WindowsServer, true, None),
-    ("FAB-LNX01", "Fabrikam Build Server", "fabrikam-brisbane", LinuxServer, true, None),
-    ("FAB-WS-01", "Engineering Workstation 1", "fabrikam-brisbane", WindowsDesktop, true, Some("FABRIKAM\\d.nguyen")),
-    ("FAB-WS-02", "Engineering Workstation 2", "fabrikam-brisbane", WindowsDesktop, true, Some("FABRIKAM\\r.patel")),
-    ("FAB-WS-03", "CAD Workstation", "fabrikam-brisbane", WindowsDesktop, true, Some("FABRIKAM\\k.smith")),
-    ("FAB-LT-CEO", "CEO Laptop", "fabrikam-brisbane", WindowsLaptop, true, Some("FABRIKAM\\j.doe")),
-    ("FAB-LT-SALES1", "Sales Laptop 1", "fabrikam-brisbane", WindowsLaptop, false, None),
-    ("FAB-MBP-MKT", "Marketing MacBook", "fabrikam-brisbane", MacLaptop, true, Some("marketing")),
-    ("FAB-WH-SRV01", "Warehouse Server", "fabrikam-warehouse", WindowsServer, true, None),
-    ("FAB-WH-LNX01", "Warehouse Scanner Gateway", "fabrikam-warehouse", LinuxServer, true, None),
-    ("FAB-WS-07", "Warehouse Office PC", "fabrikam-warehouse", WindowsDesktop, false, None),
-    ("FAB-WS-08", "Dispatch PC", "fabrikam-warehouse", WindowsDesktop, true, Some("FABRIKAM\\dispatch")),
-    ("FAB-WS-09", "Forklift Terminal", "fabrikam-warehouse", WindowsDesktop, true, Some("FABRIKAM\\forklift")),
-    ("NW-DC01", "Northwind DC", "northwind-perth", WindowsServer, true, None),
-    ("NW-SQL01", "Northwind Orders DB", "northwind-perth", WindowsServer, true, None),
-    ("NW-LNX01", "Northwind Web Shop", "northwind-perth", LinuxServer, true, None),
-    ("NW-WS-01", "Perth Office PC 1", "northwind-perth", WindowsDesktop, true, Some("NORTHWIND\\amy.chen")),
-    ("NW-WS-02", "Perth Office PC 2", "northwind-perth", WindowsDesktop, false, None),
-    ("NW-LT-BEN", "Ben's Laptop", "northwind-perth", WindowsLaptop, true, Some("NORTHWIND\\ben.harris")),
-    ("NW-AKL-SRV01", "Auckland Server", "northwind-auckland", WindowsServer, true, None),
-    ("NW-AKL-WS-01", "Auckland Office PC", "northwind-auckland", WindowsDesktop, true, Some("NORTHWIND\\hemi.walker")),
-    ("NW-AKL-LT-01", "Auckland Sales Laptop", "northwind-auckland", WindowsLaptop, false, None),
-    ("NW-AKL-MBP-01", "Auckland MacBook", "northwind-auckland", MacLaptop, true, Some("mia.taylor")),
+    (
+        "CONTOSO-FS01",
+        "Contoso File Server",
+        "contoso-sydney",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "CONTOSO-SQL01",
+        "Contoso SQL Server",
+        "contoso-sydney",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "CONTOSO-WEB01",
+        "Contoso Intranet (Ubuntu)",
+        "contoso-sydney",
+        LinuxServer,
+        true,
+        None,
+    ),
+    (
+        "CONTOSO-LT-MARIA",
+        "Maria's Laptop",
+        "contoso-sydney",
+        WindowsLaptop,
+        true,
+        Some("CONTOSO\\maria.garcia"),
+    ),
+    (
+        "CONTOSO-LT-JAMES",
+        "James's Laptop",
+        "contoso-sydney",
+        WindowsLaptop,
+        true,
+        Some("CONTOSO\\james.wong"),
+    ),
+    (
+        "CONTOSO-LT-PRIYA",
+        "Priya's Laptop",
+        "contoso-sydney",
+        WindowsLaptop,
+        false,
+        None,
+    ),
+    (
+        "CONTOSO-MBP-LIAM",
+        "Liam's MacBook Pro",
+        "contoso-sydney",
+        MacLaptop,
+        true,
+        Some("liam.oconnor"),
+    ),
+    (
+        "CONTOSO-WS-01",
+        "Reception PC",
+        "contoso-sydney",
+        WindowsDesktop,
+        true,
+        Some("CONTOSO\\reception"),
+    ),
+    (
+        "CONTOSO-WS-02",
+        "Accounts PC 1",
+        "contoso-sydney",
+        WindowsDesktop,
+        true,
+        Some("CONTOSO\\sarah.kim"),
+    ),
+    (
+        "CONTOSO-WS-03",
+        "Accounts PC 2",
+        "contoso-sydney",
+        WindowsDesktop,
+        true,
+        Some("CONTOSO\\tom.baker"),
+    ),
+    (
+        "CONTOSO-WS-04",
+        "Boardroom PC",
+        "contoso-sydney",
+        WindowsDesktop,
+        false,
+        None,
+    ),
+    (
+        "DC02",
+        "DC02",
+        "contoso-melbourne",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "CONTOSO-MEL-FS01",
+        "Melbourne File Server",
+        "contoso-melbourne",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "CONTOSO-MEL-WS-01",
+        "Melbourne Front Desk",
+        "contoso-melbourne",
+        WindowsDesktop,
+        true,
+        Some("CONTOSO\\mel.frontdesk"),
+    ),
+    (
+        "CONTOSO-MEL-WS-02",
+        "Melbourne Design PC",
+        "contoso-melbourne",
+        WindowsDesktop,
+        false,
+        None,
+    ),
+    (
+        "CONTOSO-MEL-LT-ANNA",
+        "Anna's Laptop",
+        "contoso-melbourne",
+        WindowsLaptop,
+        true,
+        Some("CONTOSO\\anna.lee"),
+    ),
+    (
+        "CONTOSO-MEL-MBP-ZOE",
+        "Zoe's MacBook Air",
+        "contoso-melbourne",
+        MacLaptop,
+        false,
+        None,
+    ),
+    (
+        "FAB-DC01",
+        "Fabrikam Domain Controller",
+        "fabrikam-brisbane",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "FAB-APP01",
+        "Fabrikam ERP Server",
+        "fabrikam-brisbane",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "FAB-LNX01",
+        "Fabrikam Build Server",
+        "fabrikam-brisbane",
+        LinuxServer,
+        true,
+        None,
+    ),
+    (
+        "FAB-WS-01",
+        "Engineering Workstation 1",
+        "fabrikam-brisbane",
+        WindowsDesktop,
+        true,
+        Some("FABRIKAM\\d.nguyen"),
+    ),
+    (
+        "FAB-WS-02",
+        "Engineering Workstation 2",
+        "fabrikam-brisbane",
+        WindowsDesktop,
+        true,
+        Some("FABRIKAM\\r.patel"),
+    ),
+    (
+        "FAB-WS-03",
+        "CAD Workstation",
+        "fabrikam-brisbane",
+        WindowsDesktop,
+        true,
+        Some("FABRIKAM\\k.smith"),
+    ),
+    (
+        "FAB-LT-CEO",
+        "CEO Laptop",
+        "fabrikam-brisbane",
+        WindowsLaptop,
+        true,
+        Some("FABRIKAM\\j.doe"),
+    ),
+    (
+        "FAB-LT-SALES1",
+        "Sales Laptop 1",
+        "fabrikam-brisbane",
+        WindowsLaptop,
+        false,
+        None,
+    ),
+    (
+        "FAB-MBP-MKT",
+        "Marketing MacBook",
+        "fabrikam-brisbane",
+        MacLaptop,
+        true,
+        Some("marketing"),
+    ),
+    (
+        "FAB-WH-SRV01",
+        "Warehouse Server",
+        "fabrikam-warehouse",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "FAB-WH-LNX01",
+        "Warehouse Scanner Gateway",
+        "fabrikam-warehouse",
+        LinuxServer,
+        true,
+        None,
+    ),
+    (
+        "FAB-WS-07",
+        "Warehouse Office PC",
+        "fabrikam-warehouse",
+        WindowsDesktop,
+        false,
+        None,
+    ),
+    (
+        "FAB-WS-08",
+        "Dispatch PC",
+        "fabrikam-warehouse",
+        WindowsDesktop,
+        true,
+        Some("FABRIKAM\\dispatch"),
+    ),
+    (
+        "FAB-WS-09",
+        "Forklift Terminal",
+        "fabrikam-warehouse",
+        WindowsDesktop,
+        true,
+        Some("FABRIKAM\\forklift"),
+    ),
+    (
+        "NW-DC01",
+        "Northwind DC",
+        "northwind-perth",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "NW-SQL01",
+        "Northwind Orders DB",
+        "northwind-perth",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "NW-LNX01",
+        "Northwind Web Shop",
+        "northwind-perth",
+        LinuxServer,
+        true,
+        None,
+    ),
+    (
+        "NW-WS-01",
+        "Perth Office PC 1",
+        "northwind-perth",
+        WindowsDesktop,
+        true,
+        Some("NORTHWIND\\amy.chen"),
+    ),
+    (
+        "NW-WS-02",
+        "Perth Office PC 2",
+        "northwind-perth",
+        WindowsDesktop,
+        false,
+        None,
+    ),
+    (
+        "NW-LT-BEN",
+        "Ben's Laptop",
+        "northwind-perth",
+        WindowsLaptop,
+        true,
+        Some("NORTHWIND\\ben.harris"),
+    ),
+    (
+        "NW-AKL-SRV01",
+        "Auckland Server",
+        "northwind-auckland",
+        WindowsServer,
+        true,
+        None,
+    ),
+    (
+        "NW-AKL-WS-01",
+        "Auckland Office PC",
+        "northwind-auckland",
+        WindowsDesktop,
+        true,
+        Some("NORTHWIND\\hemi.walker"),
+    ),
+    (
+        "NW-AKL-LT-01",
+        "Auckland Sales Laptop",
+        "northwind-auckland",
+        WindowsLaptop,
+        false,
+        None,
+    ),
+    (
+        "NW-AKL-MBP-01",
+        "Auckland MacBook",
+        "northwind-auckland",
+        MacLaptop,
+        true,
+        Some("mia.taylor"),
+    ),
 ];
 
 pub fn build(sites: &[Site], endpoint_count: usize) -> Vec<Endpoint> {
@@ -137,11 +431,27 @@ pub fn build(sites: &[Site], endpoint_count: usize) -> Vec<Endpoint> {
                 .find(|s| s.id == site_id)
                 .map(|s| s.company_id)
                 .unwrap_or_default();
-            make(name, friendly, company_id, site_id, kind, online, user.map(str::to_string))
+            make(
+                name,
+                friendly,
+                company_id,
+                site_id,
+                kind,
+                online,
+                user.map(str::to_string),
+            )
         })
         .collect();
     // Extra endpoints rotate over sites and kinds; every fifth one is offline.
-    let kinds = [WindowsDesktop, WindowsLaptop, WindowsDesktop, WindowsServer, LinuxServer, MacLaptop, WindowsLaptop];
+    let kinds = [
+        WindowsDesktop,
+        WindowsLaptop,
+        WindowsDesktop,
+        WindowsServer,
+        LinuxServer,
+        MacLaptop,
+        WindowsLaptop,
+    ];
     for n in out.len()..endpoint_count {
         let site = &sites[n % sites.len()];
         let kind = kinds[n % kinds.len()];
@@ -159,7 +469,15 @@ pub fn build(sites: &[Site], endpoint_count: usize) -> Vec<Endpoint> {
         let online = n % 5 != 0;
         let user = (online && role != "SRV").then(|| format!("user{n:05}"));
         let friendly = name.clone();
-        out.push(make(&name, &friendly, site.company_id, site.id, kind, online, user));
+        out.push(make(
+            &name,
+            &friendly,
+            site.company_id,
+            site.id,
+            kind,
+            online,
+            user,
+        ));
     }
     out
 }
@@ -174,16 +492,30 @@ fn make(
     user: Option<String>,
 ) -> Endpoint {
     let (os_product, os_version, os_build) = match kind {
-        WindowsServer => ("Microsoft Windows Server 2022 Standard", "10.0.20348", "20348"),
-        WindowsDesktop if pick(name, "win10", 0, 2) == 0 => ("Microsoft Windows 10 Pro", "10.0.19045", "19045"),
+        WindowsServer => (
+            "Microsoft Windows Server 2022 Standard",
+            "10.0.20348",
+            "20348",
+        ),
+        WindowsDesktop if pick(name, "win10", 0, 2) == 0 => {
+            ("Microsoft Windows 10 Pro", "10.0.19045", "19045")
+        }
         WindowsDesktop | WindowsLaptop => ("Microsoft Windows 11 Pro", "10.0.22631", "22631"),
         LinuxServer => ("Ubuntu 22.04.4 LTS", "22.04", "5.15.0-105-generic"),
         MacLaptop => ("macOS Sonoma", "14.5", "23F79"),
     };
     let server = matches!(kind, WindowsServer | LinuxServer);
-    let memory_total_bytes = if server { pick(name, "mem", 2, 4) * 8 * GIB } else { pick(name, "mem", 1, 2) * 8 * GIB };
+    let memory_total_bytes = if server {
+        pick(name, "mem", 2, 4) * 8 * GIB
+    } else {
+        pick(name, "mem", 1, 2) * 8 * GIB
+    };
     let mem_pct = pick(name, "mempct", 35, 78);
-    let disk_total = if server { pick(name, "disk", 1, 4) * 128 * GIB } else { pick(name, "disk", 1, 2) * 256 * GIB };
+    let disk_total = if server {
+        pick(name, "disk", 1, 4) * 128 * GIB
+    } else {
+        pick(name, "disk", 1, 2) * 256 * GIB
+    };
     let free_pct = pick(name, "free", 22, 70);
     let (root_name, root_mount, fs) = match kind {
         LinuxServer => ("/dev/sda1", "/", "ext4"),
@@ -220,17 +552,36 @@ fn make(
         os_build,
         online,
         domain_controller: false,
-        created_at: crate::time::fixed(2023, 1 + pick(name, "month", 0, 11) as u32, 1 + pick(name, "day", 0, 27) as u32, 8),
+        created_at: crate::time::fixed(
+            2023,
+            1 + pick(name, "month", 0, 11) as u32,
+            1 + pick(name, "day", 0, 27) as u32,
+            8,
+        ),
         last_seen_ago: if online {
             Duration::seconds(pick(name, "seen", 5, 55) as i64)
         } else {
             Duration::hours(pick(name, "offline", 6, 24 * 21) as i64)
         },
         uptime: Duration::hours(pick(name, "uptime", 3, 24 * 30) as i64),
-        ip_address: format!("10.{}.{}.{}", pick(name, "net", 1, 9), pick(name, "subnet", 0, 3), n),
-        mac_address: format!("00:15:5D:{:02X}:{:02X}:{:02X}", pick(name, "m1", 0, 255), pick(name, "m2", 0, 255), pick(name, "m3", 0, 255)),
+        ip_address: format!(
+            "10.{}.{}.{}",
+            pick(name, "net", 1, 9),
+            pick(name, "subnet", 0, 3),
+            n
+        ),
+        mac_address: format!(
+            "00:15:5D:{:02X}:{:02X}:{:02X}",
+            pick(name, "m1", 0, 255),
+            pick(name, "m2", 0, 255),
+            pick(name, "m3", 0, 255)
+        ),
         cpu_percent: pick(name, "cpu", 3, 45) as f64 + pick(name, "cpufrac", 0, 9) as f64 / 10.0,
-        process_count: if server { pick(name, "procs", 90, 180) } else { pick(name, "procs", 150, 320) },
+        process_count: if server {
+            pick(name, "procs", 90, 180)
+        } else {
+            pick(name, "procs", 150, 320)
+        },
         cores: if server { 8 } else { 4 },
         memory_total_bytes,
         memory_used_bytes: memory_total_bytes / 100 * mem_pct,
@@ -239,11 +590,19 @@ fn make(
         patches_missing: pick(name, "missing", 0, 4) as u32,
         patches_installed: pick(name, "installed", 40, 160) as u32,
         patches_pending_reboot: 0,
-        roles: if kind == WindowsServer { vec!["File and Storage Services"] } else { vec![] },
+        roles: if kind == WindowsServer {
+            vec!["File and Storage Services"]
+        } else {
+            vec![]
+        },
     };
     if name == "DC01" || name == "DC02" || name.ends_with("-DC01") {
         e.domain_controller = true;
-        e.roles = vec!["Active Directory Domain Services", "DNS Server", "File and Storage Services"];
+        e.roles = vec![
+            "Active Directory Domain Services",
+            "DNS Server",
+            "File and Storage Services",
+        ];
     }
     if name == "DC01" {
         // The "is DC01 healthy?" story: C: nearly full, reboot pending after patching, busy CPU.

@@ -32,16 +32,40 @@ mod tests {
             (seed::CONTOSO_ID, derive("company", "contoso")),
             (seed::FABRIKAM_ID, derive("company", "fabrikam")),
             (seed::NORTHWIND_ID, derive("company", "northwind")),
-            (seed::CONTOSO_SYDNEY_SITE_ID, derive("site", "contoso-sydney")),
-            (seed::CONTOSO_MELBOURNE_SITE_ID, derive("site", "contoso-melbourne")),
-            (seed::FABRIKAM_BRISBANE_SITE_ID, derive("site", "fabrikam-brisbane")),
-            (seed::FABRIKAM_WAREHOUSE_SITE_ID, derive("site", "fabrikam-warehouse")),
-            (seed::NORTHWIND_PERTH_SITE_ID, derive("site", "northwind-perth")),
-            (seed::NORTHWIND_AUCKLAND_SITE_ID, derive("site", "northwind-auckland")),
+            (
+                seed::CONTOSO_SYDNEY_SITE_ID,
+                derive("site", "contoso-sydney"),
+            ),
+            (
+                seed::CONTOSO_MELBOURNE_SITE_ID,
+                derive("site", "contoso-melbourne"),
+            ),
+            (
+                seed::FABRIKAM_BRISBANE_SITE_ID,
+                derive("site", "fabrikam-brisbane"),
+            ),
+            (
+                seed::FABRIKAM_WAREHOUSE_SITE_ID,
+                derive("site", "fabrikam-warehouse"),
+            ),
+            (
+                seed::NORTHWIND_PERTH_SITE_ID,
+                derive("site", "northwind-perth"),
+            ),
+            (
+                seed::NORTHWIND_AUCKLAND_SITE_ID,
+                derive("site", "northwind-auckland"),
+            ),
             (seed::DC01_ID, derive("endpoint", "DC01")),
-            (seed::MARIA_LAPTOP_ID, derive("endpoint", "CONTOSO-LT-MARIA")),
+            (
+                seed::MARIA_LAPTOP_ID,
+                derive("endpoint", "CONTOSO-LT-MARIA"),
+            ),
             (seed::OFFLINE_DESKTOP_ID, derive("endpoint", "FAB-WS-07")),
-            (seed::DISK_CLEANUP_SCRIPT_ID, derive("template", "disk-cleanup")),
+            (
+                seed::DISK_CLEANUP_SCRIPT_ID,
+                derive("template", "disk-cleanup"),
+            ),
         ];
         for (literal, derived) in cases {
             assert_eq!(literal, derived.to_string());

@@ -9,9 +9,9 @@ pub mod seed;
 mod ticketing;
 
 pub use companies::{Company, Site};
-pub use endpoints::{DeviceKind, Endpoint, Volume};
+pub use endpoints::{DeviceKind, Endpoint};
 pub use ids::{derive as derive_id, pick};
-pub use scripts::{DeviceGroup, GroupRule, LibraryScript, ShellScript};
+pub use scripts::{DeviceGroup, LibraryScript, ShellScript};
 pub use ticketing::{IdName, IdRef, Lookup, ServiceBoard, StatusLookup, Ticket};
 
 use std::collections::HashMap;
@@ -119,6 +119,9 @@ mod tests {
         assert_eq!(t.endpoints.len(), 10_000);
         let unique: std::collections::HashSet<_> = t.endpoints.iter().map(|e| e.id).collect();
         assert_eq!(unique.len(), 10_000);
-        assert!(t.endpoints.iter().all(|e| t.site(e.site_id).map(|s| s.company_id) == Some(e.company_id)));
+        assert!(t
+            .endpoints
+            .iter()
+            .all(|e| t.site(e.site_id).map(|s| s.company_id) == Some(e.company_id)));
     }
 }

@@ -27,15 +27,17 @@ pub struct ShellScript {
 
 impl ShellScript {
     pub fn state(&self) -> &'static str {
-        if self.active { SCRIPT_STATE_ACTIVE } else { SCRIPT_STATE_INACTIVE }
+        if self.active {
+            SCRIPT_STATE_ACTIVE
+        } else {
+            SCRIPT_STATE_INACTIVE
+        }
     }
 
     pub fn has_parameters(&self) -> bool {
-        self.json_schema["properties"].as_object().is_some_and(|p| !p.is_empty())
-    }
-
-    pub fn supports(&self, kind: DeviceKind) -> bool {
-        self.operating_systems.iter().any(|(os, _)| *os == kind.os_type())
+        self.json_schema["properties"]
+            .as_object()
+            .is_some_and(|p| !p.is_empty())
     }
 }
 
@@ -101,40 +103,70 @@ pub fn shell_scripts() -> Vec<ShellScript> {
     ];
     rows.into_iter()
         .enumerate()
-        .map(|(i, (key, name, description, categories, engine, secs, json_schema, oses, active))| ShellScript {
-            id: derive("template", key),
-            key,
-            name,
-            description,
-            categories,
-            executor_engine: engine,
-            expected_execution_time_sec: secs,
-            json_schema,
-            operating_systems: oses,
-            active,
-            created: t(2023, 2, 1 + i as u32, 9),
-            updated: t(2024, 6, 1 + i as u32, 9),
-        })
+        .map(
+            |(i, (key, name, description, categories, engine, secs, json_schema, oses, active))| {
+                ShellScript {
+                    id: derive("template", key),
+                    key,
+                    name,
+                    description,
+                    categories,
+                    executor_engine: engine,
+                    expected_execution_time_sec: secs,
+                    json_schema,
+                    operating_systems: oses,
+                    active,
+                    created: t(2023, 2, 1 + i as u32, 9),
+                    updated: t(2024, 6, 1 + i as u32, 9),
+                }
+            },
+        )
         .collect()
 }
 
 pub fn library_scripts() -> Vec<LibraryScript> {
     let rows = [
-        ("windows-update-scan", "Windows Update Scan", "Triggers a Windows Update detection cycle.", "Patching", false),
-        ("optimize-drives", "Optimize Drives", "Runs TRIM/defragmentation as appropriate for each volume.", "Maintenance", true),
-        ("reset-wu-components", "Reset Windows Update Components", "Resets the Windows Update services and caches.", "Patching", false),
-        ("bitlocker-status", "Check BitLocker Status", "Reports BitLocker protection status for all volumes.", "Security", false),
+        (
+            "windows-update-scan",
+            "Windows Update Scan",
+            "Triggers a Windows Update detection cycle.",
+            "Patching",
+            false,
+        ),
+        (
+            "optimize-drives",
+            "Optimize Drives",
+            "Runs TRIM/defragmentation as appropriate for each volume.",
+            "Maintenance",
+            true,
+        ),
+        (
+            "reset-wu-components",
+            "Reset Windows Update Components",
+            "Resets the Windows Update services and caches.",
+            "Patching",
+            false,
+        ),
+        (
+            "bitlocker-status",
+            "Check BitLocker Status",
+            "Reports BitLocker protection status for all volumes.",
+            "Security",
+            false,
+        ),
     ];
     rows.into_iter()
         .enumerate()
-        .map(|(i, (key, name, description, category, has_parameters))| LibraryScript {
-            id: derive("library-script", key),
-            name,
-            description,
-            category,
-            has_parameters,
-            created: crate::time::fixed(2022, 9, 10 + i as u32, 9),
-        })
+        .map(
+            |(i, (key, name, description, category, has_parameters))| LibraryScript {
+                id: derive("library-script", key),
+                name,
+                description,
+                category,
+                has_parameters,
+                created: crate::time::fixed(2022, 9, 10 + i as u32, 9),
+            },
+        )
         .collect()
 }
 
@@ -155,7 +187,11 @@ impl GroupRule {
             GroupRule::DomainControllers => e.domain_controller,
             GroupRule::Offline => !e.online,
             GroupRule::MacDevices => e.kind == DeviceKind::MacLaptop,
-            GroupRule::Company(key) => e.company_id == derive("company", key) && e.kind != DeviceKind::WindowsServer && e.kind != DeviceKind::LinuxServer,
+            GroupRule::Company(key) => {
+                e.company_id == derive("company", key)
+                    && e.kind != DeviceKind::WindowsServer
+                    && e.kind != DeviceKind::LinuxServer
+            }
         }
     }
 }
@@ -172,22 +208,59 @@ pub struct DeviceGroup {
 
 pub fn device_groups() -> Vec<DeviceGroup> {
     let rows = [
-        ("windows-servers", "All Windows Servers", "Every managed Windows Server", true, false, GroupRule::WindowsServers),
-        ("domain-controllers", "Domain Controllers", "Servers running AD DS", false, true, GroupRule::DomainControllers),
-        ("offline", "Offline Devices", "Endpoints whose agent is not currently connected", true, false, GroupRule::Offline),
-        ("mac", "macOS Devices", "Every managed Mac", true, false, GroupRule::MacDevices),
-        ("contoso-workstations", "Contoso Workstations", "Contoso desktops and laptops", false, true, GroupRule::Company("contoso")),
+        (
+            "windows-servers",
+            "All Windows Servers",
+            "Every managed Windows Server",
+            true,
+            false,
+            GroupRule::WindowsServers,
+        ),
+        (
+            "domain-controllers",
+            "Domain Controllers",
+            "Servers running AD DS",
+            false,
+            true,
+            GroupRule::DomainControllers,
+        ),
+        (
+            "offline",
+            "Offline Devices",
+            "Endpoints whose agent is not currently connected",
+            true,
+            false,
+            GroupRule::Offline,
+        ),
+        (
+            "mac",
+            "macOS Devices",
+            "Every managed Mac",
+            true,
+            false,
+            GroupRule::MacDevices,
+        ),
+        (
+            "contoso-workstations",
+            "Contoso Workstations",
+            "Contoso desktops and laptops",
+            false,
+            true,
+            GroupRule::Company("contoso"),
+        ),
     ];
     rows.into_iter()
         .enumerate()
-        .map(|(i, (key, name, description, predefined, is_static, rule))| DeviceGroup {
-            id: derive("device-group", key),
-            name,
-            description,
-            predefined,
-            is_static,
-            rule,
-            created: crate::time::fixed(2022, 4, 1 + i as u32, 9),
-        })
+        .map(
+            |(i, (key, name, description, predefined, is_static, rule))| DeviceGroup {
+                id: derive("device-group", key),
+                name,
+                description,
+                predefined,
+                is_static,
+                rule,
+                created: crate::time::fixed(2022, 4, 1 + i as u32, 9),
+            },
+        )
         .collect()
 }

@@ -22,7 +22,10 @@ pub struct IdName {
 
 impl IdName {
     pub fn new(id: Uuid, name: &str) -> IdName {
-        IdName { id: Some(id.to_string()), name: Some(name.to_string()) }
+        IdName {
+            id: Some(id.to_string()),
+            name: Some(name.to_string()),
+        }
     }
 }
 
@@ -108,7 +111,13 @@ pub fn api_user_id() -> Uuid {
 }
 
 fn lookups(kind: &str, names: &[&'static str]) -> Vec<Lookup> {
-    names.iter().map(|&name| Lookup { id: derive(kind, name), name }).collect()
+    names
+        .iter()
+        .map(|&name| Lookup {
+            id: derive(kind, name),
+            name,
+        })
+        .collect()
 }
 
 impl Ticketing {
@@ -123,65 +132,164 @@ impl Ticketing {
             ("Closed", "Closed", "Resolved"),
         ]
         .into_iter()
-        .map(|(name, category, sla_status)| StatusLookup { id: derive("status", name), name, category, sla_status })
+        .map(|(name, category, sla_status)| StatusLookup {
+            id: derive("status", name),
+            name,
+            category,
+            sla_status,
+        })
         .collect();
         let boards = vec![
-            ServiceBoard { id: derive("board", "service-desk"), name: "Service Desk", description: "Day-to-day support requests", default_priority: 2, inactive: false },
-            ServiceBoard { id: derive("board", "noc"), name: "NOC Alerts", description: "Tickets raised from RMM monitoring", default_priority: 1, inactive: false },
-            ServiceBoard { id: derive("board", "projects"), name: "Projects", description: "Project work (retired board)", default_priority: 3, inactive: true },
+            ServiceBoard {
+                id: derive("board", "service-desk"),
+                name: "Service Desk",
+                description: "Day-to-day support requests",
+                default_priority: 2,
+                inactive: false,
+            },
+            ServiceBoard {
+                id: derive("board", "noc"),
+                name: "NOC Alerts",
+                description: "Tickets raised from RMM monitoring",
+                default_priority: 1,
+                inactive: false,
+            },
+            ServiceBoard {
+                id: derive("board", "projects"),
+                name: "Projects",
+                description: "Project work (retired board)",
+                default_priority: 3,
+                inactive: true,
+            },
         ];
         let by_name = |name: &str| endpoints.iter().find(|e| e.device_name == name);
         // (summary, device, board, source, status, priority, hours ago)
         let rows: [(&str, &str, usize, usize, usize, usize, i64); 12] = [
             ("DC01 low disk space on C:", "DC01", 1, 3, 1, 1, 5),
             ("DC01 reboot pending after patching", "DC01", 1, 3, 0, 2, 3),
-            ("Maria cannot connect to VPN", "CONTOSO-LT-MARIA", 0, 1, 1, 2, 30),
-            ("New starter laptop setup for Priya", "CONTOSO-LT-PRIYA", 0, 0, 3, 3, 200),
-            ("Printer in Sydney office jamming", "CONTOSO-WS-01", 0, 2, 2, 3, 50),
-            ("Melbourne file server backup warning", "CONTOSO-MEL-FS01", 1, 3, 4, 2, 400),
+            (
+                "Maria cannot connect to VPN",
+                "CONTOSO-LT-MARIA",
+                0,
+                1,
+                1,
+                2,
+                30,
+            ),
+            (
+                "New starter laptop setup for Priya",
+                "CONTOSO-LT-PRIYA",
+                0,
+                0,
+                3,
+                3,
+                200,
+            ),
+            (
+                "Printer in Sydney office jamming",
+                "CONTOSO-WS-01",
+                0,
+                2,
+                2,
+                3,
+                50,
+            ),
+            (
+                "Melbourne file server backup warning",
+                "CONTOSO-MEL-FS01",
+                1,
+                3,
+                4,
+                2,
+                400,
+            ),
             ("ERP server slow at month end", "FAB-APP01", 0, 1, 1, 1, 12),
             ("Warehouse office PC offline", "FAB-WS-07", 1, 3, 0, 2, 8),
-            ("CAD workstation graphics driver update", "FAB-WS-03", 0, 0, 3, 3, 120),
+            (
+                "CAD workstation graphics driver update",
+                "FAB-WS-03",
+                0,
+                0,
+                3,
+                3,
+                120,
+            ),
             ("Orders DB high CPU alert", "NW-SQL01", 1, 3, 1, 0, 2),
-            ("Auckland laptop stolen - disable account", "NW-AKL-LT-01", 0, 2, 4, 0, 700),
-            ("Web shop TLS certificate expires soon", "NW-LNX01", 0, 1, 0, 2, 20),
+            (
+                "Auckland laptop stolen - disable account",
+                "NW-AKL-LT-01",
+                0,
+                2,
+                4,
+                0,
+                700,
+            ),
+            (
+                "Web shop TLS certificate expires soon",
+                "NW-LNX01",
+                0,
+                1,
+                0,
+                2,
+                20,
+            ),
         ];
         let origin = crate::time::fixed(2026, 1, 15, 0);
-        let user = IdRef { id: Some(api_user_id().to_string()) };
+        let user = IdRef {
+            id: Some(api_user_id().to_string()),
+        };
         let tickets = rows
             .iter()
             .enumerate()
-            .map(|(i, &(summary, device, board, source, status, priority, hours))| {
-                let e = by_name(device);
-                let created = origin - Duration::hours(hours);
-                Ticket {
-                    id: derive("ticket", summary).to_string(),
-                    number: (1001 + i).to_string(),
-                    noc_ticket_id: None,
-                    version: 1,
-                    summary: summary.to_string(),
-                    description: format!("{summary}. Raised for {device}."),
-                    service_board: IdName::new(boards[board].id, boards[board].name),
-                    source: IdName::new(sources[source].id, sources[source].name),
-                    status: IdName::new(statuses[status].id, statuses[status].name),
-                    priority: IdName::new(priorities[priority].id, priorities[priority].name),
-                    r#type: None,
-                    category: None,
-                    company: e.map(|e| IdRef { id: Some(e.company_id.to_string()) }),
-                    site: e.map(|e| IdRef { id: Some(e.site_id.to_string()) }),
-                    assets: e.map(|e| vec![IdRef { id: Some(e.id.to_string()) }]).unwrap_or_default(),
-                    assignee: None,
-                    assignee_team: None,
-                    tags: vec![],
-                    extended_attributes: vec![],
-                    due_date: None,
-                    created_at: created,
-                    created_by: user.clone(),
-                    updated_at: created + Duration::minutes(30),
-                    updated_by: user.clone(),
-                }
-            })
+            .map(
+                |(i, &(summary, device, board, source, status, priority, hours))| {
+                    let e = by_name(device);
+                    let created = origin - Duration::hours(hours);
+                    Ticket {
+                        id: derive("ticket", summary).to_string(),
+                        number: (1001 + i).to_string(),
+                        noc_ticket_id: None,
+                        version: 1,
+                        summary: summary.to_string(),
+                        description: format!("{summary}. Raised for {device}."),
+                        service_board: IdName::new(boards[board].id, boards[board].name),
+                        source: IdName::new(sources[source].id, sources[source].name),
+                        status: IdName::new(statuses[status].id, statuses[status].name),
+                        priority: IdName::new(priorities[priority].id, priorities[priority].name),
+                        r#type: None,
+                        category: None,
+                        company: e.map(|e| IdRef {
+                            id: Some(e.company_id.to_string()),
+                        }),
+                        site: e.map(|e| IdRef {
+                            id: Some(e.site_id.to_string()),
+                        }),
+                        assets: e
+                            .map(|e| {
+                                vec![IdRef {
+                                    id: Some(e.id.to_string()),
+                                }]
+                            })
+                            .unwrap_or_default(),
+                        assignee: None,
+                        assignee_team: None,
+                        tags: vec![],
+                        extended_attributes: vec![],
+                        due_date: None,
+                        created_at: created,
+                        created_by: user.clone(),
+                        updated_at: created + Duration::minutes(30),
+                        updated_by: user.clone(),
+                    }
+                },
+            )
             .collect();
-        Ticketing { boards, sources, priorities, statuses, tickets }
+        Ticketing {
+            boards,
+            sources,
+            priorities,
+            statuses,
+            tickets,
+        }
     }
 }

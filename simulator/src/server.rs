@@ -1,0 +1,178 @@
+//! The router, the bearer-token gate for `/api/...`, and request recording.
+
+use crate::errors::{ApiError, Area};
+use crate::state::AppState;
+use crate::{auth, routes, RecordedRequest};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// Largest request body accepted; bigger bodies get 413 (the real API has similar limits).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/v1/token", post(auth::token))
+        .merge(routes::companies::router())
+        .merge(routes::devices::router())
+        .merge(routes::device_state::router())
+        .merge(routes::patching::router())
+        .merge(routes::groups::router())
+        .merge(routes::automation::router())
+        .merge(routes::tasks::router())
+        .merge(routes::tickets::router())
+        .route("/health", get(|| async { "ok" }))
+        .fallback(not_found);
+    api.layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_bearer,
+    ))
+    .layer(middleware::from_fn_with_state(state.clone(), record))
+    .with_state(state)
+}
+
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    ApiError::not_found(
+        Area::of_path(&path),
+        format!("no such resource: {} {}", req.method(), path),
+    )
+    .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Every `/api/...` route needs a valid bearer token; failures answer in the area's 401 shape.
+async fn require_bearer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") {
+        let valid = bearer(req.headers()).is_some_and(|t| state.tokens.is_valid(t));
+        if !valid {
+            return ApiError::unauthorized(Area::of_path(path)).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The v2 device operations declare `Origin`, `User-Agent` and `X-Request-ID` as required.
+pub fn require_v2_headers(area: Area, headers: &HeaderMap) -> Result<(), ApiError> {
+    for name in ["Origin", "User-Agent", "X-Request-ID"] {
+        let present = headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| !v.trim().is_empty());
+        if !present {
+            return Err(ApiError::bad_request(
+                area,
+                "MISSING_HEADER",
+                format!("required header '{name}' is missing"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Records each request (secrets redacted) with the status it was answered with.
+async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            let area = Area::of_path(parts.uri.path());
+            let resp = ApiError::new(
+                area,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "request body too large",
+            )
+            .into_response();
+            state.record(recorded(&parts, None, resp.status()));
+            return resp;
+        }
+    };
+    let body_text = (!bytes.is_empty()).then(|| redact_body(parts.uri.path(), &bytes));
+    let req = Request::from_parts(parts.clone(), Body::from(bytes));
+    let resp = next.run(req).await;
+    state.record(recorded(&parts, body_text, resp.status()));
+    resp
+}
+
+fn recorded(
+    parts: &axum::http::request::Parts,
+    body: Option<String>,
+    status: StatusCode,
+) -> RecordedRequest {
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            let value = if k == header::AUTHORIZATION {
+                "REDACTED".to_string()
+            } else {
+                String::from_utf8_lossy(v.as_bytes()).into_owned()
+            };
+            (k.as_str().to_string(), value)
+        })
+        .collect();
+    RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        status: status.as_u16(),
+        had_bearer_token: bearer(&parts.headers).is_some(),
+        headers,
+        body,
+    }
+}
+
+/// Token request bodies carry the client secret: never keep it.
+fn redact_body(path: &str, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    if path != "/v1/token" {
+        return text;
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            if map.contains_key("client_secret") {
+                map.insert("client_secret".into(), "REDACTED".into());
+            }
+            serde_json::Value::Object(map).to_string()
+        }
+        _ => "<unparsed token request body withheld>".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_token_secrets() {
+        let body = br#"{"client_id":"a","client_secret":"s3cret"}"#;
+        let out = redact_body("/v1/token", body);
+        assert!(!out.contains("s3cret"));
+        assert!(!redact_body("/v1/token", b"client_secret=s3cret").contains("s3cret"));
+        assert_eq!(redact_body("/api/x", b"hello"), "hello");
+    }
+
+    #[test]
+    fn parses_bearer() {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+}
