@@ -242,6 +242,51 @@ impl ParameterSchema {
                     ));
                 }
             }
+            if let Some(n) = value.as_f64() {
+                if let Some(min) = schema
+                    .get("minimum")
+                    .and_then(Value::as_f64)
+                    .filter(|min| n < *min)
+                {
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be at least {}", Value::from(min)),
+                    ));
+                }
+                if let Some(max) = schema
+                    .get("maximum")
+                    .and_then(Value::as_f64)
+                    .filter(|max| n > *max)
+                {
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be at most {}", Value::from(max)),
+                    ));
+                }
+            }
+            if let Some(text) = value.as_str() {
+                let length = text.chars().count() as u64;
+                if let Some(min) = schema
+                    .get("minLength")
+                    .and_then(Value::as_u64)
+                    .filter(|min| length < *min)
+                {
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be at least {min} characters"),
+                    ));
+                }
+                if let Some(max) = schema
+                    .get("maxLength")
+                    .and_then(Value::as_u64)
+                    .filter(|max| length > *max)
+                {
+                    return Err(ToolError::invalid(
+                        field,
+                        format!("`{key}` must be at most {max} characters"),
+                    ));
+                }
+            }
             if let Some(choices) = schema.get("enum").and_then(Value::as_array) {
                 if !choices.contains(value) {
                     return Err(ToolError::invalid(
@@ -429,7 +474,7 @@ mod tests {
     #[test]
     fn parameter_schemas_tolerate_garbage() {
         let good = parameter_schema(
-            r#"{"type":"object","properties":{"drive":{"type":"string","enum":["C:","D:"]},"days":{"type":"integer"}},"required":["drive","ghost"]}"#,
+            r#"{"type":"object","properties":{"drive":{"type":"string","enum":["C:","D:"],"minLength":2},"days":{"type":"integer","minimum":0,"maximum":3650}},"required":["drive","ghost"]}"#,
         );
         assert_eq!(good.required, vec!["drive"]);
         assert_eq!(good.to_json()["additionalProperties"], false);
@@ -479,5 +524,51 @@ mod tests {
         );
         assert!(d.input_schema["properties"]["targets"].is_object());
         assert_eq!(d.input_schema["additionalProperties"], false);
+    }
+
+    #[test]
+    fn discover_and_call_a_script_tool() {
+        use crate::http::fake::FakeTransport;
+        use crate::tools::testing::{ctx, invalid_field, run};
+        let listing = json!({"Templates": [
+            {"templateId": "aaaaaaaa-0000-4000-8000-000000000001", "name": "Disk Cleanup", "state": "active",
+             "jsonSchema": r#"{"properties":{"drive":{"type":"string"}},"required":["drive"]}"#},
+            {"templateId": "aaaaaaaa-0000-4000-8000-000000000002", "name": "Retired", "state": "inactive"}], "count": 2})
+        .to_string();
+        let fake = FakeTransport::new();
+        fake.reply(200, &listing)
+            .reply(200, &listing)
+            .reply(201, r#"{"taskId":"t-1"}"#)
+            .reply(200, &listing);
+        let tools = discover(&ctx(&fake)).unwrap();
+        assert_eq!(tools.len(), 1);
+        assert_eq!(tools[0].name, "cw-rmm-script-disk-cleanup");
+        let target = "11111111-1111-4111-8111-111111111111";
+        let out = run(
+            &fake,
+            "cw-rmm-script-disk-cleanup",
+            &format!(r#"{{"targets":["{target}"],"parameters":{{"drive":"C:"}}}}"#),
+        )
+        .unwrap();
+        assert_eq!(out["taskId"], "t-1");
+        assert_eq!(out["schedule"]["type"], "next-check-in");
+        let body = fake.body_of(2);
+        assert_eq!(body["templateID"], "aaaaaaaa-0000-4000-8000-000000000001");
+        assert_eq!(body["name"], "Disk Cleanup");
+        assert_eq!(body["parameters"], r#"{"drive":"C:"}"#);
+        assert_eq!(body["schedule"]["regularity"], "NextAgentCheckIn");
+        assert_eq!(
+            invalid_field(run(
+                &fake,
+                "cw-rmm-script-disk-cleanup",
+                &format!(r#"{{"targets":["{target}"]}}"#)
+            )),
+            "parameters.drive"
+        );
+        fake.reply(200, &listing);
+        assert!(matches!(
+            run(&fake, "cw-rmm-script-retired", r#"{}"#),
+            Err(ToolError::NotFound(_))
+        ));
     }
 }
