@@ -53,7 +53,10 @@ fn timing(s: &AppState) -> Timing {
 }
 
 /// Optional `From`/`To` window over task creation time.
-fn window(q: &QueryParams) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+/// Optional lower and upper bounds on creation time.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+fn window(q: &QueryParams) -> Result<Window, ApiError> {
     let parse = |name: &str, end: bool| -> Result<Option<DateTime<Utc>>, ApiError> {
         match q.get(name).filter(|v| !v.trim().is_empty()) {
             None => Ok(None),
@@ -79,7 +82,7 @@ fn window(q: &QueryParams) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc
     Ok((from, to))
 }
 
-fn in_window(r: &TaskRun, (from, to): (Option<DateTime<Utc>>, Option<DateTime<Utc>>)) -> bool {
+fn in_window(r: &TaskRun, (from, to): Window) -> bool {
     from.is_none_or(|f| r.created >= f) && to.is_none_or(|t| r.created <= t)
 }
 
@@ -161,7 +164,7 @@ async fn summary(
     let (now, t) = (Utc::now(), timing(&s));
     let store = lock(&s.tasks);
     let mut runs: Vec<&TaskRun> = store.runs.iter().filter(|r| in_window(r, w)).collect();
-    runs.sort_by(|a, b| b.created.cmp(&a.created));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.created));
     Ok(Json(Value::Array(
         runs.into_iter()
             .map(|r| Value::Object(task_summary(r, now, t)))

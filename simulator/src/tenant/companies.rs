@@ -36,7 +36,6 @@ pub fn companies() -> Vec<Company> {
             super::seed::CONTOSO_NAME,
             "Contoso",
             "Professional services firm, 2 offices",
-            "CONTOSO",
             2019,
         ),
         (
@@ -44,7 +43,6 @@ pub fn companies() -> Vec<Company> {
             super::seed::FABRIKAM_NAME,
             "Fabrikam",
             "Manufacturer with head office and warehouse",
-            "FAB",
             2020,
         ),
         (
@@ -52,12 +50,11 @@ pub fn companies() -> Vec<Company> {
             super::seed::NORTHWIND_NAME,
             "Northwind",
             "Food distributor across AU and NZ",
-            "NW",
             2021,
         ),
     ];
     rows.into_iter()
-        .map(|(key, name, friendly, desc, _prefix, year)| Company {
+        .map(|(key, name, friendly, desc, year)| Company {
             id: derive("company", key),
             key,
             name,
