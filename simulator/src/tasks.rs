@@ -101,7 +101,14 @@ impl TaskRun {
                         finished: None,
                     };
                 };
-                let checkin = self.created + after;
+                // Overflowing check-in times (absurd configs) mean "never", not a panic.
+                let Some(checkin) = self.created.checked_add_signed(after) else {
+                    return TargetState {
+                        status: Status::Waiting,
+                        started: None,
+                        finished: None,
+                    };
+                };
                 if now < checkin {
                     return TargetState {
                         status: Status::Waiting,
@@ -112,7 +119,9 @@ impl TaskRun {
                 base = base.max(checkin);
             } else {
                 // The agent is unreachable: the run fails once dispatch is attempted.
-                let failed_at = base + step;
+                let failed_at = base
+                    .checked_add_signed(step)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
                 return if now < failed_at {
                     TargetState {
                         status: Status::Scheduled,
@@ -128,7 +137,11 @@ impl TaskRun {
                 };
             }
         }
-        let (running_at, done_at) = (base + step, base + step + step);
+        let later = |t: DateTime<Utc>| {
+            t.checked_add_signed(step)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        let (running_at, done_at) = (later(base), later(later(base)));
         if now < running_at {
             TargetState {
                 status: Status::Scheduled,

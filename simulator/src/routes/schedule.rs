@@ -236,10 +236,10 @@ fn repeat_interval(repeat: &Repeat) -> Result<Duration, ApiError> {
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         })
         .unwrap_or(1);
-    if every < 1 {
+    if !(1..=1000).contains(&every) {
         return Err(bad(
             "INVALID_REPEAT",
-            "schedule.repeat.every: must be a positive integer",
+            "schedule.repeat.every: must be an integer between 1 and 1000",
         ));
     }
     let unit = match repeat.frequency.as_deref().map(str::to_ascii_lowercase).as_deref() {

@@ -104,11 +104,14 @@ fn executed_on(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Value {
 fn next_schedule(r: &TaskRun, now: DateTime<Utc>) -> Value {
     match (r.kind, r.every) {
         (RunKind::Recurrent, Some(every)) => {
-            let mut next = r.start;
-            while next <= now {
-                next += every;
-            }
-            Value::String(ts(next))
+            // The first run at or after `now`, computed without looping over past runs.
+            let elapsed = (now - r.start).num_seconds().max(-1);
+            let period = every.num_seconds().max(1);
+            let runs = if elapsed < 0 { 0 } else { elapsed / period + 1 };
+            let next = r
+                .start
+                .checked_add_signed(Duration::seconds(runs.saturating_mul(period)));
+            next.map_or(Value::Null, |n| Value::String(ts(n)))
         }
         (RunKind::OneTime, _) if r.start > now => Value::String(ts(r.start)),
         _ => Value::Null,
