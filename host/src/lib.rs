@@ -1,3 +1,17 @@
+//! toolhost: runs sandboxed WebAssembly tool plugins for AI agents.
+//!
+//! - [`runtime`]: wasmtime, the component, a fresh Store per call, limits.
+//! - [`outbound`]: the gate every plugin request crosses (allowlist, routes, credentials).
+//! - [`credentials`]: OAuth2 client credentials held by the host, never by the plugin.
+//! - [`host`]: the front door shared by the CLI, the MCP server and the web UI.
+
+pub mod arguments;
+pub mod connection;
 pub mod credentials;
+pub mod error;
+pub mod host;
 pub mod outbound;
 pub mod runtime;
+
+pub use error::HostError;
+pub use host::{CallGrant, CallReport, HostConfig, ToolEntry, ToolHost};

@@ -2,7 +2,6 @@
 
 pub mod oauth2;
 pub mod secret;
-pub mod store;
 
 pub use oauth2::{AccessToken, ClientCredentials, CredentialError, TokenEndpoint, TokenProvider};
 pub use secret::SecretString;

@@ -1,0 +1,429 @@
+//! `ToolHost`: one plugin, one connection, and the front door every caller uses (CLI today;
+//! the MCP server and the web UI call the same methods, so no rule exists twice).
+
+use crate::arguments::ArgumentValidators;
+use crate::connection::{self, ConnectionSettings};
+use crate::credentials::oauth2::BodyEncoding;
+use crate::credentials::{ClientCredentials, TokenEndpoint, TokenProvider};
+use crate::error::HostError;
+use crate::outbound::gate::UpstreamExchange;
+use crate::outbound::{AllowedOrigins, OutboundPolicy, Timeouts};
+use crate::runtime::descriptors::CredentialKind;
+use crate::runtime::{
+    CallContext, CallLimits, PluginMetadata, PluginRuntime, PolicyHint, RuntimeOptions,
+    ToolDescriptor,
+};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Everything the host needs to start.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Private state: the connection file.
+    pub home: PathBuf,
+    /// Compiled components (default: `<home>/cache`).
+    pub cache_dir: PathBuf,
+    pub plugin: PathBuf,
+    pub limits: CallLimits,
+    pub outbound: OutboundLimits,
+}
+
+/// Per-call limits of the outbound gate.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundLimits {
+    pub timeouts: Timeouts,
+    pub max_requests_per_call: u32,
+    pub max_request_body_bytes: u64,
+    pub max_response_body_bytes: u64,
+}
+
+impl Default for OutboundLimits {
+    fn default() -> OutboundLimits {
+        OutboundLimits {
+            timeouts: Timeouts::default(),
+            // Listing 10,000 devices takes 20 pages per company chunk; leave headroom.
+            max_requests_per_call: 200,
+            max_request_body_bytes: 1 << 20,
+            max_response_body_bytes: 16 << 20,
+        }
+    }
+}
+
+impl HostConfig {
+    pub fn new(home: impl Into<PathBuf>, plugin: impl Into<PathBuf>) -> HostConfig {
+        let home = home.into();
+        HostConfig {
+            cache_dir: home.join("cache"),
+            home,
+            plugin: plugin.into(),
+            limits: CallLimits::default(),
+            outbound: OutboundLimits::default(),
+        }
+    }
+}
+
+/// A tool as the host lists it: namespaced, with the mode it runs under.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolEntry {
+    /// `<plugin-id>:<tool-name>`.
+    pub name: String,
+    pub kind: ToolKind,
+    pub policy: PolicyHint,
+    #[serde(flatten)]
+    pub descriptor: ToolDescriptor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolKind {
+    Static,
+    Discovered,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectReport {
+    pub region: String,
+    pub api: String,
+    pub static_tools: usize,
+    pub discovered_tools: usize,
+    pub saved_to: PathBuf,
+}
+
+/// A successful call and what it cost.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallReport {
+    pub tool: String,
+    pub result: Value,
+    pub instantiate_us: u64,
+    pub execute_us: u64,
+    pub upstream: Vec<UpstreamExchange>,
+}
+
+/// What the caller grants for this call. Until policies and approvals land, approval is a
+/// flag the operator sets explicitly (`--approve`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallGrant {
+    pub approved: bool,
+}
+
+struct Connection {
+    settings: ConnectionSettings,
+    context: CallContext,
+    provider: Option<Arc<TokenProvider>>,
+}
+
+pub struct ToolHost {
+    config: HostConfig,
+    runtime: PluginRuntime,
+    connection: Option<Connection>,
+    discovered: Mutex<Option<Vec<ToolDescriptor>>>,
+    validators: ArgumentValidators,
+}
+
+impl ToolHost {
+    /// Loads the plugin and the saved connection, if any.
+    pub async fn open(config: HostConfig) -> Result<ToolHost, HostError> {
+        let runtime = PluginRuntime::load(
+            &config.plugin,
+            RuntimeOptions {
+                cache_dir: Some(config.cache_dir.clone()),
+                limits: config.limits,
+            },
+        )
+        .await?;
+        let mut host = ToolHost {
+            connection: None,
+            runtime,
+            discovered: Mutex::new(None),
+            validators: ArgumentValidators::default(),
+            config,
+        };
+        if let Some(settings) = connection::load(&host.config.home)? {
+            host.connection = Some(host.build_connection(settings)?);
+        }
+        Ok(host)
+    }
+
+    pub fn metadata(&self) -> &PluginMetadata {
+        self.runtime.metadata()
+    }
+
+    pub fn runtime(&self) -> &PluginRuntime {
+        &self.runtime
+    }
+
+    pub fn home(&self) -> &Path {
+        &self.config.home
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    /// Tokens minted through the current connection (for tests and diagnostics).
+    pub fn token_mints(&self) -> u64 {
+        self.connection
+            .as_ref()
+            .and_then(|c| c.provider.as_ref())
+            .map_or(0, |p| p.mint_count())
+    }
+
+    /// Proves the credentials by minting a token, discovers the tenant's tools, and saves
+    /// the connection only when both worked.
+    pub async fn connect(
+        &mut self,
+        settings: ConnectionSettings,
+    ) -> Result<ConnectReport, HostError> {
+        let connection = self.build_connection(settings)?;
+        if let Some(provider) = &connection.provider {
+            provider.token().await?;
+        }
+        let discovered = self.discover(&connection.context).await?;
+        let saved_to = connection::save(&self.config.home, &connection.settings)?;
+        let region = connection.settings.region.clone();
+        let api = self
+            .metadata()
+            .region(&region)
+            .map(|r| r.api.url())
+            .unwrap_or_default();
+        self.connection = Some(connection);
+        self.set_discovered(discovered.clone());
+        Ok(ConnectReport {
+            region,
+            api,
+            static_tools: self.runtime.static_tools().len(),
+            discovered_tools: discovered.len(),
+            saved_to,
+        })
+    }
+
+    fn build_connection(&self, settings: ConnectionSettings) -> Result<Connection, HostError> {
+        let metadata = self.runtime.metadata();
+        let region = metadata
+            .region(&settings.region)
+            .ok_or_else(|| HostError::UnknownRegion {
+                region: settings.region.clone(),
+                known: metadata.region_ids().join(", "),
+            })?;
+        let allowed = AllowedOrigins::new(
+            std::iter::once(region.api.clone()).chain(region.extra_origins.iter().cloned()),
+        );
+        let user_agent = format!(
+            "toolhost/{} ({}/{})",
+            env!("CARGO_PKG_VERSION"),
+            metadata.id,
+            metadata.version
+        );
+        let provider = match &metadata.credential {
+            CredentialKind::None => None,
+            CredentialKind::OAuth2ClientCredentials {
+                token_path,
+                body_encoding,
+                scopes,
+            } => Some(Arc::new(TokenProvider::new(
+                TokenEndpoint {
+                    origin: region.api.clone(),
+                    path: token_path.clone(),
+                    encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
+                    scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
+                    user_agent: user_agent.clone(),
+                },
+                ClientCredentials {
+                    client_id: settings.client_id.clone(),
+                    client_secret: settings.client_secret.clone(),
+                },
+                settings.routes.clone(),
+                self.config.outbound.timeouts,
+            ))),
+        };
+        let limits = self.config.outbound;
+        let outbound = OutboundPolicy {
+            allowed,
+            routes: settings.routes.clone(),
+            credentials: provider.clone().map(|p| (p, vec![region.api.clone()])),
+            timeouts: limits.timeouts,
+            max_requests_per_call: limits.max_requests_per_call,
+            max_request_body_bytes: limits.max_request_body_bytes,
+            max_response_body_bytes: limits.max_response_body_bytes,
+            user_agent,
+        };
+        let config = vec![("region".to_string(), settings.region.clone())];
+        Ok(Connection {
+            settings,
+            context: CallContext {
+                outbound: Arc::new(outbound),
+                config,
+            },
+            provider,
+        })
+    }
+
+    async fn discover(&self, context: &CallContext) -> Result<Vec<ToolDescriptor>, HostError> {
+        let (tools, _outcome) = self.runtime.discover_tools(context.clone()).await;
+        let tools = tools.map_err(|failure| HostError::Call {
+            tool: format!("{}:discover-tools", self.metadata().id),
+            failure,
+        })?;
+        let static_names: Vec<&str> = self
+            .runtime
+            .static_tools()
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        // A discovered tool may never shadow a static one.
+        Ok(tools
+            .into_iter()
+            .filter(|t| !static_names.contains(&t.name.as_str()))
+            .collect())
+    }
+
+    fn set_discovered(&self, tools: Vec<ToolDescriptor>) {
+        *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some(tools);
+        self.validators.clear();
+    }
+
+    fn cached_discovered(&self) -> Option<Vec<ToolDescriptor>> {
+        self.discovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Static tools, plus the tenant's tools when connected.
+    pub async fn tools(&self) -> Result<Vec<ToolEntry>, HostError> {
+        let id = &self.metadata().id;
+        let entry = |d: &ToolDescriptor, kind| ToolEntry {
+            name: format!("{id}:{}", d.name),
+            kind,
+            policy: d.policy_hint,
+            descriptor: d.clone(),
+        };
+        let mut entries: Vec<ToolEntry> = self
+            .runtime
+            .static_tools()
+            .iter()
+            .map(|d| entry(d, ToolKind::Static))
+            .collect();
+        if let Some(connection) = &self.connection {
+            let discovered = match self.cached_discovered() {
+                Some(tools) => tools,
+                None => {
+                    let tools = self.discover(&connection.context).await?;
+                    self.set_discovered(tools.clone());
+                    tools
+                }
+            };
+            entries.extend(discovered.iter().map(|d| entry(d, ToolKind::Discovered)));
+        }
+        Ok(entries)
+    }
+
+    /// Runs one tool: resolve the name, check the mode, validate the arguments, call.
+    pub async fn call(
+        &self,
+        tool: &str,
+        arguments: &str,
+        grant: CallGrant,
+    ) -> Result<CallReport, HostError> {
+        let entries = self.tools().await?;
+        let entry = self.resolve(&entries, tool)?;
+        match entry.policy {
+            PolicyHint::Never => {
+                return Err(HostError::Refused {
+                    tool: entry.name.clone(),
+                    reason: "the plugin marks it never".into(),
+                })
+            }
+            PolicyHint::Approval if !grant.approved => {
+                return Err(HostError::ApprovalRequired {
+                    tool: entry.name.clone(),
+                })
+            }
+            _ => {}
+        }
+        let connection = self.connection.as_ref().ok_or(HostError::NotConnected)?;
+        self.validators
+            .check(&entry.name, &entry.descriptor.input_schema, arguments)
+            .map_err(|error| HostError::InvalidArguments {
+                tool: entry.name.clone(),
+                error,
+            })?;
+        let outcome = self
+            .runtime
+            .call_tool(
+                connection.context.clone(),
+                &entry.descriptor.name,
+                arguments,
+            )
+            .await;
+        let result = outcome.result.map_err(|failure| HostError::Call {
+            tool: entry.name.clone(),
+            failure,
+        })?;
+        Ok(CallReport {
+            tool: entry.name.clone(),
+            result,
+            instantiate_us: micros(outcome.instantiate),
+            execute_us: micros(outcome.execute),
+            upstream: outcome.exchanges,
+        })
+    }
+
+    /// Accepts `plugin:tool` or the bare tool name.
+    fn resolve<'a>(
+        &self,
+        entries: &'a [ToolEntry],
+        name: &str,
+    ) -> Result<&'a ToolEntry, HostError> {
+        let prefix = format!("{}:", self.metadata().id);
+        let wanted = name.strip_prefix(&prefix).unwrap_or(name);
+        entries
+            .iter()
+            .find(|e| e.descriptor.name == wanted)
+            .ok_or_else(|| HostError::UnknownTool {
+                name: name.to_string(),
+                suggestion: closest(wanted, entries.iter().map(|e| e.name.as_str())),
+            })
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    d.as_micros() as u64
+}
+
+/// The listed name sharing the longest run of words with `wanted`, if any share one.
+fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let words: Vec<&str> = wanted
+        .split(['-', ':', '_'])
+        .filter(|w| w.len() > 2)
+        .collect();
+    names
+        .map(|n| (words.iter().filter(|w| n.contains(**w)).count(), n))
+        .filter(|(score, _)| *score > 0)
+        .max_by_key(|(score, n)| (*score, std::cmp::Reverse(n.len())))
+        .map(|(_, n)| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn suggests_the_closest_tool() {
+        let names = [
+            "p:cw-rmm-list-devices",
+            "p:cw-rmm-get-device",
+            "p:cw-rmm-list-tickets",
+        ];
+        assert_eq!(
+            closest("list-device", names.into_iter()).as_deref(),
+            Some("p:cw-rmm-list-devices")
+        );
+        assert_eq!(closest("zzz", names.into_iter()), None);
+    }
+}
