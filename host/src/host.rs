@@ -2,6 +2,7 @@
 //! the MCP server and the web UI call the same methods, so no rule exists twice).
 
 use crate::arguments::ArgumentValidators;
+use crate::catalog::{self, CatalogKey, DiscoveredTools};
 use crate::connection::{self, ConnectionSettings};
 use crate::credentials::oauth2::BodyEncoding;
 use crate::credentials::{ClientCredentials, TokenEndpoint, TokenProvider};
@@ -28,6 +29,8 @@ pub struct HostConfig {
     pub plugin: PathBuf,
     pub limits: CallLimits,
     pub outbound: OutboundLimits,
+    /// How long discovered tools are trusted before they are discovered again.
+    pub catalog_ttl: Duration,
 }
 
 /// Per-call limits of the outbound gate.
@@ -60,6 +63,7 @@ impl HostConfig {
             plugin: plugin.into(),
             limits: CallLimits::default(),
             outbound: OutboundLimits::default(),
+            catalog_ttl: catalog::DEFAULT_TTL,
         }
     }
 }
@@ -121,7 +125,7 @@ pub struct ToolHost {
     config: HostConfig,
     runtime: PluginRuntime,
     connection: Option<Connection>,
-    discovered: Mutex<Option<Vec<ToolDescriptor>>>,
+    discovered: Mutex<Option<DiscoveredTools>>,
     validators: ArgumentValidators,
 }
 
@@ -185,6 +189,7 @@ impl ToolHost {
         }
         let discovered = self.discover(&connection.context).await?;
         let saved_to = connection::save(&self.config.home, &connection.settings)?;
+        let catalog = DiscoveredTools::new(self.catalog_key(&connection.settings), &discovered);
         let region = connection.settings.region.clone();
         let api = self
             .metadata()
@@ -192,7 +197,7 @@ impl ToolHost {
             .map(|r| r.api.url())
             .unwrap_or_default();
         self.connection = Some(connection);
-        self.set_discovered(discovered.clone());
+        self.store_catalog(catalog);
         Ok(ConnectReport {
             region,
             api,
@@ -282,20 +287,74 @@ impl ToolHost {
             .collect())
     }
 
-    fn set_discovered(&self, tools: Vec<ToolDescriptor>) {
-        *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some(tools);
+    fn catalog_key(&self, settings: &ConnectionSettings) -> CatalogKey {
+        CatalogKey {
+            component_sha256: self.runtime.compile_report().component_sha256.clone(),
+            region: settings.region.clone(),
+            client_id: settings.client_id.clone(),
+        }
+    }
+
+    fn store_catalog(&self, catalog: DiscoveredTools) {
+        if let Err(err) = catalog::save(&self.config.home, &catalog) {
+            tracing::warn!("could not save the tool catalog: {err}");
+        }
+        *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some(catalog);
         self.validators.clear();
     }
 
-    fn cached_discovered(&self) -> Option<Vec<ToolDescriptor>> {
-        self.discovered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    /// The tenant's tools: from memory or disk while fresh, else discovered again. When a
+    /// scheduled (not forced) refresh fails, the stale catalog keeps serving, with a warning.
+    async fn discovered_tools(
+        &self,
+        force_refresh: bool,
+    ) -> Result<Vec<ToolDescriptor>, HostError> {
+        let Some(connection) = &self.connection else {
+            return Ok(Vec::new());
+        };
+        let key = self.catalog_key(&connection.settings);
+        let ttl = self.config.catalog_ttl;
+        let cached = {
+            let mut memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+            if memory.as_ref().is_none_or(|c| c.key != key) {
+                *memory = catalog::load(&self.config.home).filter(|c| c.key == key);
+            }
+            memory.clone()
+        };
+        if let Some(catalog) = &cached {
+            if !force_refresh && catalog.is_fresh_for(&key, ttl) {
+                return Ok(catalog.descriptors());
+            }
+        }
+        match self.discover(&connection.context).await {
+            Ok(tools) => {
+                self.store_catalog(DiscoveredTools::new(key, &tools));
+                Ok(tools)
+            }
+            Err(err) => match cached {
+                Some(stale) if !force_refresh => {
+                    tracing::warn!(
+                        "tool discovery failed ({err}); serving the catalog from {} s ago",
+                        stale.age().as_secs()
+                    );
+                    Ok(stale.descriptors())
+                }
+                _ => Err(err),
+            },
+        }
     }
 
     /// Static tools, plus the tenant's tools when connected.
     pub async fn tools(&self) -> Result<Vec<ToolEntry>, HostError> {
+        self.list(false).await
+    }
+
+    /// Like [`ToolHost::tools`], discovering the tenant's tools again first.
+    pub async fn refresh_tools(&self) -> Result<Vec<ToolEntry>, HostError> {
+        self.list(true).await
+    }
+
+    async fn list(&self, force_refresh: bool) -> Result<Vec<ToolEntry>, HostError> {
         let id = &self.metadata().id;
         let entry = |d: &ToolDescriptor, kind| ToolEntry {
             name: format!("{id}:{}", d.name),
@@ -309,17 +368,8 @@ impl ToolHost {
             .iter()
             .map(|d| entry(d, ToolKind::Static))
             .collect();
-        if let Some(connection) = &self.connection {
-            let discovered = match self.cached_discovered() {
-                Some(tools) => tools,
-                None => {
-                    let tools = self.discover(&connection.context).await?;
-                    self.set_discovered(tools.clone());
-                    tools
-                }
-            };
-            entries.extend(discovered.iter().map(|d| entry(d, ToolKind::Discovered)));
-        }
+        let discovered = self.discovered_tools(force_refresh).await?;
+        entries.extend(discovered.iter().map(|d| entry(d, ToolKind::Discovered)));
         Ok(entries)
     }
 
@@ -330,7 +380,11 @@ impl ToolHost {
         arguments: &str,
         grant: CallGrant,
     ) -> Result<CallReport, HostError> {
-        let entries = self.tools().await?;
+        let mut entries = self.tools().await?;
+        if self.resolve(&entries, tool).is_err() && self.connection.is_some() {
+            // Perhaps a script added since the last discovery.
+            entries = self.refresh_tools().await?;
+        }
         let entry = self.resolve(&entries, tool)?;
         match entry.policy {
             PolicyHint::Never => {

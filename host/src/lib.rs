@@ -6,6 +6,7 @@
 //! - [`host`]: the front door shared by the CLI, the MCP server and the web UI.
 
 pub mod arguments;
+pub mod catalog;
 pub mod connection;
 pub mod credentials;
 pub mod error;

@@ -4,10 +4,18 @@ use super::output::{clip, print_json};
 use toolhost::ToolHost;
 
 #[derive(clap::Args, Debug)]
-pub struct ToolsArgs {}
+pub struct ToolsArgs {
+    /// Discover the tenant's tools again instead of using the catalog.
+    #[arg(long)]
+    refresh: bool,
+}
 
-pub async fn run(host: ToolHost, _args: ToolsArgs, json: bool) -> anyhow::Result<()> {
-    let tools = host.tools().await?;
+pub async fn run(host: ToolHost, args: ToolsArgs, json: bool) -> anyhow::Result<()> {
+    let tools = if args.refresh {
+        host.refresh_tools().await?
+    } else {
+        host.tools().await?
+    };
     if json {
         print_json(&tools);
         return Ok(());
