@@ -1,0 +1,534 @@
+//! The end-to-end harness: the real host, the real component and the real simulator, over
+//! loopback. Every test gets its own simulator and its own home directory, so tests run in
+//! parallel; only built artifacts and the compiled-component cache are shared.
+//!
+//! - [`plugin_wasm`], [`probe_wasm`], [`toolhost_bin`]: build once per test process.
+//! - [`TestEnv`]: a simulator plus a connected [`ToolHost`].
+//! - [`Cli`]: runs the `toolhost` binary against a private home, bounded in time, and checks
+//!   that no output ever carries the demo secret.
+//! - [`poll_until`]: the one way to wait for something.
+
+use serde_json::Value;
+use simulator::{RecordedRequest, Simulator, SimulatorConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use toolhost::connection::ConnectionSettings;
+use toolhost::credentials::SecretString;
+use toolhost::outbound::{Origin, UpstreamRoutes};
+use toolhost::{CallGrant, CallReport, HostConfig, HostError, ToolHost};
+
+pub use serde_json::json;
+pub use simulator::seed;
+
+/// Task state transitions in tests: fast, but slow enough to observe `done: false`.
+pub const TASK_STEP: Duration = Duration::from_millis(50);
+/// The upper bound of any single tool call in the tests.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(20);
+/// The upper bound of one CLI run.
+pub const CLI_DEADLINE: Duration = Duration::from_secs(60);
+/// Tools the seeded tenant offers: 17 static plus 7 active shell scripts.
+pub const SEEDED_TOOL_COUNT: usize = 24;
+pub const STATIC_TOOL_COUNT: usize = 17;
+
+// ---------------------------------------------------------------------------------------
+// Paths and one-time builds
+// ---------------------------------------------------------------------------------------
+
+/// The repository root (the cargo workspace of host, simulator and tests).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// `.../target/<profile>/deps/<test-binary>` -> `.../target/<profile>`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test binary has a directory");
+    let profile = if deps.file_name().is_some_and(|n| n == "deps") {
+        deps.parent().expect("deps has a parent")
+    } else {
+        deps
+    };
+    profile.to_path_buf()
+}
+
+/// The cargo target directory the tests were built into.
+pub fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .expect("profile dir has a parent")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // Builds run from inside a test: never let the test's own environment pick the target.
+    cmd.env_remove("CARGO_TARGET_DIR");
+    cmd
+}
+
+fn run_build(mut cmd: Command, what: &str) {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not run cargo to build {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "building {what} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Builds a wasm32-wasip2 component crate in `dir` (release) into `target_dir`.
+fn build_component(dir: &Path, target_dir: &Path, artifact: &str) -> PathBuf {
+    let mut cmd = cargo();
+    cmd.current_dir(dir)
+        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
+        .arg("--target-dir")
+        .arg(target_dir);
+    run_build(cmd, artifact);
+    let wasm = target_dir
+        .join("wasm32-wasip2")
+        .join("release")
+        .join(artifact);
+    assert!(wasm.exists(), "{} was not produced", wasm.display());
+    wasm
+}
+
+/// The ConnectWise RMM plugin component, built once per test process (cargo's own lock
+/// makes concurrent builds from several test processes safe).
+pub fn plugin_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let plugin = workspace_root().join("plugin");
+        build_component(&plugin, &plugin.join("target"), "cw_rmm_plugin.wasm")
+    })
+    .clone()
+}
+
+/// The `probe` fixture component (tests/fixtures/probe), built once per test process.
+pub fn probe_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let dir = workspace_root().join("tests").join("fixtures").join("probe");
+        build_component(&dir, &target_dir().join("e2e-fixtures"), "probe.wasm")
+    })
+    .clone()
+}
+
+/// The `toolhost` binary of this workspace, built once per test process.
+pub fn toolhost_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let profile = profile_dir();
+        let mut cmd = cargo();
+        cmd.current_dir(workspace_root())
+            .args(["build", "--quiet", "-p", "toolhost", "--bin", "toolhost"])
+            .arg("--target-dir")
+            .arg(target_dir());
+        if profile.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        run_build(cmd, "toolhost");
+        let bin = profile.join(format!("toolhost{}", std::env::consts::EXE_SUFFIX));
+        assert!(bin.exists(), "{} was not produced", bin.display());
+        bin
+    })
+    .clone()
+}
+
+/// Compiled components shared by every test (the cache key covers the component's hash).
+pub fn shared_cache_dir() -> PathBuf {
+    target_dir().join("e2e-cache")
+}
+
+// ---------------------------------------------------------------------------------------
+// Temporary directories and waiting
+// ---------------------------------------------------------------------------------------
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "e2e-{label}-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("creating a temp dir");
+        TempDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Calls `check` until it returns `Some`, every `every`, for at most `within`.
+pub async fn poll_until<T, F, Fut>(within: Duration, every: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {within:?}"
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Host and simulator
+// ---------------------------------------------------------------------------------------
+
+/// The simulator configuration the tests use unless they say otherwise.
+pub fn sim_config() -> SimulatorConfig {
+    SimulatorConfig {
+        task_step: TASK_STEP,
+        ..SimulatorConfig::default()
+    }
+}
+
+/// A host configuration with the shared compile cache and a test-sized call deadline.
+pub fn host_config(home: &Path, plugin: &Path) -> HostConfig {
+    let mut config = HostConfig::new(home, plugin);
+    config.cache_dir = shared_cache_dir();
+    config.limits.deadline = CALL_DEADLINE;
+    config
+}
+
+/// Opens a host. The first open of each component in this process compiles it while the
+/// others wait, so parallel tests share one compilation instead of racing to write it.
+pub async fn open_host(config: HostConfig) -> ToolHost {
+    static COMPILED: tokio::sync::Mutex<Option<HashSet<PathBuf>>> =
+        tokio::sync::Mutex::const_new(None);
+    let mut compiled = COMPILED.lock().await;
+    let set = compiled.get_or_insert_with(HashSet::new);
+    if set.contains(&config.plugin) {
+        drop(compiled);
+        return ToolHost::open(config).await.expect("opening the host");
+    }
+    let plugin = config.plugin.clone();
+    let host = ToolHost::open(config).await.expect("opening the host");
+    set.insert(plugin);
+    host
+}
+
+/// Routes the region's real API origin (as the plugin declares it) to the simulator.
+pub fn routes_to(host: &ToolHost, region: &str, sim: &Simulator) -> UpstreamRoutes {
+    let api = host
+        .metadata()
+        .region(region)
+        .unwrap_or_else(|| panic!("the plugin declares no region `{region}`"))
+        .api
+        .clone();
+    let mut routes = UpstreamRoutes::new();
+    routes.insert(api, Origin::parse(&sim.base_url()).expect("simulator origin"));
+    routes
+}
+
+/// Demo credentials for `region`, routed to `sim`.
+pub fn demo_settings(host: &ToolHost, sim: &Simulator) -> ConnectionSettings {
+    ConnectionSettings {
+        region: "au".into(),
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::new(DEMO_CLIENT_SECRET),
+        scopes: None,
+        routes: routes_to(host, "au", sim),
+    }
+}
+
+/// One simulator, one private home and one host connected to that simulator.
+pub struct TestEnv {
+    pub sim: Simulator,
+    pub host: ToolHost,
+    pub home: TempDir,
+}
+
+impl TestEnv {
+    /// The ConnectWise RMM plugin against the default test simulator.
+    pub async fn start() -> TestEnv {
+        TestEnv::with(sim_config()).await
+    }
+
+    /// The ConnectWise RMM plugin against a simulator configured by the test.
+    pub async fn with(config: SimulatorConfig) -> TestEnv {
+        TestEnv::with_plugin(&plugin_wasm(), config).await
+    }
+
+    /// The `probe` fixture against the default test simulator.
+    pub async fn probe() -> TestEnv {
+        TestEnv::with_plugin(&probe_wasm(), sim_config()).await
+    }
+
+    /// Any component against a simulator, connected with the demo credentials.
+    pub async fn with_plugin(plugin: &Path, config: SimulatorConfig) -> TestEnv {
+        let sim = Simulator::start(config)
+            .await
+            .expect("starting the simulator");
+        let home = TempDir::new("home");
+        let mut host = open_host(host_config(home.path(), plugin)).await;
+        let settings = demo_settings(&host, &sim);
+        host.connect(settings)
+            .await
+            .expect("connecting to the simulator");
+        TestEnv { sim, host, home }
+    }
+
+    /// A tool call without approval; returns the result document.
+    pub async fn call(&self, tool: &str, args: Value) -> Result<Value, HostError> {
+        self.report(tool, args, false).await.map(|r| r.result)
+    }
+
+    /// A tool call the operator approved; returns the result document.
+    pub async fn call_approved(&self, tool: &str, args: Value) -> Result<Value, HostError> {
+        self.report(tool, args, true).await.map(|r| r.result)
+    }
+
+    /// A tool call with its full report (upstream exchanges, timings).
+    pub async fn report(
+        &self,
+        tool: &str,
+        args: Value,
+        approved: bool,
+    ) -> Result<CallReport, HostError> {
+        let args = args.to_string();
+        let call = self.host.call(tool, &args, CallGrant { approved });
+        tokio::time::timeout(CALL_DEADLINE + Duration::from_secs(5), call)
+            .await
+            .unwrap_or_else(|_| panic!("`{tool}` did not return within the test deadline"))
+    }
+
+    /// A call that must succeed.
+    pub async fn ok(&self, tool: &str, args: Value) -> Value {
+        match self.call(tool, args.clone()).await {
+            Ok(value) => value,
+            Err(err) => panic!("`{tool}` {args} failed: {err} ({err:?})"),
+        }
+    }
+
+    /// An approved call that must succeed.
+    pub async fn ok_approved(&self, tool: &str, args: Value) -> Value {
+        match self.call_approved(tool, args.clone()).await {
+            Ok(value) => value,
+            Err(err) => panic!("`{tool}` {args} (approved) failed: {err} ({err:?})"),
+        }
+    }
+
+    /// Requests the simulator received whose method matches and whose path contains `path`.
+    pub fn requests_to(&self, method: &str, path: &str) -> Vec<RecordedRequest> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.contains(path))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/// The plugin's tool error inside a host error, if that is what it is.
+pub fn tool_error(err: &HostError) -> Option<&toolhost::runtime::ToolError> {
+    match err {
+        HostError::Call {
+            failure: toolhost::runtime::CallFailure::Tool(e),
+            ..
+        } => Some(e),
+        _ => None,
+    }
+}
+
+/// Asserts the plugin answered `not-found` and returns its message.
+#[track_caller]
+pub fn expect_not_found(result: Result<Value, HostError>) -> String {
+    match result {
+        Err(err) => match tool_error(&err) {
+            Some(toolhost::runtime::ToolError::NotFound { message }) => message.clone(),
+            _ => panic!("expected a not-found tool error, got {err:?}"),
+        },
+        Ok(value) => panic!("expected a not-found tool error, got a result: {value}"),
+    }
+}
+
+/// Asserts the call failed on invalid input (host-side schema check or plugin-side check)
+/// naming `field`; returns the message.
+#[track_caller]
+pub fn expect_invalid(result: Result<Value, HostError>, field: &str) -> String {
+    match result {
+        Err(HostError::InvalidArguments { error, .. }) => {
+            assert_eq!(error.field, field, "wrong field in {error:?}");
+            error.message
+        }
+        Err(err) => match tool_error(&err) {
+            Some(toolhost::runtime::ToolError::InvalidInput {
+                field: got,
+                message,
+            }) => {
+                assert_eq!(got, field, "wrong field in plugin error: {message}");
+                message.clone()
+            }
+            _ => panic!("expected invalid input naming `{field}`, got {err:?}"),
+        },
+        Ok(value) => panic!("expected invalid input naming `{field}`, got a result: {value}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The CLI
+// ---------------------------------------------------------------------------------------
+
+/// The outcome of one CLI run.
+#[derive(Debug)]
+pub struct CliOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliOutput {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Both streams, for assertions that do not care where a message went.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Runs the `toolhost` binary with a private home, the workspace's plugin and a pre-warmed
+/// compile cache.
+pub struct Cli {
+    pub home: TempDir,
+    xdg_cache: PathBuf,
+}
+
+impl Cli {
+    /// A fresh home whose compile cache already holds the plugin (so runs start fast).
+    pub async fn new() -> Cli {
+        let plugin = plugin_wasm();
+        // Make sure the shared cache holds the compiled plugin, then seed this home's cache
+        // with it: the CLI keeps compiled components in `<home>/cache`.
+        let warm = TempDir::new("warm");
+        drop(open_host(host_config(warm.path(), &plugin)).await);
+        let home = TempDir::new("cli-home");
+        let xdg_cache = target_dir().join("e2e-xdg-cache");
+        for dest in [home.path().join("cache"), xdg_cache.join("toolhost")] {
+            copy_artifacts(&shared_cache_dir(), &dest);
+        }
+        Cli { home, xdg_cache }
+    }
+
+    /// Runs `toolhost --home <home> --plugin <plugin> <args>` with `envs` set.
+    pub async fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> CliOutput {
+        let mut cmd = tokio::process::Command::new(toolhost_bin());
+        cmd.arg("--home")
+            .arg(self.home.path())
+            .arg("--plugin")
+            .arg(plugin_wasm())
+            .args(args)
+            .env_remove("TOOLHOST_HOME")
+            .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_CLIENT_SECRET")
+            .env_remove("TOOLHOST_LOG")
+            .env("XDG_CACHE_HOME", &self.xdg_cache)
+            .envs(envs.iter().copied())
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(CLI_DEADLINE, cmd.output())
+            .await
+            .unwrap_or_else(|_| panic!("toolhost {args:?} did not finish within {CLI_DEADLINE:?}"))
+            .expect("spawning toolhost");
+        let out = CliOutput {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        assert!(
+            !out.stdout.contains(DEMO_CLIENT_SECRET) && !out.stderr.contains(DEMO_CLIENT_SECRET),
+            "toolhost {args:?} printed the client secret:\n{}",
+            out.all()
+        );
+        out
+    }
+
+    /// `toolhost connect` with the demo client id, `secret` in the environment, routed to
+    /// `upstream`.
+    pub async fn connect(&self, secret: &str, upstream: &str, extra: &[&str]) -> CliOutput {
+        let mut args = vec![
+            "connect",
+            "--region",
+            "au",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--upstream",
+            upstream,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args, &[("TOOLHOST_CLIENT_SECRET", secret)]).await
+    }
+}
+
+fn copy_artifacts(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("creating a cache dir");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700));
+    }
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "cwasm") {
+            let dest = to.join(entry.file_name());
+            if !dest.exists() {
+                // Copy under a unique name, then rename: a concurrent reader never sees half.
+                static NEXT: AtomicU64 = AtomicU64::new(0);
+                let tmp = to.join(format!(
+                    ".{}.{}-{}.tmp",
+                    entry.file_name().to_string_lossy(),
+                    std::process::id(),
+                    NEXT.fetch_add(1, Ordering::Relaxed)
+                ));
+                if std::fs::copy(&path, &tmp).is_ok() {
+                    let _ = std::fs::rename(&tmp, &dest);
+                }
+            }
+        }
+    }
+}
