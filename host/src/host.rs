@@ -8,7 +8,7 @@ use crate::credentials::oauth2::BodyEncoding;
 use crate::credentials::{ClientCredentials, TokenEndpoint, TokenProvider};
 use crate::error::HostError;
 use crate::outbound::gate::UpstreamExchange;
-use crate::outbound::{AllowedOrigins, OutboundPolicy, Timeouts};
+use crate::outbound::{AllowedOrigins, OutboundPolicy, RetryPolicy, Timeouts};
 use crate::runtime::descriptors::CredentialKind;
 use crate::runtime::{
     CallContext, CallLimits, PluginMetadata, PluginRuntime, PolicyHint, RuntimeOptions,
@@ -37,6 +37,7 @@ pub struct HostConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct OutboundLimits {
     pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
     pub max_requests_per_call: u32,
     pub max_request_body_bytes: u64,
     pub max_response_body_bytes: u64,
@@ -46,6 +47,7 @@ impl Default for OutboundLimits {
     fn default() -> OutboundLimits {
         OutboundLimits {
             timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
             // Listing 10,000 devices takes 20 pages per company chunk; leave headroom.
             max_requests_per_call: 200,
             max_request_body_bytes: 1 << 20,
@@ -252,6 +254,7 @@ impl ToolHost {
             routes: settings.routes.clone(),
             credentials: provider.clone().map(|p| (p, vec![region.api.clone()])),
             timeouts: limits.timeouts,
+            retry: limits.retry,
             max_requests_per_call: limits.max_requests_per_call,
             max_request_body_bytes: limits.max_request_body_bytes,
             max_response_body_bytes: limits.max_response_body_bytes,

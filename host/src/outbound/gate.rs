@@ -11,6 +11,7 @@
 //! What happened is written to the call's `CallLedger`, so the host can explain a failure
 //! precisely even though the guest only sees a WASI error code.
 
+use super::retry::{is_idempotent, jitter, AttemptResult, RetryPolicy};
 use super::transport::{self, ConnectionDriver, Timeouts};
 use super::{AllowedOrigins, Origin, UpstreamRoutes};
 use crate::credentials::{AccessToken, CredentialError, TokenProvider};
@@ -38,6 +39,7 @@ pub struct OutboundPolicy {
     /// Mints the bearer token and the origins it may be sent to.
     pub credentials: Option<(Arc<TokenProvider>, Vec<Origin>)>,
     pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
     pub max_requests_per_call: u32,
     pub max_request_body_bytes: u64,
     pub max_response_body_bytes: u64,
@@ -53,6 +55,7 @@ impl OutboundPolicy {
             routes: UpstreamRoutes::new(),
             credentials: None,
             timeouts: Timeouts::default(),
+            retry: RetryPolicy::none(),
             max_requests_per_call: 0,
             max_request_body_bytes: 0,
             max_response_body_bytes: 0,
@@ -78,6 +81,13 @@ pub enum GateFailure {
     Credentials(CredentialError),
     #[error("could not reach {origin}: {detail}")]
     Transport { origin: String, detail: String },
+    #[error("outcome unknown: {method} {path} on {origin} got no answer ({detail}); it may or may not have taken effect, so check (for example list the tasks or tickets) before trying again. The host did not retry it")]
+    WriteOutcomeUnknown {
+        method: String,
+        origin: String,
+        path: String,
+        detail: String,
+    },
 }
 
 /// One request as it went upstream (for audit and tests).
@@ -89,6 +99,41 @@ pub struct UpstreamExchange {
     pub status: Option<u16>,
     pub elapsed_ms: u64,
     pub replayed_after_401: bool,
+    /// 0 for the first attempt, n for the n-th retry.
+    pub retry: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    First,
+    ReplayAfter401,
+    Retry(u32),
+}
+
+/// The connection failed before the request could have been processed.
+fn connection_failed(err: &HttpError) -> bool {
+    matches!(
+        err,
+        HttpError::Connect(_)
+            | HttpError::ConnectionRefused
+            | HttpError::ConnectionTimeout
+            | HttpError::DnsTimeout
+            | HttpError::DnsError { .. }
+            | HttpError::DestinationNotFound
+            | HttpError::DestinationUnavailable
+    )
+}
+
+/// The request may have reached upstream, but no (complete) answer came back.
+fn sent_unanswered(err: &HttpError) -> bool {
+    matches!(
+        err,
+        HttpError::ConnectionReadTimeout
+            | HttpError::HttpResponseTimeout
+            | HttpError::ConnectionTerminated
+            | HttpError::HttpResponseIncomplete
+            | HttpError::Hyper(_)
+    )
 }
 
 /// What the gate saw during one tool call.
@@ -224,7 +269,9 @@ impl Forward {
             Some(p) => Some(p.token().await.map_err(|e| self.credential_failure(e))?),
             None => None,
         };
-        let mut replayed = false;
+        let first_attempt = Instant::now();
+        let mut attempt = Attempt::First;
+        let mut retries = 0;
         loop {
             let started = Instant::now();
             let upstream = self.upstream_request(&parts, &body, token.as_ref());
@@ -237,33 +284,76 @@ impl Forward {
             )
             .await;
             let status = sent.as_ref().ok().map(|(r, _)| r.status().as_u16());
-            self.record(&parts, status, started.elapsed(), replayed);
-            let (response, driver) = sent.map_err(|err| {
-                self.ledger.fail(GateFailure::Transport {
-                    origin: self.origin.to_string(),
-                    detail: err.to_string(),
-                });
-                err
-            })?;
-            match (
-                response.status().as_u16(),
+            self.record(&parts, status, started.elapsed(), attempt);
+            let result = match &sent {
+                Ok((response, _)) => AttemptResult::Status(
+                    response.status().as_u16(),
+                    crate::credentials::oauth2::retry_after(response.headers()),
+                ),
+                Err(err) if connection_failed(err) => AttemptResult::ConnectFailed,
+                Err(err) => {
+                    return Err(self.unanswered(&parts, err.to_string(), sent_unanswered(err)))
+                }
+            };
+            if let (AttemptResult::Status(401, _), Some(p), Some(rejected), false) = (
+                result,
                 provider,
                 token.as_ref(),
-                replayed,
+                attempt == Attempt::ReplayAfter401,
             ) {
-                (401, Some(p), Some(rejected), false) => {
-                    // The request was not processed: replaying it once with a fresh token
-                    // is safe even for writes.
-                    token = Some(
-                        p.token_after_rejection(rejected)
-                            .await
-                            .map_err(|e| self.credential_failure(e))?,
-                    );
-                    replayed = true;
+                // The request was not processed: replaying it once with a fresh token is
+                // safe even for writes.
+                token = Some(
+                    p.token_after_rejection(rejected)
+                        .await
+                        .map_err(|e| self.credential_failure(e))?,
+                );
+                attempt = Attempt::ReplayAfter401;
+                continue;
+            }
+            let delay = self.policy.retry.next_delay(
+                &parts.method,
+                result,
+                retries + 1,
+                first_attempt.elapsed(),
+                jitter(),
+            );
+            match (sent, delay) {
+                (_, Some(delay)) => {
+                    retries += 1;
+                    attempt = Attempt::Retry(retries);
+                    tracing::debug!(path = %parts.uri.path(), ?delay, "retrying upstream request");
+                    tokio::time::sleep(delay).await;
                 }
-                _ => return Ok((response, driver)),
+                (Ok(answered), None) => return Ok(answered),
+                (Err(err), None) => return Err(self.unanswered(&parts, err.to_string(), false)),
             }
         }
+    }
+
+    /// Records why a request got no answer. A write that may have reached upstream is
+    /// "outcome unknown": the caller must check before trying again.
+    fn unanswered(
+        &self,
+        parts: &http::request::Parts,
+        detail: String,
+        maybe_processed: bool,
+    ) -> HttpError {
+        let failure = if maybe_processed && !is_idempotent(&parts.method) {
+            GateFailure::WriteOutcomeUnknown {
+                method: parts.method.to_string(),
+                origin: self.origin.to_string(),
+                path: parts.uri.path().to_string(),
+                detail: detail.clone(),
+            }
+        } else {
+            GateFailure::Transport {
+                origin: self.origin.to_string(),
+                detail: detail.clone(),
+            }
+        };
+        self.ledger.fail(failure);
+        HttpError::InternalError(Some(detail))
     }
 
     fn token_provider(&self) -> Option<&TokenProvider> {
@@ -311,7 +401,7 @@ impl Forward {
         parts: &http::request::Parts,
         status: Option<u16>,
         elapsed: Duration,
-        replayed: bool,
+        attempt: Attempt,
     ) {
         let exchange = UpstreamExchange {
             method: parts.method.to_string(),
@@ -319,7 +409,11 @@ impl Forward {
             path: parts.uri.path().to_string(),
             status,
             elapsed_ms: elapsed.as_millis() as u64,
-            replayed_after_401: replayed,
+            replayed_after_401: attempt == Attempt::ReplayAfter401,
+            retry: match attempt {
+                Attempt::Retry(n) => n,
+                _ => 0,
+            },
         };
         tracing::debug!(method = %exchange.method, path = %exchange.path, status = ?status, "upstream");
         self.ledger.with(|e| e.exchanges.push(exchange));
