@@ -5,10 +5,13 @@ pub mod call_state;
 pub mod compile_cache;
 pub mod descriptors;
 pub mod engine;
+pub mod linked;
 pub mod linker;
 pub mod plugin;
 
 pub use descriptors::{Annotations, PluginMetadata, PolicyHint, ToolDescriptor, ToolError};
-pub use plugin::{
-    CallContext, CallFailure, CallLimits, CallOutcome, LoadError, PluginRuntime, RuntimeOptions,
+pub use linked::{
+    CallContext, CallFailure, CallLimits, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError,
+    RuntimeOptions,
 };
+pub use plugin::PluginRuntime;

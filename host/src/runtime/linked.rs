@@ -1,0 +1,358 @@
+//! A compiled and linked component, and raw calls into fresh instances of it. Nothing here
+//! trusts what the plugin returns: `PluginRuntime` validates, the conformance suite judges.
+
+use super::bindings::{wit, ToolPlugin, ToolPluginPre};
+use super::call_state::CallState;
+use super::compile_cache::{self, CompileReport};
+use super::descriptors::{DeclarationError, ToolError};
+use super::engine::{build_engine, EngineSettings};
+use super::linker::plugin_linker;
+use crate::outbound::gate::UpstreamExchange;
+use crate::outbound::{CallLedger, GateFailure, OutboundPolicy};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use wasmtime::component::Component;
+use wasmtime::{Engine, Store};
+
+/// Per-call limits. Each has a safe default and produces a typed failure when hit.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    pub max_memory_bytes: usize,
+    pub deadline: Duration,
+    pub max_output_bytes: usize,
+    pub max_concurrent_calls: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> CallLimits {
+        CallLimits {
+            max_memory_bytes: 64 << 20,
+            deadline: Duration::from_secs(60),
+            max_output_bytes: 4 << 20,
+            max_concurrent_calls: 16,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// Where compiled artifacts are kept; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    pub limits: CallLimits,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a usable WebAssembly component: {detail}")]
+    Compile { path: PathBuf, detail: String },
+    #[error("the plugin does not fit the toolhost:plugin world: {detail}")]
+    Link { detail: String },
+    #[error("the plugin failed while describing itself: {detail}")]
+    Describe { detail: String },
+    #[error(transparent)]
+    Declaration(#[from] DeclarationError),
+    #[error("could not start the WebAssembly engine: {detail}")]
+    Engine { detail: String },
+}
+
+/// Why a call produced no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CallFailure {
+    #[error("{0}")]
+    Tool(ToolError),
+    #[error("{0}")]
+    Gate(#[serde(serialize_with = "as_display")] GateFailure),
+    #[error("the plugin crashed (trap): {detail}")]
+    Trap { detail: String },
+    #[error("the plugin exceeded its memory limit of {limit_bytes} bytes")]
+    MemoryLimit { limit_bytes: usize },
+    #[error("the call exceeded its deadline of {} ms", deadline_ms)]
+    Deadline { deadline_ms: u64 },
+    #[error("the plugin's output ({size} bytes) exceeds the limit of {limit} bytes")]
+    OutputTooLarge { size: usize, limit: usize },
+    #[error("the plugin returned output that is not JSON: {detail}")]
+    InvalidOutput { detail: String },
+}
+
+fn as_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// The outcome of one call, with what the host observed while it ran.
+#[derive(Debug, Clone)]
+pub struct CallOutcome<R = serde_json::Value> {
+    pub result: Result<R, CallFailure>,
+    pub exchanges: Vec<UpstreamExchange>,
+    pub gate_failures: Vec<GateFailure>,
+    pub instantiate: Duration,
+    pub execute: Duration,
+    pub plugin_log: String,
+}
+
+/// What a call may reach and which configuration it sees.
+#[derive(Clone)]
+pub struct CallContext {
+    pub outbound: Arc<OutboundPolicy>,
+    pub config: Vec<(String, String)>,
+}
+
+impl CallContext {
+    /// No network, no configuration.
+    pub fn offline() -> CallContext {
+        CallContext {
+            outbound: Arc::new(OutboundPolicy::deny_all()),
+            config: Vec::new(),
+        }
+    }
+}
+
+/// A component compiled for this host's engine, not yet linked.
+pub struct CompiledPlugin {
+    engine: Engine,
+    component: Component,
+    compile: CompileReport,
+    limits: CallLimits,
+}
+
+impl CompiledPlugin {
+    pub fn compile(
+        wasm: &[u8],
+        path: &Path,
+        options: &RuntimeOptions,
+    ) -> Result<CompiledPlugin, LoadError> {
+        let limits = options.limits;
+        let engine = build_engine(EngineSettings {
+            pool_slots: (limits.max_concurrent_calls as u32).max(1) + 2,
+            max_memory_bytes: limits.max_memory_bytes,
+        })
+        .map_err(|e| LoadError::Engine {
+            detail: format!("{e:#}"),
+        })?;
+        let (component, compile) = compile_cache::load(&engine, wasm, options.cache_dir.as_deref())
+            .map_err(|e| LoadError::Compile {
+                path: path.to_path_buf(),
+                detail: format!("{e:#}"),
+            })?;
+        Ok(CompiledPlugin {
+            engine,
+            component,
+            compile,
+            limits,
+        })
+    }
+
+    /// The names of the component's imports, e.g. `wasi:http/types@0.2.12`.
+    pub fn imports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    pub fn compile_report(&self) -> &CompileReport {
+        &self.compile
+    }
+
+    /// Links against exactly the world's imports and checks the exports' types.
+    pub fn link(self) -> Result<LinkedPlugin, LoadError> {
+        let linker = plugin_linker(&self.engine).map_err(|e| LoadError::Engine {
+            detail: format!("{e:#}"),
+        })?;
+        let instance_pre =
+            linker
+                .instantiate_pre(&self.component)
+                .map_err(|e| LoadError::Link {
+                    detail: format!("{e:#}"),
+                })?;
+        let pre = ToolPluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+            detail: format!("{e:#}"),
+        })?;
+        Ok(LinkedPlugin {
+            slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
+            engine: self.engine,
+            pre,
+            limits: self.limits,
+            compile: self.compile,
+        })
+    }
+}
+
+/// A linked plugin: each call gets a fresh Store and instance from one `InstancePre`.
+pub struct LinkedPlugin {
+    engine: Engine,
+    pre: ToolPluginPre<CallState>,
+    limits: CallLimits,
+    compile: CompileReport,
+    slots: Semaphore,
+}
+
+impl LinkedPlugin {
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn limits(&self) -> &CallLimits {
+        &self.limits
+    }
+
+    pub fn compile_report(&self) -> &CompileReport {
+        &self.compile
+    }
+
+    pub async fn raw_metadata(&self, ctx: CallContext) -> CallOutcome<wit::PluginMetadata> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_metadata(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    pub async fn raw_list_tools(&self, ctx: CallContext) -> CallOutcome<Vec<wit::ToolDescriptor>> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_list_tools(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    pub async fn raw_discover_tools(
+        &self,
+        ctx: CallContext,
+    ) -> CallOutcome<Result<Vec<wit::ToolDescriptor>, wit::ToolError>> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_discover_tools(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    pub async fn raw_call_tool(
+        &self,
+        ctx: CallContext,
+        name: &str,
+        arguments: &str,
+    ) -> CallOutcome<Result<String, wit::ToolError>> {
+        let (name, arguments) = (name.to_string(), arguments.to_string());
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_call_tool(&mut *store, &name, &arguments)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Instantiates the plugin in a fresh Store, runs `f` under the call's limits, and
+    /// collects what the gate saw.
+    async fn with_instance<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
+    where
+        F: for<'a> FnOnce(
+            &'a ToolPlugin,
+            &'a mut Store<CallState>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
+        >,
+        R: Clone,
+    {
+        // The semaphore is never closed, so acquiring only waits.
+        let _slot = self.slots.acquire().await.ok();
+        let ledger = Arc::new(CallLedger::default());
+        let state = CallState::new(
+            ctx.outbound,
+            ledger.clone(),
+            &ctx.config,
+            self.limits.max_memory_bytes,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        // Yield to the executor every tick so the deadline below can fire even while the
+        // guest spins in a loop.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let started = Instant::now();
+        let mut instantiate = Duration::ZERO;
+        let deadline = self.limits.deadline;
+        let run = async {
+            let plugin = self.pre.instantiate_async(&mut store).await?;
+            instantiate = started.elapsed();
+            f(&plugin, &mut store).await
+        };
+        let result = match tokio::time::timeout(deadline, run).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) if store.data().memory.hit => {
+                tracing::debug!("plugin trapped after hitting its memory cap: {err:#}");
+                Err(CallFailure::MemoryLimit {
+                    limit_bytes: self.limits.max_memory_bytes,
+                })
+            }
+            Ok(Err(err)) => Err(CallFailure::Trap {
+                detail: trap_summary(&err),
+            }),
+            Err(_) => Err(CallFailure::Deadline {
+                deadline_ms: deadline.as_millis() as u64,
+            }),
+        };
+        let execute = started.elapsed().saturating_sub(instantiate);
+        let plugin_log = store.data().plugin_log();
+        if !plugin_log.is_empty() {
+            tracing::debug!(target: "toolhost::plugin", "{plugin_log}");
+        }
+        CallOutcome {
+            result,
+            exchanges: ledger.exchanges(),
+            gate_failures: ledger.failures(),
+            instantiate,
+            execute,
+            plugin_log,
+        }
+    }
+}
+
+impl<R> CallOutcome<R> {
+    pub(super) fn map_result<S>(self, f: impl FnOnce(R) -> S) -> CallOutcome<S> {
+        self.map_result_flat(|r| Ok(f(r)))
+    }
+
+    pub(super) fn map_result_flat<S>(
+        self,
+        f: impl FnOnce(R) -> Result<S, CallFailure>,
+    ) -> CallOutcome<S> {
+        CallOutcome {
+            result: self.result.and_then(f),
+            exchanges: self.exchanges,
+            gate_failures: self.gate_failures,
+            instantiate: self.instantiate,
+            execute: self.execute,
+            plugin_log: self.plugin_log,
+        }
+    }
+}
+
+fn trap_summary(err: &wasmtime::Error) -> String {
+    let text = format!("{err:#}");
+    text.lines().take(3).collect::<Vec<_>>().join(" ")
+}
