@@ -210,63 +210,11 @@ impl ToolHost {
     }
 
     fn build_connection(&self, settings: ConnectionSettings) -> Result<Connection, HostError> {
-        let metadata = self.runtime.metadata();
-        let region = metadata
-            .region(&settings.region)
-            .ok_or_else(|| HostError::UnknownRegion {
-                region: settings.region.clone(),
-                known: metadata.region_ids().join(", "),
-            })?;
-        let allowed = AllowedOrigins::new(
-            std::iter::once(region.api.clone()).chain(region.extra_origins.iter().cloned()),
-        );
-        let user_agent = format!(
-            "toolhost/{} ({}/{})",
-            env!("CARGO_PKG_VERSION"),
-            metadata.id,
-            metadata.version
-        );
-        let provider = match &metadata.credential {
-            CredentialKind::None => None,
-            CredentialKind::OAuth2ClientCredentials {
-                token_path,
-                body_encoding,
-                scopes,
-            } => Some(Arc::new(TokenProvider::new(
-                TokenEndpoint {
-                    origin: region.api.clone(),
-                    path: token_path.clone(),
-                    encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
-                    scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
-                    user_agent: user_agent.clone(),
-                },
-                ClientCredentials {
-                    client_id: settings.client_id.clone(),
-                    client_secret: settings.client_secret.clone(),
-                },
-                settings.routes.clone(),
-                self.config.outbound.timeouts,
-            ))),
-        };
-        let limits = self.config.outbound;
-        let outbound = OutboundPolicy {
-            allowed,
-            routes: settings.routes.clone(),
-            credentials: provider.clone().map(|p| (p, vec![region.api.clone()])),
-            timeouts: limits.timeouts,
-            retry: limits.retry,
-            max_requests_per_call: limits.max_requests_per_call,
-            max_request_body_bytes: limits.max_request_body_bytes,
-            max_response_body_bytes: limits.max_response_body_bytes,
-            user_agent,
-        };
-        let config = vec![("region".to_string(), settings.region.clone())];
+        let (context, provider) =
+            connection_context(self.runtime.metadata(), &settings, &self.config.outbound)?;
         Ok(Connection {
             settings,
-            context: CallContext {
-                outbound: Arc::new(outbound),
-                config,
-            },
+            context,
             provider,
         })
     }
@@ -447,6 +395,71 @@ impl ToolHost {
                 suggestion: closest(wanted, entries.iter().map(|e| e.name.as_str())),
             })
     }
+}
+
+/// What calls through a connection may reach and how they authenticate: the region's
+/// origins, its upstream routes, and a token provider for the plugin's credential kind.
+pub fn connection_context(
+    metadata: &PluginMetadata,
+    settings: &ConnectionSettings,
+    limits: &OutboundLimits,
+) -> Result<(CallContext, Option<Arc<TokenProvider>>), HostError> {
+    let region = metadata
+        .region(&settings.region)
+        .ok_or_else(|| HostError::UnknownRegion {
+            region: settings.region.clone(),
+            known: metadata.region_ids().join(", "),
+        })?;
+    let allowed = AllowedOrigins::new(
+        std::iter::once(region.api.clone()).chain(region.extra_origins.iter().cloned()),
+    );
+    let user_agent = format!(
+        "toolhost/{} ({}/{})",
+        env!("CARGO_PKG_VERSION"),
+        metadata.id,
+        metadata.version
+    );
+    let provider = match &metadata.credential {
+        CredentialKind::None => None,
+        CredentialKind::OAuth2ClientCredentials {
+            token_path,
+            body_encoding,
+            scopes,
+        } => Some(Arc::new(TokenProvider::new(
+            TokenEndpoint {
+                origin: region.api.clone(),
+                path: token_path.clone(),
+                encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
+                scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
+                user_agent: user_agent.clone(),
+            },
+            ClientCredentials {
+                client_id: settings.client_id.clone(),
+                client_secret: settings.client_secret.clone(),
+            },
+            settings.routes.clone(),
+            limits.timeouts,
+        ))),
+    };
+    let outbound = OutboundPolicy {
+        allowed,
+        routes: settings.routes.clone(),
+        credentials: provider.clone().map(|p| (p, vec![region.api.clone()])),
+        timeouts: limits.timeouts,
+        retry: limits.retry,
+        max_requests_per_call: limits.max_requests_per_call,
+        max_request_body_bytes: limits.max_request_body_bytes,
+        max_response_body_bytes: limits.max_response_body_bytes,
+        user_agent,
+    };
+    let config = vec![("region".to_string(), settings.region.clone())];
+    Ok((
+        CallContext {
+            outbound: Arc::new(outbound),
+            config,
+        },
+        provider,
+    ))
 }
 
 fn micros(d: Duration) -> u64 {

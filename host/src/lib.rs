@@ -7,6 +7,7 @@
 
 pub mod arguments;
 pub mod catalog;
+pub mod conformance;
 pub mod connection;
 pub mod credentials;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Each command lives in its own module.
 
 mod call;
+mod conformance;
 mod connect;
 mod demo;
 pub mod output;
@@ -51,6 +52,8 @@ enum Command {
     Call(call::CallArgs),
     /// Run the Asio API simulator on a loopback port.
     Simulate(simulate::SimulateArgs),
+    /// Check that a plugin component is a well-behaved plugin of the toolhost:plugin world.
+    Conformance(conformance::ConformanceArgs),
     /// Play the product's stories against an in-process simulator (touches no real config).
     Demo(demo::DemoArgs),
 }
@@ -72,6 +75,7 @@ pub fn init_logging(verbose: u8) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args, cli.json).await,
+        Command::Conformance(args) => conformance::run(args, cli.json).await,
         Command::Demo(args) => demo::run(args, plugin_path(cli.plugin)?).await,
         Command::Connect(args) => {
             let host = open_host(cli.home, cli.plugin).await?;

@@ -28,3 +28,58 @@ pub fn plugin_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     wasmtime_wasi_config::add_to_linker(l, |s| wasmtime_wasi_config::WasiConfig::from(&s.config))?;
     Ok(linker)
 }
+
+/// The interfaces the world lets a plugin import (any 0.2.x version of each). Kept next to
+/// the linker that provides them; the conformance suite reports anything else by name.
+pub const WORLD_IMPORTS: &[&str] = &[
+    "wasi:http/outgoing-handler",
+    "wasi:http/types",
+    "wasi:config/store",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+];
+
+/// The world's own type-only interface, imported by every plugin that uses its types.
+const OWN_TYPES: &str = "toolhost:plugin/types";
+
+/// Whether an import name such as `wasi:http/types@0.2.12` is one the world allows.
+pub fn is_world_import(name: &str) -> bool {
+    let (interface, version) = name.split_once('@').unwrap_or((name, ""));
+    if interface == OWN_TYPES {
+        return version.starts_with("0.1.");
+    }
+    WORLD_IMPORTS.contains(&interface) && (version.is_empty() || version.starts_with("0.2."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_world_import;
+
+    #[test]
+    fn allows_the_world_and_nothing_else() {
+        assert!(is_world_import("wasi:http/outgoing-handler@0.2.12"));
+        assert!(is_world_import("wasi:config/store@0.2.0-rc.1"));
+        assert!(is_world_import("toolhost:plugin/types@0.1.0"));
+        assert!(!is_world_import("toolhost:plugin/types@1.0.0"));
+        assert!(!is_world_import("wasi:filesystem/types@0.2.12"));
+        assert!(!is_world_import("wasi:sockets/tcp@0.2.12"));
+        assert!(!is_world_import("wasi:http/outgoing-handler@0.3.0"));
+        assert!(!is_world_import("evil:backdoor/api"));
+    }
+}
