@@ -47,3 +47,14 @@ pub(crate) fn script_tool(bare: &str, description: &str, hint: PolicyHint) -> To
         &["scheduled-task:create"],
     )
 }
+
+pub(crate) fn tool_with_permissions(bare: &str, permissions: &[&str]) -> ToolEntry {
+    entry(
+        bare,
+        ToolKind::Static,
+        "",
+        PolicyHint::Auto,
+        true,
+        permissions,
+    )
+}
