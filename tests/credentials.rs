@@ -22,8 +22,11 @@ async fn one_token_serves_many_calls_including_concurrent_ones() {
         let env = env.clone();
         tasks.push(tokio::spawn(async move {
             if i % 2 == 0 {
-                env.ok("cw-rmm-get-device-state", json!({"endpointId": seed::DC01_ID}))
-                    .await;
+                env.ok(
+                    "cw-rmm-get-device-state",
+                    json!({"endpointId": seed::DC01_ID}),
+                )
+                .await;
             } else {
                 env.ok("cw-rmm-list-tickets", json!({"limit": 5})).await;
             }
@@ -38,10 +41,7 @@ async fn one_token_serves_many_calls_including_concurrent_ones() {
     assert_eq!(env.sim.token_mints(), 1);
     assert_eq!(env.host.token_mints(), 1);
     let requests = env.sim.requests();
-    assert_eq!(
-        requests.iter().filter(|r| r.path == "/v1/token").count(),
-        1
-    );
+    assert_eq!(requests.iter().filter(|r| r.path == "/v1/token").count(), 1);
     // Every API request carried the bearer token; none was refused.
     let api: Vec<_> = requests.iter().filter(|r| r.path != "/v1/token").collect();
     assert!(api.len() >= 15, "only {} API requests", api.len());
@@ -57,20 +57,25 @@ async fn an_expired_token_is_refreshed_once_and_the_request_replayed() {
     env.sim.expire_all_tokens();
     let before = env.sim.requests().len();
     let report = env
-        .report("cw-rmm-get-company", json!({"companyId": seed::CONTOSO_ID}), false)
+        .report(
+            "cw-rmm-get-company",
+            json!({"companyId": seed::CONTOSO_ID}),
+            false,
+        )
         .await
         .expect("the call after expiry succeeds");
     assert_eq!(report.result["name"], seed::CONTOSO_NAME);
 
     let after: Vec<_> = env.sim.requests().into_iter().skip(before).collect();
     let path = format!("/api/platform/v1/company/companies/{}", seed::CONTOSO_ID);
-    let statuses: Vec<(String, u16)> = after
-        .iter()
-        .map(|r| (r.path.clone(), r.status))
-        .collect();
+    let statuses: Vec<(String, u16)> = after.iter().map(|r| (r.path.clone(), r.status)).collect();
     assert_eq!(
         statuses,
-        [(path.clone(), 401), ("/v1/token".to_string(), 200), (path, 200)],
+        [
+            (path.clone(), 401),
+            ("/v1/token".to_string(), 200),
+            (path, 200)
+        ],
         "expected a 401, one mint and a successful replay"
     );
     assert_eq!(env.sim.token_mints(), 2);
@@ -170,14 +175,14 @@ async fn a_locked_key_says_to_wait() {
         .await
         .unwrap_err();
     assert!(
-        matches!(
-            err,
-            HostError::Credentials(CredentialError::Locked { .. })
-        ),
+        matches!(err, HostError::Credentials(CredentialError::Locked { .. })),
         "{err:?}"
     );
     let message = err.to_string();
-    assert!(message.contains("locked") && message.contains("wait"), "{message}");
+    assert!(
+        message.contains("locked") && message.contains("wait"),
+        "{message}"
+    );
     assert_eq!(sim.token_mints(), 1);
     assert!(!second_home.path().join("connection.json").exists());
 }

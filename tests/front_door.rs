@@ -66,7 +66,8 @@ async fn host_checks_arguments_against_the_schema_before_the_plugin_runs() {
     assert!(message.contains("endpointId"), "{message}");
     // Wrong type.
     expect_invalid(
-        env.call("cw-rmm-list-devices", json!({"limit": "ten"})).await,
+        env.call("cw-rmm-list-devices", json!({"limit": "ten"}))
+            .await,
         "limit",
     );
     // Unknown field.
@@ -149,7 +150,8 @@ async fn unknown_tools_are_refused_by_the_host_and_by_the_plugin() {
         other => panic!("expected UnknownTool, got {other:?}"),
     }
     assert!(matches!(
-        env.call("other_plugin:cw-rmm-list-devices", json!({})).await,
+        env.call("other_plugin:cw-rmm-list-devices", json!({}))
+            .await,
         Err(HostError::UnknownTool { .. })
     ));
     // An inactive script is not a tool.

@@ -45,7 +45,11 @@ async fn off_list_origins_are_denied_and_never_reached() {
 
     // The simulator's own address, as an IP literal: the allowlist names origins, not routes.
     let origin = expect_denied(
-        fetch(&env, json!({"url": format!("http://127.0.0.1:{port}{COMPANIES}")})).await,
+        fetch(
+            &env,
+            json!({"url": format!("http://127.0.0.1:{port}{COMPANIES}")}),
+        )
+        .await,
     );
     assert!(origin.contains("127.0.0.1"), "{origin}");
 
@@ -90,14 +94,20 @@ async fn the_allowed_origin_gets_the_token_and_tracing_headers() {
         .expect("the allowed origin is reachable");
     assert_eq!(answer["status"], 200, "{answer}");
     assert!(
-        answer["body"].as_str().unwrap().contains(seed::CONTOSO_NAME),
+        answer["body"]
+            .as_str()
+            .unwrap()
+            .contains(seed::CONTOSO_NAME),
         "{answer}"
     );
 
     let seen = env.requests_to("GET", COMPANIES);
     assert_eq!(seen.len(), 1);
     let request = &seen[0];
-    assert!(request.had_bearer_token, "the host did not inject the token");
+    assert!(
+        request.had_bearer_token,
+        "the host did not inject the token"
+    );
     let header = |name: &str| {
         request
             .headers

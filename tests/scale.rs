@@ -26,7 +26,9 @@ async fn ten_thousand_devices_in_one_call() {
     assert_eq!(ids.len(), 10_000, "endpointIds are not unique");
     assert!(ids.contains(seed::DC01_ID));
     // It took many pages, all through one token.
-    let pages = env.requests_to("POST", "/device/categories/all/endpoints").len();
+    let pages = env
+        .requests_to("POST", "/device/categories/all/endpoints")
+        .len();
     assert!(pages > 3, "only {pages} page requests");
     assert_eq!(env.sim.token_mints(), 1);
 

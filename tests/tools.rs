@@ -21,7 +21,11 @@ async fn companies_list_get_and_errors() {
     let env = TestEnv::start().await;
     let all = env.ok("cw-rmm-list-companies", json!({})).await;
     let names = strings(&all["companies"], "name");
-    for name in [seed::CONTOSO_NAME, seed::FABRIKAM_NAME, seed::NORTHWIND_NAME] {
+    for name in [
+        seed::CONTOSO_NAME,
+        seed::FABRIKAM_NAME,
+        seed::NORTHWIND_NAME,
+    ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
     assert_eq!(all["count"], names.len());
@@ -40,11 +44,14 @@ async fn companies_list_get_and_errors() {
         seed::CONTOSO_SYDNEY_SITE_ID
     );
 
-    let message =
-        expect_not_found(env.call("cw-rmm-get-company", json!({"companyId": UNKNOWN_ID})).await);
+    let message = expect_not_found(
+        env.call("cw-rmm-get-company", json!({"companyId": UNKNOWN_ID}))
+            .await,
+    );
     assert!(message.contains(UNKNOWN_ID), "{message}");
     expect_invalid(
-        env.call("cw-rmm-get-company", json!({"companyId": "nope"})).await,
+        env.call("cw-rmm-get-company", json!({"companyId": "nope"}))
+            .await,
         "companyId",
     );
     expect_invalid(
@@ -61,7 +68,10 @@ async fn sites_of_a_company_and_of_an_unknown_one() {
         .await;
     let mut ids = strings(&sites["sites"], "siteId");
     ids.sort_unstable();
-    let mut expected = [seed::CONTOSO_SYDNEY_SITE_ID, seed::CONTOSO_MELBOURNE_SITE_ID];
+    let mut expected = [
+        seed::CONTOSO_SYDNEY_SITE_ID,
+        seed::CONTOSO_MELBOURNE_SITE_ID,
+    ];
     expected.sort_unstable();
     assert_eq!(ids, expected);
     assert!(strings(&sites["sites"], "companyId")
@@ -71,7 +81,10 @@ async fn sites_of_a_company_and_of_an_unknown_one() {
     let all = env.ok("cw-rmm-list-sites", json!({})).await;
     assert!(strings(&all["sites"], "name").contains(&seed::NORTHWIND_AUCKLAND_SITE_NAME));
 
-    expect_not_found(env.call("cw-rmm-list-sites", json!({"companyId": UNKNOWN_ID})).await);
+    expect_not_found(
+        env.call("cw-rmm-list-sites", json!({"companyId": UNKNOWN_ID}))
+            .await,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +110,10 @@ async fn devices_resolve_names_and_filter() {
         strings(&maria["devices"], "endpointId"),
         [seed::MARIA_LAPTOP_ID]
     );
-    assert_eq!(maria["devices"][0]["deviceName"], seed::MARIA_LAPTOP_DEVICE_NAME);
+    assert_eq!(
+        maria["devices"][0]["deviceName"],
+        seed::MARIA_LAPTOP_DEVICE_NAME
+    );
 
     let servers = env
         .ok(
@@ -136,8 +152,10 @@ async fn device_details_and_unknown_device() {
     let volumes = strings(&device["logicalVolumes"], "name");
     assert!(volumes.contains(&"C:"), "{volumes:?}");
 
-    let message =
-        expect_not_found(env.call("cw-rmm-get-device", json!({"endpointId": UNKNOWN_ID})).await);
+    let message = expect_not_found(
+        env.call("cw-rmm-get-device", json!({"endpointId": UNKNOWN_ID}))
+            .await,
+    );
     assert!(message.contains("cw-rmm-list-devices"), "{message}");
 }
 
@@ -145,7 +163,10 @@ async fn device_details_and_unknown_device() {
 async fn device_state_names_the_full_disk_and_offline_devices() {
     let env = TestEnv::start().await;
     let state = env
-        .ok("cw-rmm-get-device-state", json!({"endpointId": seed::DC01_ID}))
+        .ok(
+            "cw-rmm-get-device-state",
+            json!({"endpointId": seed::DC01_ID}),
+        )
         .await;
     assert_eq!(state["online"], true);
     assert_ne!(state["health"], "healthy", "{state}");
@@ -206,8 +227,11 @@ async fn patches_summary_counts() {
         .all(|p| p["kbArticleId"].as_str().unwrap().starts_with("KB")));
 
     expect_not_found(
-        env.call("cw-rmm-get-device-patches", json!({"endpointId": UNKNOWN_ID}))
-            .await,
+        env.call(
+            "cw-rmm-get-device-patches",
+            json!({"endpointId": UNKNOWN_ID}),
+        )
+        .await,
     );
 }
 
@@ -217,7 +241,10 @@ async fn device_groups_and_library_scripts() {
     let groups = env.ok("cw-rmm-list-device-groups", json!({})).await;
     assert!(strings(&groups["groups"], "name").contains(&"Domain Controllers"));
     let servers = env
-        .ok("cw-rmm-list-device-groups", json!({"nameContains": "servers"}))
+        .ok(
+            "cw-rmm-list-device-groups",
+            json!({"nameContains": "servers"}),
+        )
         .await;
     assert_eq!(strings(&servers["groups"], "name"), ["All Windows Servers"]);
     expect_invalid(
@@ -249,7 +276,10 @@ async fn shell_scripts_exclude_inactive_by_default() {
     assert!(!names.contains(&"Clear Browser Cache"), "{names:?}");
 
     let all = env
-        .ok("cw-rmm-list-shell-scripts", json!({"includeInactive": true}))
+        .ok(
+            "cw-rmm-list-shell-scripts",
+            json!({"includeInactive": true}),
+        )
         .await;
     let all_names = strings(&all["scripts"], "name");
     assert!(all_names.contains(&"Clear Browser Cache"));
@@ -261,8 +291,11 @@ async fn shell_scripts_exclude_inactive_by_default() {
         .any(|s| s["state"] == seed::SCRIPT_STATE_INACTIVE));
 
     expect_invalid(
-        env.call("cw-rmm-list-shell-scripts", json!({"includeInactive": "yes"}))
-            .await,
+        env.call(
+            "cw-rmm-list-shell-scripts",
+            json!({"includeInactive": "yes"}),
+        )
+        .await,
         "includeInactive",
     );
 }
@@ -273,7 +306,8 @@ async fn tasks_list_and_summary() {
     let tasks = env.ok("cw-rmm-list-tasks", json!({})).await;
     assert!(strings(&tasks["tasks"], "name").contains(&seed::DISK_CLEANUP_SCRIPT_NAME));
     expect_invalid(
-        env.call("cw-rmm-list-tasks", json!({"nameContains": 3})).await,
+        env.call("cw-rmm-list-tasks", json!({"nameContains": 3}))
+            .await,
         "nameContains",
     );
 
@@ -291,19 +325,26 @@ async fn tasks_list_and_summary() {
     );
     assert!(message.contains("RFC 3339"), "{message}");
     expect_not_found(
-        env.call("cw-rmm-get-tasks-summary", json!({"endpointId": UNKNOWN_ID}))
-            .await,
+        env.call(
+            "cw-rmm-get-tasks-summary",
+            json!({"endpointId": UNKNOWN_ID}),
+        )
+        .await,
     );
 }
 
 /// Polls `cw-rmm-get-task-results` until the run is done.
 async fn wait_for_results(env: &TestEnv, task_id: &str) -> Value {
-    poll_until(Duration::from_secs(15), Duration::from_millis(50), || async {
-        let results = env
-            .ok("cw-rmm-get-task-results", json!({"taskId": task_id}))
-            .await;
-        (results["done"] == true).then_some(results)
-    })
+    poll_until(
+        Duration::from_secs(15),
+        Duration::from_millis(50),
+        || async {
+            let results = env
+                .ok("cw-rmm-get-task-results", json!({"taskId": task_id}))
+                .await;
+            (results["done"] == true).then_some(results)
+        },
+    )
     .await
 }
 
@@ -330,8 +371,7 @@ async fn run_task_then_results_until_done() {
     assert_eq!(posts.len(), 1);
     let body: Value = serde_json::from_str(posts[0].body.as_deref().unwrap()).unwrap();
     let params: Value =
-        serde_json::from_str(body["parameters"].as_str().expect("parameters as a string"))
-            .unwrap();
+        serde_json::from_str(body["parameters"].as_str().expect("parameters as a string")).unwrap();
     assert_eq!(params["drive"], "C:");
 
     let results = wait_for_results(&env, &task_id).await;
@@ -387,10 +427,16 @@ async fn tickets_list_page_and_get() {
     let all = env.ok("cw-rmm-list-tickets", json!({})).await;
     assert_eq!(all["count"], seed::SEEDED_TICKET_COUNT);
     let summaries = strings(&all["tickets"], "summary");
-    assert!(summaries.iter().any(|s| s.contains("DC01")), "{summaries:?}");
+    assert!(
+        summaries.iter().any(|s| s.contains("DC01")),
+        "{summaries:?}"
+    );
 
     let contoso = env
-        .ok("cw-rmm-list-tickets", json!({"companyId": seed::CONTOSO_ID}))
+        .ok(
+            "cw-rmm-list-tickets",
+            json!({"companyId": seed::CONTOSO_ID}),
+        )
         .await;
     assert!(contoso["count"].as_u64().unwrap() > 0);
     assert!(strings(&contoso["tickets"], "companyId")
@@ -403,7 +449,10 @@ async fn tickets_list_page_and_get() {
     assert_eq!(ticket["ticketId"], ids[0]);
     assert_eq!(ticket["summary"], page["tickets"][0]["summary"]);
 
-    expect_not_found(env.call("cw-rmm-get-ticket", json!({"ticketId": UNKNOWN_ID})).await);
+    expect_not_found(
+        env.call("cw-rmm-get-ticket", json!({"ticketId": UNKNOWN_ID}))
+            .await,
+    );
     expect_invalid(
         env.call("cw-rmm-list-tickets", json!({"sortBy": "color"}))
             .await,
@@ -469,8 +518,14 @@ async fn script_tools_are_discovered_and_schedule_tasks() {
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     assert!(names.contains(&"connectwise_rmm:cw-rmm-script-disk-cleanup"));
     // Inactive scripts are listed by the API but are not tools.
-    assert!(!names.iter().any(|n| n.contains("clear-browser-cache")), "{names:?}");
-    assert!(!names.iter().any(|n| n.contains("legacy-defrag")), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.contains("clear-browser-cache")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.contains("legacy-defrag")),
+        "{names:?}"
+    );
     let script = tools
         .iter()
         .find(|t| t.name.ends_with("cw-rmm-script-disk-cleanup"))

@@ -116,7 +116,10 @@ pub fn plugin_wasm() -> PathBuf {
 pub fn probe_wasm() -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
     WASM.get_or_init(|| {
-        let dir = workspace_root().join("tests").join("fixtures").join("probe");
+        let dir = workspace_root()
+            .join("tests")
+            .join("fixtures")
+            .join("probe");
         build_component(&dir, &target_dir().join("e2e-fixtures"), "probe.wasm")
     })
     .clone()
@@ -249,7 +252,10 @@ pub fn routes_to(host: &ToolHost, region: &str, sim: &Simulator) -> UpstreamRout
         .api
         .clone();
     let mut routes = UpstreamRoutes::new();
-    routes.insert(api, Origin::parse(&sim.base_url()).expect("simulator origin"));
+    routes.insert(
+        api,
+        Origin::parse(&sim.base_url()).expect("simulator origin"),
+    );
     routes
 }
 
