@@ -9,6 +9,7 @@
 
 mod auth;
 mod errors;
+mod faults;
 mod query;
 mod routes;
 mod server;
@@ -17,6 +18,7 @@ mod tasks;
 mod tenant;
 mod time;
 
+pub use faults::{Fault, FaultAction, FaultId, PathMatch};
 pub use tenant::seed;
 
 use std::net::SocketAddr;
@@ -168,6 +170,27 @@ impl Simulator {
     /// Invalidates every issued token, so the next API call gets 401 (refresh tests).
     pub fn expire_all_tokens(&self) {
         self.state.tokens.expire_all();
+    }
+
+    /// Arms a fault (see [`FaultAction`]); faults are checked in injection order and the
+    /// first armed match wins. Applies to every route, `POST /v1/token` included.
+    pub fn inject(&self, fault: Fault) -> FaultId {
+        self.state.faults.inject(fault)
+    }
+
+    /// Disarms a fault; its hit count stays readable.
+    pub fn remove_fault(&self, id: FaultId) {
+        self.state.faults.remove(id);
+    }
+
+    /// Disarms every fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// How many requests a fault has affected so far (0 for an unknown id).
+    pub fn fault_hits(&self, id: FaultId) -> u32 {
+        self.state.faults.hits(id)
     }
 
     /// Stops accepting connections and waits for in-flight requests to finish.

@@ -1,8 +1,9 @@
-//! The router, the bearer-token gate for `/api/...`, and request recording.
+//! The router, the bearer-token gate for `/api/...`, request recording and the fault layer.
 
 use crate::errors::{ApiError, Area};
+use crate::faults::SeveredStatus;
 use crate::state::AppState;
-use crate::{auth, routes, RecordedRequest};
+use crate::{auth, faults, routes, RecordedRequest};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -32,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         state.clone(),
         require_bearer,
     ))
+    .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
     .layer(middleware::from_fn_with_state(state.clone(), record))
     .with_state(state)
 }
@@ -98,21 +100,25 @@ async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next) ->
                 "request body too large",
             )
             .into_response();
-            state.record(recorded(&parts, None, resp.status()));
+            state.record(recorded(&parts, None, resp.status().as_u16()));
             return resp;
         }
     };
     let body_text = (!bytes.is_empty()).then(|| redact_body(parts.uri.path(), &bytes));
     let req = Request::from_parts(parts.clone(), Body::from(bytes));
     let resp = next.run(req).await;
-    state.record(recorded(&parts, body_text, resp.status()));
+    let status = match resp.extensions().get::<SeveredStatus>() {
+        Some(SeveredStatus(code)) => *code,
+        None => resp.status().as_u16(),
+    };
+    state.record(recorded(&parts, body_text, status));
     resp
 }
 
 fn recorded(
     parts: &axum::http::request::Parts,
     body: Option<String>,
-    status: StatusCode,
+    status: u16,
 ) -> RecordedRequest {
     let headers = parts
         .headers
@@ -130,7 +136,7 @@ fn recorded(
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),
-        status: status.as_u16(),
+        status,
         had_bearer_token: bearer(&parts.headers).is_some(),
         headers,
         body,

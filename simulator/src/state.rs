@@ -1,6 +1,7 @@
 //! Shared server state: configuration, the immutable tenant and the mutable stores.
 
 use crate::auth::TokenStore;
+use crate::faults::FaultStore;
 use crate::tasks::TaskStore;
 use crate::tenant::{Tenant, Ticket};
 use crate::{RecordedRequest, SimulatorConfig};
@@ -12,6 +13,7 @@ pub struct AppState {
     pub tokens: TokenStore,
     pub tasks: Mutex<TaskStore>,
     pub tickets: Mutex<Vec<Ticket>>,
+    pub faults: FaultStore,
     recorded: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -31,6 +33,7 @@ impl AppState {
             tenant,
             tasks: Mutex::new(tasks),
             tickets: Mutex::new(tickets),
+            faults: FaultStore::default(),
             recorded: Mutex::new(Vec::new()),
         }
     }
