@@ -1,0 +1,247 @@
+use super::*;
+use crate::approvals::ApprovalStatus;
+use serde_json::json;
+use std::sync::{Arc, Barrier};
+
+fn store() -> (tempfile::TempDir, ApprovalStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ApprovalStore::open(dir.path().join("approvals")).unwrap();
+    (dir, store)
+}
+
+const TOOL: &str = "connectwise_rmm:cw-rmm-run-task";
+
+fn args() -> Value {
+    json!({"templateId": "t-1", "targets": ["e1", "e2"], "parameters": {"b": 2, "a": "x"}})
+}
+
+#[test]
+fn create_records_exact_arguments_and_get_reads_them_back() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    assert_eq!(a.state, ApprovalState::Pending);
+    assert_eq!(a.arguments_value().unwrap(), args());
+    assert_eq!(a.arguments_sha256, sha256_hex(&a.arguments));
+    assert_eq!((a.expires_at - a.created_at).to_std().unwrap(), DEFAULT_TTL);
+    assert_eq!(s.get(&a.id).unwrap(), a);
+    assert!(s.dir().join(format!("{}.pending.json", a.id)).exists());
+}
+
+#[test]
+fn claim_runs_once_then_completes() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let claimed = s.claim(&a.id, "ops").unwrap();
+    assert!(matches!(claimed.state, ApprovalState::Executing { ref by, .. } if by == "ops"));
+    assert_eq!(claimed.arguments, a.arguments);
+    assert!(matches!(
+        s.claim(&a.id, "ops2"),
+        Err(ApprovalError::AlreadyExecuting { .. })
+    ));
+    assert!(matches!(
+        s.deny(&a.id, "x"),
+        Err(ApprovalError::AlreadyExecuting { .. })
+    ));
+    let done = s.complete(&a.id, "ok").unwrap();
+    assert!(
+        matches!(done.state, ApprovalState::Executed { ref by, ref outcome, .. } if by == "ops" && outcome == "ok")
+    );
+    assert!(matches!(
+        s.claim(&a.id, "ops"),
+        Err(ApprovalError::AlreadyExecuted { .. })
+    ));
+    assert!(matches!(
+        s.complete(&a.id, "again"),
+        Err(ApprovalError::AlreadyExecuted { .. })
+    ));
+}
+
+#[test]
+fn denied_and_expired_approvals_cannot_run() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let denied = s.deny(&a.id, "ops").unwrap();
+    assert!(matches!(denied.state, ApprovalState::Denied { .. }));
+    let err = s.claim(&a.id, "ops").unwrap_err();
+    assert!(matches!(err, ApprovalError::Denied { .. }), "{err}");
+    assert!(matches!(
+        s.deny(&a.id, "ops"),
+        Err(ApprovalError::Denied { .. })
+    ));
+
+    let s = s.with_ttl(Duration::ZERO);
+    let b = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let err = s.claim(&b.id, "ops").unwrap_err();
+    assert!(matches!(err, ApprovalError::Expired { .. }), "{err}");
+    assert!(err.to_string().contains("expired"));
+    // Still pending on disk (shown as expired), and it can still be denied.
+    assert_eq!(
+        s.get(&b.id).unwrap().status(Utc::now()),
+        ApprovalStatus::Expired
+    );
+    assert!(s.deny(&b.id, "ops").is_ok());
+}
+
+#[test]
+fn unknown_and_malformed_ids_are_refused() {
+    let (_d, s) = store();
+    let missing = uuid::Uuid::new_v4().to_string();
+    assert!(matches!(
+        s.claim(&missing, "ops"),
+        Err(ApprovalError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.get("../../etc/passwd"),
+        Err(ApprovalError::InvalidId(_))
+    ));
+    assert!(matches!(
+        s.claim("", "ops"),
+        Err(ApprovalError::InvalidId(_))
+    ));
+    assert!(matches!(
+        s.complete(&missing, "ok"),
+        Err(ApprovalError::NotExecuting { .. })
+    ));
+}
+
+#[test]
+fn exactly_one_of_eight_racing_claims_wins() {
+    let (_d, s) = store();
+    for _ in 0..5 {
+        let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+        let barrier = Arc::new(Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                // A separate store per thread, as separate processes would have.
+                let store = ApprovalStore::open(s.dir()).unwrap();
+                let (id, barrier) = (a.id.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.claim(&id, &format!("op{i}")).map(|_| ())
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let wins = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(wins, 1, "{results:?}");
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(matches!(r, ApprovalError::AlreadyExecuting { .. }), "{r}");
+        }
+    }
+}
+
+#[test]
+fn a_claim_and_a_denial_cannot_both_win() {
+    let (_d, s) = store();
+    for _ in 0..10 {
+        let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+        let barrier = Arc::new(Barrier::new(2));
+        let (s1, s2) = (s.clone(), s.clone());
+        let (id1, id2) = (a.id.clone(), a.id.clone());
+        let (b1, b2) = (barrier.clone(), barrier);
+        let claim = std::thread::spawn(move || {
+            b1.wait();
+            s1.claim(&id1, "ops").is_ok()
+        });
+        let deny = std::thread::spawn(move || {
+            b2.wait();
+            s2.deny(&id2, "boss").is_ok()
+        });
+        let (claimed, denied) = (claim.join().unwrap(), deny.join().unwrap());
+        assert!(claimed ^ denied, "claimed {claimed}, denied {denied}");
+    }
+}
+
+#[test]
+fn survives_a_restart_and_lists_with_filters() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let b = s
+        .create(
+            "connectwise_rmm:cw-rmm-create-ticket",
+            &json!({}),
+            "agent",
+            "Manager",
+        )
+        .unwrap();
+    let c = s
+        .create(TOOL, &json!({"templateId": "t-2"}), "agent", "Technician")
+        .unwrap();
+    s.deny(&b.id, "ops").unwrap();
+    s.claim(&c.id, "ops").unwrap();
+
+    let fresh = ApprovalStore::open(s.dir()).unwrap();
+    let all = fresh.list(&ApprovalFilter::default()).unwrap();
+    assert_eq!(all.len(), 3);
+    let pending = fresh.list(&ApprovalFilter::pending()).unwrap();
+    assert_eq!(pending, vec![a.clone()]);
+    let tickets = fresh
+        .list(&ApprovalFilter {
+            status: None,
+            tool_contains: Some("ticket".into()),
+        })
+        .unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].status(Utc::now()), ApprovalStatus::Denied);
+    assert!(fresh.claim(&a.id, "ops").is_ok());
+    assert!(fresh.claim(&c.id, "ops").is_err());
+}
+
+#[test]
+fn resolves_unique_prefixes() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    assert_eq!(s.resolve(&a.id[..8]).unwrap(), a.id);
+    assert_eq!(s.resolve(&a.id.to_uppercase()).unwrap(), a.id);
+    assert!(matches!(s.resolve("abc"), Err(ApprovalError::InvalidId(_))));
+    assert!(matches!(
+        s.resolve("../x"),
+        Err(ApprovalError::InvalidId(_))
+    ));
+}
+
+#[test]
+fn tampered_arguments_are_refused() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let path = s.dir().join(format!("{}.pending.json", a.id));
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("t-1", "t-9");
+    std::fs::write(&path, text).unwrap();
+    let err = s.claim(&a.id, "ops").unwrap_err();
+    assert!(matches!(err, ApprovalError::Corrupt { .. }), "{err}");
+}
+
+#[test]
+fn an_interrupted_claim_still_counts_as_claimed() {
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    // A process that renamed the file and died before rewriting it.
+    std::fs::rename(
+        s.dir().join(format!("{}.pending.json", a.id)),
+        s.dir().join(format!("{}.claimed.json", a.id)),
+    )
+    .unwrap();
+    assert!(matches!(
+        s.claim(&a.id, "ops"),
+        Err(ApprovalError::AlreadyExecuting { .. })
+    ));
+    assert_eq!(
+        s.get(&a.id).unwrap().status(Utc::now()),
+        ApprovalStatus::Executing
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_d, s) = store();
+    let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(s.dir()), 0o700);
+    assert_eq!(mode(&s.dir().join(format!("{}.pending.json", a.id))), 0o600);
+    s.claim(&a.id, "ops").unwrap();
+    assert_eq!(mode(&s.dir().join(format!("{}.claimed.json", a.id))), 0o600);
+}
