@@ -36,6 +36,9 @@ pub struct Annotations {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolDescriptor {
+    /// The plugin's own (un-namespaced) name. Serialized as `toolName` so a `ToolEntry`,
+    /// which flattens this and adds the namespaced `name`, has one `name` key.
+    #[serde(rename = "toolName")]
     pub name: String,
     pub title: String,
     pub description: String,
