@@ -5,7 +5,9 @@
 //! - [`credentials`]: OAuth2 client credentials held by the host, never by the plugin.
 //! - [`host`]: the front door shared by the CLI, the MCP server and the web UI.
 
+pub mod approvals;
 pub mod arguments;
+pub mod audit;
 pub mod catalog;
 pub mod conformance;
 pub mod connection;
@@ -13,6 +15,8 @@ pub mod credentials;
 pub mod error;
 pub mod host;
 pub mod outbound;
+pub mod policy;
+pub mod roles;
 pub mod runtime;
 
 pub use error::HostError;
