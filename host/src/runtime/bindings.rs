@@ -18,5 +18,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::toolhost::plugin::tools as guest;
-pub use toolhost::plugin::types as wit;
+pub use self::exports::toolhost::plugin::tools as guest;
+pub use self::toolhost::plugin::types as wit;
