@@ -2,7 +2,7 @@
 
 use e2e::*;
 use toolhost::runtime::{CallContext, CallFailure, ToolError};
-use toolhost::{CallGrant, HostError};
+use toolhost::{Caller, DeferApprovals, HostError};
 
 fn writes(env: &TestEnv) -> usize {
     env.requests_to("POST", "/schedule-tasks").len() + env.requests_to("POST", "/tickets").len()
@@ -32,18 +32,34 @@ async fn approval_tools_refuse_to_run_unapproved_and_send_nothing() {
     ];
     for (tool, args) in cases {
         match env.call(tool, args).await {
-            Err(HostError::ApprovalRequired { tool: named }) => {
+            Err(HostError::ApprovalRequired { tool: named, .. }) => {
                 assert!(named.ends_with(tool.trim_start_matches("connectwise_rmm:")));
                 assert!(named.starts_with("connectwise_rmm:"), "{named}");
             }
             other => panic!("{tool} without approval: expected ApprovalRequired, got {other:?}"),
         }
     }
-    let err = env
+    // Arguments are validated before an approval is recorded: nobody is asked to approve
+    // a call that could not run.
+    let invalid = env
         .call("cw-rmm-create-ticket", json!({}))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("--approve"), "{err}");
+    assert!(
+        matches!(invalid, HostError::InvalidArguments { .. }),
+        "{invalid:?}"
+    );
+    let err = env
+        .call(
+            "cw-rmm-create-ticket",
+            json!({"summary": "s", "description": "d", "board": "Service Desk", "source": "API"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("toolhost approvals approve"),
+        "{err}"
+    );
     // Nothing at all reached the API, and certainly no write.
     assert_eq!(env.sim.requests().len(), before);
     assert_eq!(writes(&env), 0);
@@ -88,7 +104,12 @@ async fn host_checks_arguments_against_the_schema_before_the_plugin_runs() {
     for raw in ["[1, 2]", "{oops"] {
         match env
             .host
-            .call("cw-rmm-list-companies", raw, CallGrant::default())
+            .call(
+                "cw-rmm-list-companies",
+                raw,
+                &Caller::new("e2e", None),
+                &DeferApprovals,
+            )
             .await
         {
             Err(HostError::InvalidArguments { error, .. }) => {
@@ -189,7 +210,12 @@ async fn a_host_without_a_connection_says_how_to_connect() {
     assert_eq!(tools.len(), STATIC_TOOL_COUNT);
 
     let err = host
-        .call("cw-rmm-list-companies", "{}", CallGrant::default())
+        .call(
+            "cw-rmm-list-companies",
+            "{}",
+            &Caller::new("e2e", None),
+            &DeferApprovals,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, HostError::NotConnected), "{err:?}");

@@ -1,8 +1,12 @@
 //! What can go wrong at the host's front door, each with the fix in its message.
 
+use crate::approvals::ApprovalError;
 use crate::arguments::ArgumentError;
+use crate::audit::AuditError;
 use crate::connection::ConnectionFileError;
 use crate::credentials::CredentialError;
+use crate::policy::PolicyFileError;
+use crate::roles::{RoleDenied, RolesFileError};
 use crate::runtime::{CallFailure, LoadError};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +28,33 @@ pub enum HostError {
     },
     #[error("`{tool}`: {error}")]
     InvalidArguments { tool: String, error: ArgumentError },
-    #[error("`{tool}` needs approval before it runs; nothing was sent. Re-run with --approve after checking the arguments")]
-    ApprovalRequired { tool: String },
+    #[error("`{tool}` needs approval: nothing was sent. Approval required: {id}; approve it with `{command}` or deny it with `toolhost approvals deny {id}`")]
+    ApprovalRequired {
+        tool: String,
+        id: String,
+        command: String,
+    },
+    #[error("`{tool}` was not run: {by} denied the approval")]
+    ApprovalDenied { tool: String, by: String },
+    #[error("`{tool}` refused for this role: {denied}")]
+    RoleDenied { tool: String, denied: RoleDenied },
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    PolicyFile(#[from] PolicyFileError),
+    #[error(transparent)]
+    RolesFile(#[from] RolesFileError),
+    #[error("the audit log is unusable: {0}")]
+    Audit(#[from] AuditError),
     #[error("`{tool}` is set to never run through the agent ({reason})")]
     Refused { tool: String, reason: String },
     #[error("`{tool}` failed: {failure}")]
-    Call { tool: String, failure: CallFailure },
+    Call {
+        tool: String,
+        failure: CallFailure,
+        /// Statuses of the upstream exchanges made before it failed (for the audit).
+        upstream_statuses: Vec<u16>,
+    },
 }
 
 impl HostError {
@@ -44,12 +69,28 @@ impl HostError {
             HostError::UnknownTool { .. } => "unknown-tool",
             HostError::InvalidArguments { .. } => "invalid-arguments",
             HostError::ApprovalRequired { .. } => "approval-required",
+            HostError::ApprovalDenied { .. } => "approval-denied",
+            HostError::RoleDenied { .. } => "role-denied",
+            HostError::Approval(_) => "approval",
+            HostError::PolicyFile(_) => "policy-file",
+            HostError::RolesFile(_) => "roles-file",
+            HostError::Audit(_) => "audit",
             HostError::Refused { .. } => "refused",
             HostError::Call { failure, .. } => match failure {
                 CallFailure::Tool(_) => "tool-error",
                 CallFailure::Gate(_) => "outbound-denied",
                 _ => "plugin-failure",
             },
+        }
+    }
+
+    /// Upstream statuses seen by a failed call, if any.
+    pub fn upstream_statuses(&self) -> Option<Vec<u16>> {
+        match self {
+            HostError::Call {
+                upstream_statuses, ..
+            } => Some(upstream_statuses.clone()),
+            _ => None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `ToolHost`: one plugin, one connection, and the front door every caller uses (CLI today;
 //! the MCP server and the web UI call the same methods, so no rule exists twice).
 
+use crate::approvals::ApprovalStore;
 use crate::arguments::ArgumentValidators;
+use crate::audit::AuditLog;
 use crate::catalog::{self, CatalogKey, DiscoveredTools};
 use crate::connection::{self, ConnectionSettings};
 use crate::credentials::oauth2::BodyEncoding;
@@ -9,10 +11,10 @@ use crate::credentials::{ClientCredentials, TokenEndpoint, TokenProvider};
 use crate::error::HostError;
 use crate::outbound::gate::UpstreamExchange;
 use crate::outbound::{AllowedOrigins, OutboundPolicy, RetryPolicy, Timeouts};
+use crate::policy::{Mode, PolicyEngine};
 use crate::runtime::descriptors::CredentialKind;
 use crate::runtime::{
-    CallContext, CallLimits, PluginMetadata, PluginRuntime, PolicyHint, RuntimeOptions,
-    ToolDescriptor,
+    CallContext, CallLimits, PluginMetadata, PluginRuntime, RuntimeOptions, ToolDescriptor,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -31,7 +33,20 @@ pub struct HostConfig {
     pub outbound: OutboundLimits,
     /// How long discovered tools are trusted before they are discovered again.
     pub catalog_ttl: Duration,
+    /// Operator overrides of tool modes (`toolhost policy set` writes it).
+    pub policy_file: PathBuf,
+    /// The role table; missing means the seed's default table.
+    pub roles_file: PathBuf,
+    pub approvals_dir: PathBuf,
+    pub approval_ttl: Duration,
+    pub audit_log: PathBuf,
+    /// The role of a caller who names none, unless the policy file's `[settings]
+    /// default_role` says otherwise.
+    pub default_role: String,
 }
+
+/// Least privilege that still runs every tool of the default table.
+pub const DEFAULT_ROLE: &str = "Technician";
 
 /// Per-call limits of the outbound gate.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +76,12 @@ impl HostConfig {
         let home = home.into();
         HostConfig {
             cache_dir: home.join("cache"),
+            policy_file: home.join("policy.toml"),
+            roles_file: home.join("roles.toml"),
+            approvals_dir: home.join("approvals"),
+            approval_ttl: crate::approvals::DEFAULT_TTL,
+            audit_log: home.join("audit.jsonl"),
+            default_role: DEFAULT_ROLE.to_string(),
             home,
             plugin: plugin.into(),
             limits: CallLimits::default(),
@@ -77,7 +98,8 @@ pub struct ToolEntry {
     /// `<plugin-id>:<tool-name>`.
     pub name: String,
     pub kind: ToolKind,
-    pub policy: PolicyHint,
+    /// The effective mode (defaults, classifier and the operator's overrides applied).
+    pub policy: Mode,
     #[serde(flatten)]
     pub descriptor: ToolDescriptor,
 }
@@ -108,13 +130,8 @@ pub struct CallReport {
     pub instantiate_us: u64,
     pub execute_us: u64,
     pub upstream: Vec<UpstreamExchange>,
-}
-
-/// What the caller grants for this call. Until policies and approvals land, approval is a
-/// flag the operator sets explicitly (`--approve`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CallGrant {
-    pub approved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
 }
 
 struct Connection {
@@ -129,6 +146,8 @@ pub struct ToolHost {
     connection: Option<Connection>,
     discovered: Mutex<Option<DiscoveredTools>>,
     validators: ArgumentValidators,
+    approvals: ApprovalStore,
+    audit: AuditLog,
 }
 
 impl ToolHost {
@@ -142,11 +161,15 @@ impl ToolHost {
             },
         )
         .await?;
+        let approvals = ApprovalStore::open(&config.approvals_dir)?.with_ttl(config.approval_ttl);
+        let audit = AuditLog::open(&config.audit_log)?;
         let mut host = ToolHost {
             connection: None,
             runtime,
             discovered: Mutex::new(None),
             validators: ArgumentValidators::default(),
+            approvals,
+            audit,
             config,
         };
         if let Some(settings) = connection::load(&host.config.home)? {
@@ -165,6 +188,26 @@ impl ToolHost {
 
     pub fn home(&self) -> &Path {
         &self.config.home
+    }
+
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    pub(crate) fn approvals(&self) -> &ApprovalStore {
+        &self.approvals
+    }
+
+    pub(crate) fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Secrets that must never appear in records or messages.
+    pub(crate) fn secrets(&self) -> Vec<crate::credentials::SecretString> {
+        self.connection
+            .as_ref()
+            .map(|c| vec![c.settings.client_secret.clone()])
+            .unwrap_or_default()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -224,6 +267,7 @@ impl ToolHost {
         let tools = tools.map_err(|failure| HostError::Call {
             tool: format!("{}:discover-tools", self.metadata().id),
             failure,
+            upstream_statuses: Vec::new(),
         })?;
         let static_names: Vec<&str> = self
             .runtime
@@ -307,11 +351,16 @@ impl ToolHost {
 
     async fn list(&self, force_refresh: bool) -> Result<Vec<ToolEntry>, HostError> {
         let id = &self.metadata().id;
-        let entry = |d: &ToolDescriptor, kind| ToolEntry {
-            name: format!("{id}:{}", d.name),
-            kind,
-            policy: d.policy_hint,
-            descriptor: d.clone(),
+        let engine = PolicyEngine::load(&self.config.policy_file)?;
+        let entry = |d: &ToolDescriptor, kind| {
+            let mut entry = ToolEntry {
+                name: format!("{id}:{}", d.name),
+                kind,
+                policy: Mode::from(d.policy_hint),
+                descriptor: d.clone(),
+            };
+            entry.policy = engine.decide(&entry).mode;
+            entry
         };
         let mut entries: Vec<ToolEntry> = self
             .runtime
@@ -324,40 +373,42 @@ impl ToolHost {
         Ok(entries)
     }
 
-    /// Runs one tool: resolve the name, check the mode, validate the arguments, call.
-    pub async fn call(
+    /// The tool named `name` (namespaced or bare); a miss triggers one rediscovery, in
+    /// case a script was added since the catalog was built.
+    pub(crate) async fn find_tool(&self, name: &str) -> Result<ToolEntry, HostError> {
+        let entries = self.tools().await?;
+        if let Ok(entry) = self.resolve(&entries, name) {
+            return Ok(entry.clone());
+        }
+        if self.connection.is_some() {
+            let entries = self.refresh_tools().await?;
+            return self.resolve(&entries, name).cloned();
+        }
+        self.resolve(&entries, name).cloned()
+    }
+
+    pub(crate) fn check_arguments(
         &self,
-        tool: &str,
+        entry: &ToolEntry,
         arguments: &str,
-        grant: CallGrant,
-    ) -> Result<CallReport, HostError> {
-        let mut entries = self.tools().await?;
-        if self.resolve(&entries, tool).is_err() && self.connection.is_some() {
-            // Perhaps a script added since the last discovery.
-            entries = self.refresh_tools().await?;
-        }
-        let entry = self.resolve(&entries, tool)?;
-        match entry.policy {
-            PolicyHint::Never => {
-                return Err(HostError::Refused {
-                    tool: entry.name.clone(),
-                    reason: "the plugin marks it never".into(),
-                })
-            }
-            PolicyHint::Approval if !grant.approved => {
-                return Err(HostError::ApprovalRequired {
-                    tool: entry.name.clone(),
-                })
-            }
-            _ => {}
-        }
-        let connection = self.connection.as_ref().ok_or(HostError::NotConnected)?;
+    ) -> Result<(), HostError> {
         self.validators
             .check(&entry.name, &entry.descriptor.input_schema, arguments)
+            .map(|_| ())
             .map_err(|error| HostError::InvalidArguments {
                 tool: entry.name.clone(),
                 error,
-            })?;
+            })
+    }
+
+    /// Runs the plugin for an admitted call. Everything before this point decided that it
+    /// may run.
+    pub(crate) async fn execute(
+        &self,
+        entry: &ToolEntry,
+        arguments: &str,
+    ) -> Result<CallReport, HostError> {
+        let connection = self.connection.as_ref().ok_or(HostError::NotConnected)?;
         let outcome = self
             .runtime
             .call_tool(
@@ -366,16 +417,19 @@ impl ToolHost {
                 arguments,
             )
             .await;
+        let upstream = outcome.exchanges.clone();
         let result = outcome.result.map_err(|failure| HostError::Call {
             tool: entry.name.clone(),
             failure,
+            upstream_statuses: upstream.iter().filter_map(|e| e.status).collect(),
         })?;
         Ok(CallReport {
             tool: entry.name.clone(),
             result,
             instantiate_us: micros(outcome.instantiate),
             execute_us: micros(outcome.execute),
-            upstream: outcome.exchanges,
+            upstream,
+            approval_id: None,
         })
     }
 

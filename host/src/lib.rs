@@ -5,9 +5,14 @@
 //! - [`credentials`]: OAuth2 client credentials held by the host, never by the plugin.
 //! - [`host`]: the front door shared by the CLI, the MCP server and the web UI.
 
+// Host errors carry the details an operator needs (paths, line numbers, upstream
+// statuses); they travel on the cold path only, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 pub mod approvals;
 pub mod arguments;
 pub mod audit;
+pub mod calls;
 pub mod catalog;
 pub mod conformance;
 pub mod connection;
@@ -19,5 +24,6 @@ pub mod policy;
 pub mod roles;
 pub mod runtime;
 
+pub use calls::{ApprovalAnswer, Approver, Caller, DeferApprovals, StaticApprover};
 pub use error::HostError;
-pub use host::{CallGrant, CallReport, HostConfig, ToolEntry, ToolHost};
+pub use host::{CallReport, HostConfig, ToolEntry, ToolHost};

@@ -1,3 +1,4 @@
+#![allow(clippy::result_large_err)] // HostError is the host's rich, cold-path error.
 //! The end-to-end harness: the real host, the real component and the real simulator, over
 //! loopback. Every test gets its own simulator and its own home directory, so tests run in
 //! parallel; only built artifacts and the compiled-component cache are shared.
@@ -19,7 +20,10 @@ use std::time::{Duration, Instant};
 use toolhost::connection::ConnectionSettings;
 use toolhost::credentials::SecretString;
 use toolhost::outbound::{Origin, UpstreamRoutes};
-use toolhost::{CallGrant, CallReport, HostConfig, HostError, ToolHost};
+use toolhost::{
+    ApprovalAnswer, CallReport, Caller, DeferApprovals, HostConfig, HostError, StaticApprover,
+    ToolHost,
+};
 
 pub use serde_json::json;
 pub use simulator::seed;
@@ -325,7 +329,12 @@ impl TestEnv {
         approved: bool,
     ) -> Result<CallReport, HostError> {
         let args = args.to_string();
-        let call = self.host.call(tool, &args, CallGrant { approved });
+        let caller = Caller::new("e2e", None);
+        let approve = StaticApprover(ApprovalAnswer::Approve {
+            by: "e2e approver".into(),
+        });
+        let approver: &dyn toolhost::Approver = if approved { &approve } else { &DeferApprovals };
+        let call = self.host.call(tool, &args, &caller, approver);
         tokio::time::timeout(CALL_DEADLINE + Duration::from_secs(5), call)
             .await
             .unwrap_or_else(|_| panic!("`{tool}` did not return within the test deadline"))

@@ -1,7 +1,8 @@
-//! `toolhost call`: run one tool.
+//! `toolhost call`: run one tool, through roles, policy and approvals.
 
+use super::approver::TerminalApprover;
 use super::output::print_json;
-use toolhost::{CallGrant, ToolHost};
+use toolhost::{Caller, ToolHost};
 
 #[derive(clap::Args, Debug)]
 pub struct CallArgs {
@@ -10,20 +11,15 @@ pub struct CallArgs {
     /// Arguments as a JSON object.
     #[arg(long, default_value = "{}")]
     args: String,
-    /// Approve a tool whose policy needs approval, for this one call.
-    #[arg(long)]
-    approve: bool,
+    /// The caller's role (default: the policy file's default_role, else Technician).
+    #[arg(long = "as", value_name = "ROLE")]
+    role: Option<String>,
 }
 
 pub async fn run(host: ToolHost, args: CallArgs, json: bool) -> anyhow::Result<()> {
+    let caller = Caller::new(format!("cli:{}", super::operator_name()), args.role);
     let report = host
-        .call(
-            &args.tool,
-            &args.args,
-            CallGrant {
-                approved: args.approve,
-            },
-        )
+        .call(&args.tool, &args.args, &caller, &TerminalApprover)
         .await?;
     if json {
         print_json(&report);

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use toolhost::connection::ConnectionSettings;
 use toolhost::credentials::SecretString;
 use toolhost::outbound::{Origin, UpstreamRoutes};
-use toolhost::{CallGrant, HostConfig, HostError, ToolHost};
+use toolhost::{Caller, DeferApprovals, HostConfig, HostError, ToolHost};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -84,6 +84,17 @@ async fn play(sim: &Simulator, home: &std::path::Path, plugin: PathBuf) -> anyho
     dc01_story(&host).await?;
     disk_cleanup_story(&host).await?;
 
+    heading("Audit");
+    for record in host.audit_records(&Default::default())? {
+        say(&format!(
+            "{} {:16} {:9} {}",
+            record.time.format("%H:%M:%S"),
+            record.outcome.as_str(),
+            record.decision.as_str(),
+            record.tool
+        ));
+    }
+
     heading("Done");
     say(&format!(
         "{} upstream requests, {} token minted (cached and reused by every call). The plugin never saw the secret or the token.",
@@ -142,22 +153,9 @@ async fn disk_cleanup_story(host: &ToolHost) -> anyhow::Result<()> {
         .context("the tenant has no active disk cleanup script tool")?;
     say(&format!(
         "Picked the per-script tool {} (policy: {}).",
-        script_tool.name,
-        script_tool.policy.as_str()
+        script_tool.name, script_tool.policy
     ));
     let args = json!({"targets": [endpoint], "parameters": {"drive": "C:", "minFileAgeDays": 7}});
-    match host
-        .call(&script_tool.name, &args.to_string(), CallGrant::default())
-        .await
-    {
-        Err(HostError::ApprovalRequired { tool }) => {
-            say(&format!(
-                "The host held {tool}: it needs approval. Nothing reached the API."
-            ));
-        }
-        other => bail!("expected the host to hold the script run for approval, got {other:?}"),
-    }
-    say("A technician reviews the arguments and approves this one call.");
     let scheduled = call_approved(host, &script_tool.name, args).await?;
     let task_id = scheduled["taskId"]
         .as_str()
@@ -192,7 +190,7 @@ async fn disk_cleanup_story(host: &ToolHost) -> anyhow::Result<()> {
     )
     .await?;
     say(&format!(
-        "Paper trail: ticket #{} \"{}\" created (approved).",
+        "Paper trail: ticket #{} \"{}\" created.",
         text(&ticket["number"]),
         text(&ticket["summary"])
     ));
@@ -245,18 +243,37 @@ async fn call(host: &ToolHost, tool: &str, args: Value) -> anyhow::Result<Value>
     call_quiet(host, tool, args).await
 }
 
+fn agent() -> Caller {
+    Caller::new("agent (demo)", Some("Technician".into()))
+}
+
 async fn call_quiet(host: &ToolHost, tool: &str, args: Value) -> anyhow::Result<Value> {
     let report = host
-        .call(tool, &args.to_string(), CallGrant::default())
+        .call(tool, &args.to_string(), &agent(), &DeferApprovals)
         .await?;
     Ok(report.result)
 }
 
+/// The agent asks; the host holds the call as a pending approval (nothing reaches the
+/// API); a technician approves it, and it runs once with exactly those arguments.
 async fn call_approved(host: &ToolHost, tool: &str, args: Value) -> anyhow::Result<Value> {
-    say(&format!("→ {tool} {args} [approved]"));
-    let report = host
-        .call(tool, &args.to_string(), CallGrant { approved: true })
-        .await?;
+    say(&format!("→ {tool} {args}"));
+    let id = match host
+        .call(tool, &args.to_string(), &agent(), &DeferApprovals)
+        .await
+    {
+        Err(HostError::ApprovalRequired { id, .. }) => id,
+        other => bail!("expected the host to hold {tool} for approval, got {other:?}"),
+    };
+    say(&format!(
+        "Held as pending approval {id}: nothing reached the API."
+    ));
+    say("A technician reviews the tool and its exact arguments, and approves.");
+    let report = host.approve(&id, "technician (demo)").await?;
+    say(&format!(
+        "Approved; it ran once ({} upstream requests).",
+        report.upstream.len()
+    ));
     Ok(report.result)
 }
 

@@ -1,10 +1,14 @@
 //! Command-line parsing and dispatch. Each command lives in its own module.
 
+mod approvals;
+mod approver;
+mod audit;
 mod call;
 mod conformance;
 mod connect;
 mod demo;
 pub mod output;
+mod policy;
 mod simulate;
 mod tools;
 
@@ -48,8 +52,16 @@ enum Command {
     Connect(connect::ConnectArgs),
     /// List the tools (namespaced), their descriptions and modes.
     Tools(tools::ToolsArgs),
-    /// Run one tool and print its result.
+    /// Run one tool and print its result (roles, policy and approvals apply).
     Call(call::CallArgs),
+    /// Pending approvals: list, approve (runs the call once), deny.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
+    /// Tool modes (auto, approval, never) and overrides.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// The audit log of every call attempt.
+    Audit(audit::AuditArgs),
     /// Run the Asio API simulator on a loopback port.
     Simulate(simulate::SimulateArgs),
     /// Check that a plugin component is a well-behaved plugin of the toolhost:plugin world.
@@ -87,7 +99,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Call(args) => {
             call::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await
         }
+        Command::Approvals(command) => {
+            approvals::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+        }
+        Command::Policy(command) => {
+            policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+        }
+        Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
     }
+}
+
+/// Who is at the keyboard, for audit records and approvals.
+pub fn operator_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "operator".into())
 }
 
 fn home_dir(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {

@@ -14,7 +14,13 @@ pub fn print_error(err: &anyhow::Error, json: bool) {
         .downcast_ref::<HostError>()
         .map_or("error", HostError::kind);
     if json {
-        print_json(&serde_json::json!({"error": {"kind": kind, "message": format!("{err:#}")}}));
+        let approval_id = match err.downcast_ref::<HostError>() {
+            Some(HostError::ApprovalRequired { id, .. }) => Some(id.clone()),
+            _ => None,
+        };
+        print_json(
+            &serde_json::json!({"error": {"kind": kind, "message": format!("{err:#}"), "approvalId": approval_id}}),
+        );
     } else {
         eprintln!("error: {err:#}");
     }
@@ -26,6 +32,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         Some(
             HostError::NotConnected
             | HostError::ApprovalRequired { .. }
+            | HostError::ApprovalDenied { .. }
+            | HostError::RoleDenied { .. }
+            | HostError::Refused { .. }
             | HostError::InvalidArguments { .. }
             | HostError::UnknownTool { .. }
             | HostError::UnknownRegion { .. },

@@ -14,7 +14,7 @@ fn entry(
     ToolEntry {
         name: format!("connectwise_rmm:{bare}"),
         kind,
-        policy: hint,
+        policy: super::Mode::from(hint),
         descriptor: ToolDescriptor {
             name: bare.to_string(),
             title: bare.to_string(),
