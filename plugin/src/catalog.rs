@@ -83,7 +83,7 @@ pub const TICKET_SORT_FIELDS: &[&str] = &[
 ];
 
 /// The static tools' descriptors as data: building them with `json!` cost ~40 KB of component.
-const CATALOG_JSON: &str = include_str!("catalog.json");
+const CATALOG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/catalog.min.json"));
 
 /// A draft 2020-12 object schema that allows only the listed properties.
 pub fn object_schema(properties: Value, required: &[&str]) -> Value {

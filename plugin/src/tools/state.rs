@@ -61,6 +61,22 @@ pub fn get_device_state(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         return Err(first_error
             .unwrap_or_else(|| ToolError::Internal("no device state was fetched".into())));
     }
+    // Only the heartbeat answered, and it does not know the endpoint: like every other
+    // tool, an unknown id is not-found rather than a "health: unknown" report.
+    let metrics_missing = unavailable.len() == 4
+        && unavailable.iter().all(|u| {
+            u["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("not found"))
+        });
+    let heartbeat_knows = bodies
+        .iter()
+        .any(|(n, b)| *n == "heartbeat" && find_heartbeat(b, &endpoint).is_some());
+    if metrics_missing && !heartbeat_knows {
+        return Err(ToolError::NotFound(format!(
+            "endpoint {endpoint} not found; find it with cw-rmm-list-devices"
+        )));
+    }
     let get = |name: &str| bodies.iter().find(|(n, _)| *n == name).map(|(_, b)| b);
     let mut state = merge(
         &endpoint,
@@ -356,6 +372,21 @@ mod tests {
         .unwrap();
         assert_eq!(out["health"], "offline");
         assert_eq!(out["unavailable"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_endpoint_is_not_found() {
+        let fake = FakeTransport::new();
+        let unknown = json!({"status": "failed", "successfulRecords": [], "failedRecords": [{"resourceType": "endpoints", "resource": E, "error": "Not Found"}]});
+        fake.reply(200, &unknown.to_string());
+        for _ in 0..4 {
+            fake.reply(404, r#"{"code":"404","message":"Endpoint not found"}"#);
+        }
+        let args = format!(r#"{{"endpointId":"{E}"}}"#);
+        match run(&fake, "cw-rmm-get-device-state", &args) {
+            Err(ToolError::NotFound(message)) => assert!(message.contains("cw-rmm-list-devices")),
+            other => panic!("expected not-found, got {other:?}"),
+        }
     }
 
     #[test]
