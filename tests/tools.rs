@@ -195,12 +195,12 @@ async fn device_state_names_the_full_disk_and_offline_devices() {
         env.call("cw-rmm-get-device-state", json!({})).await,
         "endpointId",
     );
-    // An unknown endpoint is not reported healthy: every part is marked unavailable.
-    let unknown = env
-        .ok("cw-rmm-get-device-state", json!({"endpointId": UNKNOWN_ID}))
-        .await;
-    assert_ne!(unknown["health"], "healthy");
-    assert!(!unknown["unavailable"].as_array().unwrap().is_empty());
+    // An unknown endpoint is not-found, like every other tool answers for an unknown id.
+    let message = expect_not_found(
+        env.call("cw-rmm-get-device-state", json!({"endpointId": UNKNOWN_ID}))
+            .await,
+    );
+    assert!(message.contains(UNKNOWN_ID), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
