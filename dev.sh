@@ -13,9 +13,23 @@ ensure_wasm_target() {
   fi
 }
 
+PLUGIN_WASM=plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm
+# The component's size budget (issue: "a component of at most 400 KB").
+PLUGIN_MAX_BYTES=400000
+
 build_plugin() {
   echo "==> building the ConnectWise RMM plugin component" >&2
   cargo build --quiet --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml
+}
+
+check_plugin_size() {
+  local size
+  size=$(wc -c < "$PLUGIN_WASM")
+  if [ "$size" -gt "$PLUGIN_MAX_BYTES" ]; then
+    echo "FAIL: $PLUGIN_WASM is $size bytes, over the $PLUGIN_MAX_BYTES-byte budget" >&2
+    exit 1
+  fi
+  echo "==> plugin component: $size bytes (budget $PLUGIN_MAX_BYTES)" >&2
 }
 
 case "${1:-}" in
@@ -28,6 +42,7 @@ case "${1:-}" in
   test)
     ensure_wasm_target
     build_plugin
+    check_plugin_size
     echo "==> plugin unit tests (native)" >&2
     cargo test --manifest-path plugin/Cargo.toml
     echo "==> workspace tests: host, simulator, end to end" >&2
