@@ -210,6 +210,12 @@ impl ToolHost {
             .unwrap_or_default()
     }
 
+    /// The current connection's call context, for embedders (and benchmarks) that drive the
+    /// runtime directly. Calls made that way skip roles, policy and audit.
+    pub fn call_context(&self) -> Option<CallContext> {
+        self.connection.as_ref().map(|c| c.context.clone())
+    }
+
     pub fn is_connected(&self) -> bool {
         self.connection.is_some()
     }
