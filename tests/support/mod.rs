@@ -547,3 +547,150 @@ fn copy_artifacts(from: &Path, to: &Path) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Hardening: hostile fixtures, configured hosts, secret scans
+// ---------------------------------------------------------------------------------------
+
+/// Builds a fixture crate under tests/fixtures/<name> (release, wasm32-wasip2) with
+/// `features`, into its own target directory so feature builds never overwrite each other.
+fn build_fixture(name: &str, artifact: &str, features: &str, target: &str) -> PathBuf {
+    let dir = workspace_root().join("tests").join("fixtures").join(name);
+    let target_dir = target_dir().join(target);
+    let mut cmd = cargo();
+    cmd.current_dir(&dir)
+        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    run_build(cmd, artifact);
+    let wasm = target_dir
+        .join("wasm32-wasip2")
+        .join("release")
+        .join(artifact);
+    assert!(wasm.exists(), "{} was not produced", wasm.display());
+    wasm
+}
+
+/// The `hostile` fixture (tests/fixtures/hostile), built once per test process.
+pub fn hostile_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| build_fixture("hostile", "hostile.wasm", "", "e2e-fixtures"))
+        .clone()
+}
+
+/// The `hostile` fixture built with its `bad-declarations` feature (for conformance).
+pub fn hostile_bad_declarations_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        build_fixture(
+            "hostile",
+            "hostile.wasm",
+            "bad-declarations",
+            "e2e-fixtures-bad-declarations",
+        )
+    })
+    .clone()
+}
+
+/// The `fs-importer` fixture: a component that imports `wasi:filesystem`.
+pub fn fs_importer_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| build_fixture("fs-importer", "fs_importer.wasm", "", "e2e-fixtures"))
+        .clone()
+}
+
+impl TestEnv {
+    /// Any component against a simulator, with the host configuration adjusted by `tweak`
+    /// (limits, timeouts, retries), connected with the demo credentials.
+    pub async fn configured(
+        plugin: &Path,
+        sim: SimulatorConfig,
+        tweak: impl FnOnce(&mut HostConfig),
+    ) -> TestEnv {
+        let sim = Simulator::start(sim).await.expect("starting the simulator");
+        let home = TempDir::new("home");
+        let mut config = host_config(home.path(), plugin);
+        tweak(&mut config);
+        let mut host = open_host(config).await;
+        let settings = demo_settings(&host, &sim);
+        host.connect(settings)
+            .await
+            .expect("connecting to the simulator");
+        TestEnv { sim, host, home }
+    }
+}
+
+/// The call failure inside a host error, if that is what it is.
+pub fn call_failure(err: &HostError) -> Option<&toolhost::runtime::CallFailure> {
+    match err {
+        HostError::Call { failure, .. } => Some(failure),
+        _ => None,
+    }
+}
+
+/// The gate failure inside a host error, if that is what it is.
+pub fn gate_failure(err: &HostError) -> Option<&toolhost::outbound::GateFailure> {
+    match call_failure(err) {
+        Some(toolhost::runtime::CallFailure::Gate(failure)) => Some(failure),
+        _ => None,
+    }
+}
+
+/// Every place under `dir` (recursively) whose file contents contain one of `needles`,
+/// except the files named in `except` (compared by file name).
+pub fn files_containing(dir: &Path, needles: &[String], except: &[&str]) -> Vec<String> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            hits.extend(files_containing(&path, needles, except));
+            continue;
+        }
+        if path
+            .file_name()
+            .is_some_and(|n| except.iter().any(|e| n == *e))
+        {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in needles {
+            if !needle.is_empty() && text.contains(needle.as_str()) {
+                hits.push(format!("{} contains a secret", path.display()));
+            }
+        }
+    }
+    hits
+}
+
+// ---------------------------------------------------------------------------------------
+// Long-running commands (toolhost mcp)
+// ---------------------------------------------------------------------------------------
+
+impl Cli {
+    /// `toolhost --home <home> --plugin <plugin> <args>` as [`Cli::run`] sets it up, not yet
+    /// spawned: for servers (`toolhost mcp`) that a test talks to while they run. Killed on drop.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(toolhost_bin());
+        cmd.arg("--home")
+            .arg(self.home.path())
+            .arg("--plugin")
+            .arg(plugin_wasm())
+            .args(args)
+            .env_remove("TOOLHOST_HOME")
+            .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_CLIENT_SECRET")
+            .env_remove("TOOLHOST_LOG")
+            .env("XDG_CACHE_HOME", &self.xdg_cache)
+            .kill_on_drop(true);
+        cmd
+    }
+}
