@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod policy;
 pub mod roles;
 pub mod runtime;
+pub mod ui;
 
 pub use calls::{ApprovalAnswer, Approver, Caller, DeferApprovals, StaticApprover};
 pub use error::HostError;

@@ -11,6 +11,7 @@ pub mod output;
 mod policy;
 mod simulate;
 mod tools;
+mod ui;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -68,6 +69,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Play the product's stories against an in-process simulator (touches no real config).
     Demo(demo::DemoArgs),
+    /// Serve the local admin web UI (connection, tool policies, approvals, activity).
+    Ui(ui::UiArgs),
 }
 
 pub fn init_logging(verbose: u8) {
@@ -106,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
         }
         Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
+        Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
     }
 }
 

@@ -1,0 +1,62 @@
+// The toolhost admin UI: starts the session, then shows one page at a time by URL hash.
+
+import { startSession } from './api.js';
+import { byId, el, message } from './dom.js';
+import { loadCard, setupConnectForm } from './card.js';
+import { loadTools, setupTools } from './tools.js';
+import { loadApprovals, refreshBadge, setupApprovals } from './approvals.js';
+import { loadActivity, setupActivity } from './activity.js';
+
+const PAGES = {
+  integration: loadCard,
+  tools: loadTools,
+  approvals: loadApprovals,
+  activity: loadActivity,
+};
+
+function currentPage() {
+  const name = window.location.hash.slice(1);
+  return PAGES[name] ? name : 'integration';
+}
+
+async function showPage() {
+  const name = currentPage();
+  for (const page of Object.keys(PAGES)) {
+    byId(`page-${page}`).hidden = page !== name;
+  }
+  document.querySelectorAll('[data-tab]').forEach((tab) => {
+    tab.classList.toggle('active', tab.dataset.tab === name);
+    if (tab.dataset.tab === name) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  });
+  try {
+    await PAGES[name]();
+  } catch (err) {
+    message(byId('notice'), err.message);
+  }
+}
+
+async function main() {
+  let session;
+  try {
+    session = await startSession();
+  } catch (err) {
+    document.querySelector('main').replaceChildren(el('article', { class: 'card signin' },
+      el('h2', { text: 'Not signed in' }),
+      el('p', { text: err.message }),
+      el('p', { class: 'muted', text: 'Open the URL that `toolhost ui` printed; each URL works once. Restart `toolhost ui` for a new one.' })));
+    return;
+  }
+  byId('who').textContent = `signed in as ${session.operator}`;
+  document.body.dataset.ready = 'true';
+  setupConnectForm(() => refreshBadge());
+  setupTools();
+  setupApprovals();
+  setupActivity();
+  window.addEventListener('hashchange', showPage);
+  await showPage();
+  refreshBadge();
+  setInterval(refreshBadge, 5000);
+}
+
+main();
