@@ -656,3 +656,52 @@ async fn tickets_list_get_create() {
     assert!(e.is_array());
     h.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn response_bodies_are_recorded_tokens_redacted_streams_not() {
+    let h = Harness::start(fast()).await;
+    let (status, companies) = h.get("/api/platform/v1/company/companies").await;
+    assert_eq!(status, StatusCode::OK);
+    h.sim.inject(simulator::Fault::on_path(
+        simulator::PathMatch::Exact("/api/platform/v1/automation/tasks".into()),
+        simulator::FaultAction::OversizedBody { bytes: 4096 },
+    ));
+    let streamed = h
+        .http
+        .get(h.url("/api/platform/v1/automation/tasks"))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.text().await.unwrap().len(), 4096);
+
+    let recorded = h.sim.requests();
+    let token = recorded.iter().find(|r| r.path == "/v1/token").unwrap();
+    let token_body: Value = serde_json::from_str(token.response_body.as_deref().unwrap()).unwrap();
+    assert_eq!(token_body["access_token"], "REDACTED");
+    assert_eq!(token_body["expires_in"], 3599);
+    assert!(!token.response_body.as_deref().unwrap().contains(&h.token));
+
+    let list = recorded
+        .iter()
+        .find(|r| r.path == "/api/platform/v1/company/companies")
+        .unwrap();
+    let body: Value = serde_json::from_str(list.response_body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, companies, "the recorded body is what the client got");
+    assert!(list
+        .response_content_type
+        .as_deref()
+        .unwrap()
+        .starts_with("application/json"));
+
+    let tasks = recorded
+        .iter()
+        .find(|r| r.path == "/api/platform/v1/automation/tasks")
+        .unwrap();
+    assert_eq!(tasks.status, 200);
+    assert_eq!(
+        tasks.response_body, None,
+        "streamed bodies are not captured"
+    );
+    h.sim.shutdown().await;
+}
