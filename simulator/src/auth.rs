@@ -40,6 +40,8 @@ pub struct TokenStore {
     /// Successful mint instants per client id, for the lock-out window.
     mint_log: Mutex<HashMap<String, VecDeque<Instant>>>,
     mints: AtomicU64,
+    /// Every token ever minted (never pruned), for secret-hygiene tests.
+    issued: Mutex<Vec<String>>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -60,11 +62,16 @@ impl TokenStore {
             tokens: Mutex::new(HashMap::new()),
             mint_log: Mutex::new(HashMap::new()),
             mints: AtomicU64::new(0),
+            issued: Mutex::new(Vec::new()),
         }
     }
 
     pub fn mints(&self) -> u64 {
         self.mints.load(Ordering::SeqCst)
+    }
+
+    pub fn issued(&self) -> Vec<String> {
+        lock(&self.issued).clone()
     }
 
     pub fn expire_all(&self) {
@@ -146,6 +153,7 @@ impl TokenStore {
                 expires_at: now + self.ttl,
             },
         );
+        lock(&self.issued).push(token.clone());
         self.mints.fetch_add(1, Ordering::SeqCst);
         Ok((token, scope))
     }

@@ -176,6 +176,12 @@ impl Simulator {
         self.state.recorded()
     }
 
+    /// Every access token minted so far, expired ones included (for tests that check no
+    /// output ever carries one).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.tokens.issued()
+    }
+
     /// Invalidates every issued token, so the next API call gets 401 (refresh tests).
     pub fn expire_all_tokens(&self) {
         self.state.tokens.expire_all();
