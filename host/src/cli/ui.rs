@@ -1,6 +1,7 @@
 //! `toolhost ui`: the local admin web UI, on a loopback port, behind a one-time link.
 
 use super::output::print_json;
+use std::io::Write;
 use std::net::IpAddr;
 use toolhost::ui::{UiOptions, UiServer};
 use toolhost::ToolHost;
@@ -38,11 +39,16 @@ pub async fn run(host: ToolHost, args: UiArgs, json: bool) -> anyhow::Result<()>
     if json {
         print_json(&serde_json::json!({"url": url, "address": server.local_addr()}));
     } else {
-        println!("toolhost UI: {url}");
-        println!("Open this link in your browser; it signs you in once. Ctrl-C stops the server.");
+        // Written, not println!: a closed stdout (a parent that read the URL and left) must
+        // not take the server down.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "toolhost UI: {url}");
+        let _ = writeln!(
+            out,
+            "Open this link in your browser; it signs you in once. Ctrl-C stops the server."
+        );
+        let _ = out.flush();
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
     server
         .serve(async {
             let _ = tokio::signal::ctrl_c().await;

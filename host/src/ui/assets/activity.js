@@ -25,12 +25,17 @@ function renderTask(t) {
     el('td', { text: formatTime(t.createdOn) }));
 }
 
+function clip(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 function renderRecord(r) {
   const approval = r.approvalId ? ` · approval ${r.approvalId.slice(0, 8)}` : '';
-  return el('tr', { class: `audit ${r.outcome}`, 'data-outcome': r.outcome, 'data-tool': r.tool },
+  const detail = r.error || r.rule || '';
+  return el('tr', { class: 'audit-row', 'data-outcome': r.outcome, 'data-tool': r.tool },
     el('td', { class: 'nowrap', text: formatTime(r.time) }),
     el('td', {}, el('div', { class: 'tool-name', text: r.tool }),
-      el('div', { class: 'muted small', text: (r.error || r.rule || '') + approval })),
+      el('div', { class: 'muted small', title: detail, text: clip(detail, 90) + approval })),
     el('td', {}, el('div', { text: r.caller }), el('div', { class: 'muted small', text: r.role })),
     el('td', { text: r.decision }),
     el('td', {}, el('span', { class: `pill ${r.outcome}`, text: r.outcome })));

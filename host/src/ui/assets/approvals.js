@@ -26,6 +26,9 @@ async function decide(approval, action, item) {
       status.replaceChildren(el('div', { class: 'denied', text: 'Denied: it will not run.' }));
     }
     item.classList.add('decided');
+    const pill = item.querySelector('.card-head .pill');
+    pill.className = `pill ${action === 'approve' ? 'executed' : 'denied'}`;
+    pill.textContent = action === 'approve' ? 'executed' : 'denied';
   } catch (err) {
     status.replaceChildren(el('div', { class: 'error', text: err.message }));
   }

@@ -12,7 +12,7 @@ function row(label, value, id) {
 export function renderCard(status) {
   const card = byId('integration-card');
   const connected = status.connected;
-  card.replaceChildren(
+  card.replaceChildren(...[
     el('div', { class: 'card-head' },
       el('h2', { text: status.plugin.name }),
       el('span', { id: 'connection-state', class: `pill ${connected ? 'ok' : 'off'}`,
@@ -29,7 +29,7 @@ export function renderCard(status) {
     status.toolsError ? el('p', { class: 'error', text: status.toolsError }) : null,
     connected ? el('div', { class: 'actions' },
       el('button', { id: 'refresh-tools', type: 'button', onclick: refresh }, 'Refresh the catalog')) : null,
-  );
+  ].filter(Boolean));
   byId('connect-title').textContent = connected ? 'Reconnect' : 'Connect';
   if (!regionsFilled) fillForm(status);
 }
