@@ -19,6 +19,7 @@ pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod host;
+pub mod mcp;
 pub mod outbound;
 pub mod policy;
 pub mod roles;
