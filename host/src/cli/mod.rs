@@ -7,6 +7,7 @@ mod call;
 mod conformance;
 mod connect;
 mod demo;
+mod mcp;
 pub mod output;
 mod policy;
 mod simulate;
@@ -69,6 +70,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Play the product's stories against an in-process simulator (touches no real config).
     Demo(demo::DemoArgs),
+    /// Serve the tools to MCP clients: stdio by default, or streamable HTTP with --http.
+    Mcp(mcp::McpArgs),
     /// Serve the local admin web UI (connection, tool policies, approvals, activity).
     Ui(ui::UiArgs),
 }
@@ -109,6 +112,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
         }
         Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
+        Command::Mcp(args) => {
+            let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
+            mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await
+        }
         Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
     }
 }
