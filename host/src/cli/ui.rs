@@ -18,7 +18,7 @@ pub struct UiArgs {
     #[arg(long)]
     allow_remote: bool,
     /// Another Host header value to accept (`name:port`), e.g. for a remote bind.
-    #[arg(long = "allowed-host", value_name = "HOST:PORT")]
+    #[arg(long = "allow-host", value_name = "HOST:PORT")]
     allowed_hosts: Vec<String>,
     /// Prefill the connect form's upstream URL (like `toolhost connect --upstream`).
     #[arg(long)]
