@@ -200,3 +200,115 @@ async fn connect_set_policy_approve_and_audit_in_a_browser() {
         assert!(screenshots.join(format!("{shot}.png")).exists(), "{shot}");
     }
 }
+
+/// One raw HTTP/1.1 request to the UI server; returns the status and the whole response.
+async fn http(base: &str, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+/// The server's checks, as a hostile page or a second user would meet them (no browser).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_origin_session_and_csrf_checks_over_http() {
+    let sim = Simulator::start(sim_config()).await.unwrap();
+    let cli = Cli::new().await;
+    let (_ui, url) = start_ui(&cli, &sim).await;
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = url.split("token=").nth(1).unwrap().to_string();
+    let get = |path: &str, extra: &str| {
+        format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n{extra}Connection: close\r\n\r\n")
+    };
+    let post = |path: &str, extra: &str, body: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+
+    let (status, page) = http(&url, &get("/", "")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("content-security-policy: default-src 'self'"),
+        "{page}"
+    );
+    // DNS rebinding: a foreign Host; a foreign Origin; no session.
+    let rebinding = get("/", "").replace(&authority, "evil.example");
+    assert_eq!(http(&url, &rebinding).await.0, 403);
+    let foreign = get("/api/status", "Origin: http://evil.example\r\n");
+    assert_eq!(http(&url, &foreign).await.0, 403);
+    assert_eq!(http(&url, &get("/api/status", "")).await.0, 401);
+
+    // The token exchange needs the custom header; then works once.
+    let body = json!({"token": token}).to_string();
+    assert_eq!(http(&url, &post("/api/session", "", &body)).await.0, 403);
+    let marked = "X-Toolhost-CSRF: launch\r\n";
+    let (status, response) = http(&url, &post("/api/session", marked, &body)).await;
+    assert_eq!(status, 200, "{response}");
+    assert!(response.contains("HttpOnly; SameSite=Strict"), "{response}");
+    let cookie = response
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_string();
+    let csrf = response.split("\"csrf\":\"").nth(1).unwrap();
+    let csrf = &csrf[..csrf.find('"').unwrap()];
+    assert_eq!(
+        http(&url, &post("/api/session", marked, &body)).await.0,
+        401
+    );
+
+    let session = format!("Cookie: {cookie}\r\n");
+    let (status, card) = http(&url, &get("/api/status", &session)).await;
+    assert_eq!(status, 200, "{card}");
+    // A state change without the CSRF token, or with a wrong one, is refused.
+    let change = json!({"pattern": "*", "mode": "never"}).to_string();
+    assert_eq!(
+        http(&url, &post("/api/policy", &session, &change)).await.0,
+        403
+    );
+    let wrong = format!("{session}X-Toolhost-CSRF: guess\r\n");
+    assert_eq!(
+        http(&url, &post("/api/policy", &wrong, &change)).await.0,
+        403
+    );
+    assert!(!cli.home.path().join("policy.toml").exists());
+
+    // The connect form's errors are the host's, and never carry the secret.
+    let with_csrf = format!("{session}X-Toolhost-CSRF: {csrf}\r\n");
+    let form = json!({"region": "au", "clientId": DEMO_CLIENT_ID,
+        "clientSecret": "a-wrong-secret-value", "upstream": sim.base_url()})
+    .to_string();
+    let (status, response) = http(&url, &post("/api/connect", &with_csrf, &form)).await;
+    assert_eq!(status, 400, "{response}");
+    assert!(response.contains("client id or secret") && !response.contains("a-wrong-secret-value"));
+    let form = json!({"region": "au", "clientId": DEMO_CLIENT_ID,
+        "clientSecret": DEMO_CLIENT_SECRET, "upstream": sim.base_url()})
+    .to_string();
+    let (status, response) = http(&url, &post("/api/connect", &with_csrf, &form)).await;
+    assert_eq!(status, 200, "{response}");
+    let (_, card) = http(&url, &get("/api/status", &session)).await;
+    assert!(
+        card.contains("\"connected\":true") && !card.contains(DEMO_CLIENT_SECRET),
+        "{card}"
+    );
+}
