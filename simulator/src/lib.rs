@@ -208,6 +208,15 @@ impl Simulator {
         self.state.faults.hits(id)
     }
 
+    /// Test hook: switches the shell script `template_id` active or inactive, as an operator
+    /// would in the RMM console. The script listing reports the new `state` and scheduling an
+    /// inactive script is refused, from the next request on. False for an unknown template.
+    pub fn set_script_state(&self, template_id: &str, active: bool) -> bool {
+        template_id
+            .parse()
+            .is_ok_and(|id| self.state.set_script_state(id, active))
+    }
+
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown_tx.take() {

@@ -3,9 +3,11 @@
 use crate::auth::TokenStore;
 use crate::faults::FaultStore;
 use crate::tasks::TaskStore;
-use crate::tenant::{Tenant, Ticket};
+use crate::tenant::{ShellScript, Tenant, Ticket};
 use crate::{RecordedRequest, SimulatorConfig};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
+use uuid::Uuid;
 
 pub struct AppState {
     pub config: SimulatorConfig,
@@ -14,6 +16,8 @@ pub struct AppState {
     pub tasks: Mutex<TaskStore>,
     pub tickets: Mutex<Vec<Ticket>>,
     pub faults: FaultStore,
+    /// Test hook: shell scripts switched active/inactive at run time (by template id).
+    script_states: Mutex<HashMap<Uuid, bool>>,
     recorded: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -34,8 +38,26 @@ impl AppState {
             tasks: Mutex::new(tasks),
             tickets: Mutex::new(tickets),
             faults: FaultStore::default(),
+            script_states: Mutex::new(HashMap::new()),
             recorded: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Whether `script` is active now: its seeded state unless a test switched it.
+    pub fn script_active(&self, script: &ShellScript) -> bool {
+        lock(&self.script_states)
+            .get(&script.id)
+            .copied()
+            .unwrap_or(script.active)
+    }
+
+    /// Switches a shell script active or inactive; false for an unknown template id.
+    pub fn set_script_state(&self, template_id: Uuid, active: bool) -> bool {
+        if self.tenant.shell_script(template_id).is_none() {
+            return false;
+        }
+        lock(&self.script_states).insert(template_id, active);
+        true
     }
 
     pub fn record(&self, request: RecordedRequest) {
@@ -44,5 +66,23 @@ impl AppState {
 
     pub fn recorded(&self) -> Vec<RecordedRequest> {
         lock(&self.recorded).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_state_overrides_the_seed() {
+        let state = AppState::new(SimulatorConfig::default());
+        let id: Uuid = crate::seed::DISK_CLEANUP_SCRIPT_ID.parse().unwrap();
+        let script = || state.tenant.shell_script(id).unwrap();
+        assert!(state.script_active(script()));
+        assert!(state.set_script_state(id, false));
+        assert!(!state.script_active(script()));
+        assert!(state.set_script_state(id, true));
+        assert!(state.script_active(script()));
+        assert!(!state.set_script_state(Uuid::nil(), true));
     }
 }

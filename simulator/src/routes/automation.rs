@@ -1,6 +1,7 @@
 //! Automation catalog: library scripts, shell scripts (templates) and task definitions.
 
 use crate::state::AppState;
+use crate::tenant::seed;
 use crate::tenant::ShellScript;
 use crate::time::rfc3339;
 use axum::extract::State;
@@ -57,7 +58,8 @@ async fn shell_scripts(State(s): State<Arc<AppState>>) -> Json<Value> {
                 "expectedExecutionTimeSec": t.expected_execution_time_sec,
                 "jsonSchema": t.json_schema.to_string(),
                 "operatingSystem": operating_systems(t),
-                "hasParameters": t.has_parameters(), "state": t.state(),
+                "hasParameters": t.has_parameters(),
+                "state": if s.script_active(t) { seed::SCRIPT_STATE_ACTIVE } else { seed::SCRIPT_STATE_INACTIVE },
                 "createdOn": rfc3339(t.created), "updatedOn": rfc3339(t.updated),
             })
         })

@@ -66,7 +66,7 @@ fn resolve_template(s: &AppState, raw: &str) -> Result<(Uuid, Template), ApiErro
         )
     })?;
     if let Some(t) = s.tenant.shell_script(id) {
-        if !t.active {
+        if !s.script_active(t) {
             return Err(bad(
                 "TEMPLATE_INACTIVE",
                 format!(

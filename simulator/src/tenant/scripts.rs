@@ -2,7 +2,6 @@
 
 use super::endpoints::{DeviceKind, Endpoint};
 use super::ids::derive;
-use super::seed::{SCRIPT_STATE_ACTIVE, SCRIPT_STATE_INACTIVE};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -26,14 +25,6 @@ pub struct ShellScript {
 }
 
 impl ShellScript {
-    pub fn state(&self) -> &'static str {
-        if self.active {
-            SCRIPT_STATE_ACTIVE
-        } else {
-            SCRIPT_STATE_INACTIVE
-        }
-    }
-
     pub fn has_parameters(&self) -> bool {
         self.json_schema["properties"]
             .as_object()
