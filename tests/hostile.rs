@@ -414,7 +414,7 @@ async fn a_component_importing_the_filesystem_is_refused_at_link_time() {
     );
     assert!(err.to_string().contains("wasi:filesystem"), "{err}");
 
-    let report = conformance::run(&fs_importer_wasm(), Backend::None).await;
+    let report = conformance::run(&fs_importer_wasm(), Backend::None, None).await;
     let imports = report.check("world.imports").expect("world.imports ran");
     assert_eq!(imports.status, Status::Fail, "{imports:?}");
     assert!(
@@ -429,7 +429,7 @@ async fn a_component_importing_the_filesystem_is_refused_at_link_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_rejects_bad_declarations_by_finding_id() {
-    let report = conformance::run(&hostile_bad_declarations_wasm(), Backend::None).await;
+    let report = conformance::run(&hostile_bad_declarations_wasm(), Backend::None, None).await;
     let failed = |id: &str| {
         let check = report
             .check(id)
@@ -444,7 +444,7 @@ async fn conformance_rejects_bad_declarations_by_finding_id() {
     assert!(failed("behaviour.invalid-arguments").contains("accepted"));
 
     // The well-behaved build passes every one of those checks.
-    let good = conformance::run(&hostile_wasm(), Backend::None).await;
+    let good = conformance::run(&hostile_wasm(), Backend::None, None).await;
     for id in [
         "world.imports",
         "tools.names",

@@ -26,13 +26,17 @@ pub struct ConformanceArgs {
 #[error("{0} does not conform to the toolhost:plugin world (see the failed checks above)")]
 pub struct DoesNotConform(String);
 
-pub async fn run(args: ConformanceArgs, json: bool) -> anyhow::Result<()> {
+pub async fn run(
+    args: ConformanceArgs,
+    json: bool,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let backend = match args.backend.as_str() {
         "simulator" => Backend::Simulator,
         "none" => Backend::None,
         url => Backend::Url(Origin::parse(url).with_context(|| format!("--backend {url}"))?),
     };
-    let report = conformance::run(&args.component, backend).await;
+    let report = conformance::run(&args.component, backend, cache_dir.as_deref()).await;
     if let Some(path) = &args.junit {
         std::fs::write(path, report.to_junit())
             .with_context(|| format!("writing {}", path.display()))?;

@@ -93,7 +93,10 @@ pub fn init_logging(verbose: u8) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args, cli.json).await,
-        Command::Conformance(args) => conformance::run(args, cli.json).await,
+        Command::Conformance(args) => {
+            let cache = home_dir(cli.home).ok().map(|home| home.join("cache"));
+            conformance::run(args, cli.json, cache).await
+        }
         Command::Demo(args) => demo::run(args, plugin_path(cli.plugin)?).await,
         Command::Connect(args) => {
             let host = open_host(cli.home, cli.plugin).await?;

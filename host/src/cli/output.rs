@@ -10,6 +10,14 @@ pub fn print_json(value: &impl serde::Serialize) {
 }
 
 pub fn print_error(err: &anyhow::Error, json: bool) {
+    // The report, already printed, is the whole answer: stdout stays one JSON document.
+    if json
+        && err
+            .downcast_ref::<super::conformance::DoesNotConform>()
+            .is_some()
+    {
+        return;
+    }
     let kind = err
         .downcast_ref::<HostError>()
         .map_or("error", HostError::kind);

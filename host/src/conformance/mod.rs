@@ -48,7 +48,9 @@ fn conformance_limits() -> CallLimits {
     }
 }
 
-pub async fn run(path: &Path, backend: Backend) -> Report {
+/// Checks the component at `path`. `cache_dir` keeps compiled artifacts (keyed by the
+/// component's hash), so re-checking the same build is fast.
+pub async fn run(path: &Path, backend: Backend, cache_dir: Option<&Path>) -> Report {
     let mut report = Report::new(path.display().to_string(), backend.describe());
     let wasm = match std::fs::read(path) {
         Ok(wasm) => wasm,
@@ -62,7 +64,7 @@ pub async fn run(path: &Path, backend: Backend) -> Report {
         }
     };
     let options = RuntimeOptions {
-        cache_dir: None,
+        cache_dir: cache_dir.map(Path::to_path_buf),
         limits: conformance_limits(),
     };
     let compiled = match CompiledPlugin::compile(&wasm, path, &options) {
