@@ -21,7 +21,8 @@ const ITERATIONS: u32 = 300;
 const WARMUP: u32 = 30;
 
 fn plugin_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm")
 }
 
 struct Stats {
@@ -58,7 +59,9 @@ where
 }
 
 fn row(name: &str, s: &Stats, baseline: Option<&Stats>) {
-    let ratio = baseline.map_or(String::new(), |b| format!("{:>7.2}x", s.mean.as_secs_f64() / b.mean.as_secs_f64()));
+    let ratio = baseline.map_or(String::new(), |b| {
+        format!("{:>7.2}x", s.mean.as_secs_f64() / b.mean.as_secs_f64())
+    });
     println!(
         "{name:<28} mean {:>9.1} us   p50 {:>9.1} us   p99 {:>9.1} us  {ratio}",
         s.mean.as_secs_f64() * 1e6,
@@ -97,12 +100,23 @@ async fn main() -> anyhow::Result<()> {
         let api = api.clone();
         async move {
             let mut request = http::Request::new(bytes::Bytes::new());
-            *request.uri_mut() = format!("{}/api/platform/v1/company/companies", api.url()).parse().unwrap();
-            request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-            request.headers_mut().insert("host", api.host().parse().unwrap());
-            let response = transport::fetch(request, &sim_origin, Timeouts::default().tightened_by(None), 1 << 24)
-                .await
-                .expect("native GET");
+            *request.uri_mut() = format!("{}/api/platform/v1/company/companies", api.url())
+                .parse()
+                .unwrap();
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            request
+                .headers_mut()
+                .insert("host", api.host().parse().unwrap());
+            let response = transport::fetch(
+                request,
+                &sim_origin,
+                Timeouts::default().tightened_by(None),
+                1 << 24,
+            )
+            .await
+            .expect("native GET");
             assert!(response.status.is_success());
         }
     })
@@ -119,12 +133,20 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     let front_door = measure(|| async {
-        host.call(tool, "{}", &caller, &DeferApprovals).await.expect("front door call");
+        host.call(tool, "{}", &caller, &DeferApprovals)
+            .await
+            .expect("front door call");
     })
     .await;
     let mut instantiate_samples = Vec::new();
     for _ in 0..ITERATIONS {
-        let outcome = runtime.call_tool(toolhost::runtime::CallContext::offline(), "cw-rmm-no-such-tool", "{}").await;
+        let outcome = runtime
+            .call_tool(
+                toolhost::runtime::CallContext::offline(),
+                "cw-rmm-no-such-tool",
+                "{}",
+            )
+            .await;
         instantiate_samples.push(outcome.instantiate);
     }
     let instantiate = stats(instantiate_samples);
@@ -138,7 +160,10 @@ async fn main() -> anyhow::Result<()> {
     // Compile once versus the cached artifact.
     let wasm = std::fs::read(&plugin)?;
     let cache = home.join("bench-cache");
-    let options = RuntimeOptions { cache_dir: Some(cache.clone()), ..RuntimeOptions::default() };
+    let options = RuntimeOptions {
+        cache_dir: Some(cache.clone()),
+        ..RuntimeOptions::default()
+    };
     let cold = Instant::now();
     let miss = CompiledPlugin::compile(&wasm, &plugin, &options)?;
     let cold = cold.elapsed();
@@ -172,9 +197,20 @@ async fn mint_token(sim: &simulator::Simulator) -> anyhow::Result<String> {
     let mut request = http::Request::new(bytes::Bytes::from(body.to_string()));
     *request.method_mut() = http::Method::POST;
     *request.uri_mut() = format!("{}/v1/token", sim.base_url()).parse()?;
-    request.headers_mut().insert("content-type", "application/json".parse()?);
+    request
+        .headers_mut()
+        .insert("content-type", "application/json".parse()?);
     let origin = Origin::parse(&sim.base_url())?;
-    let response = transport::fetch(request, &origin, Timeouts::default().tightened_by(None), 1 << 20).await?;
+    let response = transport::fetch(
+        request,
+        &origin,
+        Timeouts::default().tightened_by(None),
+        1 << 20,
+    )
+    .await?;
     let value: serde_json::Value = serde_json::from_slice(&response.body)?;
-    Ok(value["access_token"].as_str().unwrap_or_default().to_string())
+    Ok(value["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
