@@ -311,6 +311,35 @@ impl TestEnv {
         TestEnv { sim, host, home }
     }
 
+    /// A second host over the same home and configuration, as after a restart: it loads the
+    /// saved connection, catalog, policy, roles, approvals and audit log from disk.
+    pub async fn reopen(&self) -> ToolHost {
+        open_host(self.host.config().clone()).await
+    }
+
+    /// A call by `caller` as `role` (`None`: the default role), answered by `approver`.
+    pub async fn call_as(
+        &self,
+        tool: &str,
+        args: Value,
+        role: Option<&str>,
+        approver: &dyn toolhost::Approver,
+    ) -> Result<CallReport, HostError> {
+        call_on(&self.host, tool, args, role, approver).await
+    }
+
+    /// Upstream writes: every `POST` that schedules a task or creates a ticket.
+    pub fn writes(&self) -> Vec<RecordedRequest> {
+        write_requests(&self.sim)
+    }
+
+    /// The whole audit log, oldest first.
+    pub fn audit(&self) -> Vec<toolhost::audit::AuditRecord> {
+        self.host
+            .audit_records(&toolhost::audit::AuditFilter::default())
+            .expect("reading the audit log")
+    }
+
     /// A tool call without approval; returns the result document.
     pub async fn call(&self, tool: &str, args: Value) -> Result<Value, HostError> {
         self.report(tool, args, false).await.map(|r| r.result)
@@ -363,6 +392,54 @@ impl TestEnv {
             .into_iter()
             .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.contains(path))
             .collect()
+    }
+}
+
+/// A call on any host by the caller `e2e` as `role`, answered by `approver`, bounded in time.
+pub async fn call_on(
+    host: &ToolHost,
+    tool: &str,
+    args: Value,
+    role: Option<&str>,
+    approver: &dyn toolhost::Approver,
+) -> Result<CallReport, HostError> {
+    let args = args.to_string();
+    let caller = Caller::new("e2e", role.map(str::to_string));
+    tokio::time::timeout(
+        CALL_DEADLINE + Duration::from_secs(5),
+        host.call(tool, &args, &caller, approver),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("`{tool}` did not return within the test deadline"))
+}
+
+/// An approver that always approves, as `by`.
+pub fn approve_as(by: &str) -> StaticApprover {
+    StaticApprover(ApprovalAnswer::Approve { by: by.into() })
+}
+
+/// An approver that always denies, as `by`.
+pub fn deny_as(by: &str) -> StaticApprover {
+    StaticApprover(ApprovalAnswer::Deny { by: by.into() })
+}
+
+/// Whether a recorded request is an upstream write (task scheduling or ticket creation).
+pub fn is_write(r: &RecordedRequest) -> bool {
+    r.method.eq_ignore_ascii_case("POST")
+        && (r.path.ends_with("/schedule-tasks") || r.path.ends_with("/tickets"))
+}
+
+/// Every upstream write `sim` received, in order.
+pub fn write_requests(sim: &Simulator) -> Vec<RecordedRequest> {
+    sim.requests().into_iter().filter(is_write).collect()
+}
+
+/// The approval id of an `ApprovalRequired` error; panics on anything else.
+#[track_caller]
+pub fn pending_id<T: std::fmt::Debug>(result: Result<T, HostError>) -> String {
+    match result {
+        Err(HostError::ApprovalRequired { id, .. }) => id,
+        other => panic!("expected approval-required, got {other:?}"),
     }
 }
 
@@ -693,4 +770,29 @@ impl Cli {
             .kill_on_drop(true);
         cmd
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Arguments of the write tools
+// ---------------------------------------------------------------------------------------
+
+/// `cw-rmm-run-task` of the seeded Disk Cleanup script on Maria's laptop, named `name`.
+pub fn run_task_args(name: &str) -> Value {
+    json!({
+        "templateId": seed::DISK_CLEANUP_SCRIPT_ID,
+        "targets": [seed::MARIA_LAPTOP_ID],
+        "parameters": {"drive": "C:"},
+        "name": name
+    })
+}
+
+/// `cw-rmm-create-ticket` for Contoso with `summary`.
+pub fn ticket_args(summary: &str) -> Value {
+    json!({
+        "summary": summary,
+        "description": "Created by the e2e suite.",
+        "board": "Service Desk",
+        "source": "API",
+        "companyId": seed::CONTOSO_ID
+    })
 }
