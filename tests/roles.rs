@@ -106,8 +106,24 @@ async fn ai_assist_off_roles_can_use_no_tool() {
         }
     }
     assert_eq!(env.sim.requests().len(), before, "a call went upstream");
+    // Not even an unknown tool name gets past a role without AI Assist: no rediscovery
+    // upstream, and the attempt is audited as role-denied.
+    let denied = role_denied(
+        env.call_as(
+            "cw-rmm-script-no-such-script",
+            json!({}),
+            Some("Sales"),
+            &approve_as("ops"),
+        )
+        .await,
+    );
+    assert!(
+        matches!(denied, RoleDenied::AiAssistOff { .. }),
+        "{denied:?}"
+    );
+    assert_eq!(env.sim.requests().len(), before, "a call went upstream");
     let audit = env.audit();
-    assert_eq!(audit.len(), 2 * tools.len());
+    assert_eq!(audit.len(), 2 * tools.len() + 1);
     assert!(audit
         .iter()
         .all(|r| r.decision == AuditDecision::RoleDenied && r.outcome == AuditOutcome::Refused));

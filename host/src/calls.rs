@@ -135,6 +135,14 @@ impl ToolHost {
             Ok(roles) => roles,
             Err(err) => return refuse(AuditDecision::Invalid, err),
         };
+        // A role that may not use the agent learns nothing, not even which tools exist.
+        if let Err(denied) = roles.agent_role(&role) {
+            let err = HostError::RoleDenied {
+                tool: tool.to_string(),
+                denied,
+            };
+            return refuse(AuditDecision::RoleDenied, err);
+        }
         let entry = match self.find_tool(tool).await {
             Ok(entry) => entry,
             Err(err) => return refuse(AuditDecision::Invalid, err),

@@ -2,7 +2,9 @@
 //! kept in a 0600 file in the toolhost home directory.
 
 use crate::credentials::SecretString;
+use crate::error::HostError;
 use crate::outbound::{Origin, UpstreamRoutes};
+use crate::runtime::PluginMetadata;
 use std::path::{Path, PathBuf};
 
 const CONNECTION_FILE: &str = "connection.json";
@@ -16,6 +18,65 @@ pub struct ConnectionSettings {
     pub scopes: Option<Vec<String>>,
     /// Where to actually send the traffic of an allowed origin (the simulator, a proxy).
     pub routes: UpstreamRoutes,
+}
+
+/// What a person supplies to connect, from `toolhost connect` flags or the UI's form:
+/// checked in this one place, the same way for both.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    pub region: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Space-separated scopes instead of the plugin's defaults.
+    pub scopes: Option<String>,
+    /// Send the region's API traffic to this origin instead (the simulator, a proxy).
+    pub upstream: Option<String>,
+}
+
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ConnectRequest {
+    /// The settings `ToolHost::connect` takes, or an error naming the input to fix.
+    pub fn settings(self, metadata: &PluginMetadata) -> Result<ConnectionSettings, HostError> {
+        let invalid =
+            |field: &'static str, message: String| HostError::InvalidConnection { field, message };
+        let region = self.region.trim().to_string();
+        let client_id = self.client_id.trim().to_string();
+        if client_id.is_empty() {
+            return Err(invalid(
+                "client id",
+                "it is empty: copy it from the Asio portal (Integrations > API Access)".into(),
+            ));
+        }
+        if self.client_secret.expose().trim().is_empty() {
+            return Err(invalid(
+                "client secret",
+                "it is empty: paste the API key shown once when the key was generated".into(),
+            ));
+        }
+        let known = metadata
+            .region(&region)
+            .ok_or_else(|| HostError::UnknownRegion {
+                region: region.clone(),
+                known: metadata.region_ids().join(", "),
+            })?;
+        let mut routes = UpstreamRoutes::new();
+        if let Some(upstream) = non_empty(self.upstream.as_deref()) {
+            let target =
+                Origin::parse(upstream).map_err(|err| invalid("upstream", format!("{err}")))?;
+            routes.insert(known.api.clone(), target);
+        }
+        Ok(ConnectionSettings {
+            region,
+            client_id,
+            client_secret: self.client_secret,
+            scopes: non_empty(self.scopes.as_deref())
+                .map(|s| s.split_whitespace().map(str::to_string).collect()),
+            routes,
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

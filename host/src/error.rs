@@ -17,6 +17,11 @@ pub enum HostError {
     NotConnected,
     #[error("unknown region `{region}`: choose one of {known}")]
     UnknownRegion { region: String, known: String },
+    #[error("{field}: {message}")]
+    InvalidConnection {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     ConnectionFile(#[from] ConnectionFileError),
     #[error("{0}")]
@@ -64,6 +69,7 @@ impl HostError {
             HostError::Load(_) => "plugin-load",
             HostError::NotConnected => "not-connected",
             HostError::UnknownRegion { .. } => "unknown-region",
+            HostError::InvalidConnection { .. } => "invalid-connection",
             HostError::ConnectionFile(_) => "connection-file",
             HostError::Credentials(_) => "credentials",
             HostError::UnknownTool { .. } => "unknown-tool",

@@ -2,9 +2,8 @@
 
 use anyhow::Context;
 use std::io::IsTerminal;
-use toolhost::connection::ConnectionSettings;
+use toolhost::connection::ConnectRequest;
 use toolhost::credentials::SecretString;
-use toolhost::outbound::{Origin, UpstreamRoutes};
 use toolhost::ToolHost;
 
 /// The secret never travels as an argument (it would land in shell history and `ps`).
@@ -28,27 +27,14 @@ pub struct ConnectArgs {
 }
 
 pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::Result<()> {
-    let secret = read_secret()?;
-    let mut routes = UpstreamRoutes::new();
-    if let Some(upstream) = &args.upstream {
-        let target = Origin::parse(upstream).with_context(|| format!("--upstream {upstream}"))?;
-        let region = host.metadata().region(&args.region).ok_or_else(|| {
-            toolhost::HostError::UnknownRegion {
-                region: args.region.clone(),
-                known: host.metadata().region_ids().join(", "),
-            }
-        })?;
-        routes.insert(region.api.clone(), target);
-    }
-    let settings = ConnectionSettings {
+    let settings = ConnectRequest {
         region: args.region,
         client_id: args.client_id,
-        client_secret: secret,
-        scopes: args
-            .scopes
-            .map(|s| s.split_whitespace().map(str::to_string).collect()),
-        routes,
-    };
+        client_secret: read_secret()?,
+        scopes: args.scopes,
+        upstream: args.upstream,
+    }
+    .settings(host.metadata())?;
     let report = host.connect(settings).await?;
     if json {
         super::output::print_json(&report);

@@ -45,7 +45,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             | HostError::Refused { .. }
             | HostError::InvalidArguments { .. }
             | HostError::UnknownTool { .. }
-            | HostError::UnknownRegion { .. },
+            | HostError::UnknownRegion { .. }
+            | HostError::InvalidConnection { .. },
         ) => 2,
         _ => 1,
     }

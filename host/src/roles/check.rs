@@ -57,12 +57,7 @@ impl RoleTable {
     /// its company is: the host cannot tell which company a site id belongs to), with at
     /// least one of them present.
     pub fn check(&self, role: &str, tool: &ToolEntry, arguments: &Value) -> Result<(), RoleDenied> {
-        let r = self.known(role)?;
-        if !r.ai_assist {
-            return Err(RoleDenied::AiAssistOff {
-                role: r.name.clone(),
-            });
-        }
+        let r = self.agent_role(role)?;
         if let Some(p) = tool
             .descriptor
             .permissions
@@ -127,6 +122,18 @@ impl RoleTable {
             }),
             None => Ok(()),
         }
+    }
+
+    /// The role, if it may use tools through the agent at all (known, AI Assist on). Checked
+    /// before anything else about a call, even before the tool is looked up.
+    pub fn agent_role(&self, role: &str) -> Result<&Role, RoleDenied> {
+        let r = self.known(role)?;
+        if !r.ai_assist {
+            return Err(RoleDenied::AiAssistOff {
+                role: r.name.clone(),
+            });
+        }
+        Ok(r)
     }
 
     pub(super) fn known(&self, role: &str) -> Result<&Role, RoleDenied> {

@@ -1,6 +1,6 @@
 //! The integration card (`GET /api/status`) and the connect form (`POST /api/connect`).
 
-use super::connect_form::{ConnectForm, FormError};
+use super::connect_form::ConnectForm;
 use super::error::{ApiError, ApiResult};
 use super::UiState;
 use crate::credentials::secret::scrub;
@@ -93,13 +93,10 @@ async fn connect(
     let secret = SecretString::new(form.client_secret.clone());
     let hide = |message: String| scrub(&message, &[&secret]);
     let mut host = state.host.write().await;
-    let settings = form.settings(host.metadata()).map_err(|err| match err {
-        FormError::Field(message) => ApiError::bad_request(hide(message)),
-        FormError::Host(err) => {
-            let mut api = ApiError::from(err);
-            api.message = hide(api.message);
-            api
-        }
+    let settings = form.settings(host.metadata()).map_err(|err| {
+        let mut api = ApiError::from(err);
+        api.message = hide(api.message);
+        api
     })?;
     let report = host.connect(settings).await.map_err(|err| {
         let mut api = ApiError::from(err);

@@ -28,6 +28,7 @@ impl From<HostError> for ApiError {
         let status = match &err {
             HostError::NotConnected | HostError::Approval(_) => StatusCode::CONFLICT,
             HostError::UnknownRegion { .. }
+            | HostError::InvalidConnection { .. }
             | HostError::UnknownTool { .. }
             | HostError::InvalidArguments { .. }
             | HostError::Credentials(_) => StatusCode::BAD_REQUEST,
