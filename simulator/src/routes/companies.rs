@@ -46,7 +46,9 @@ fn address(site: &Site) -> Value {
 
 fn company_json(t: &Tenant, c: &Company) -> Value {
     let primary = t.sites.iter().find(|s| s.company_id == c.id && s.primary);
-    json!({
+    // Unset values are left out: the spec types `primarySite`, `deletedDate` and
+    // `inactiveDate` as non-nullable, so a company that has none carries no such field.
+    let mut company = json!({
         "id": c.id.to_string(),
         "name": c.name,
         "friendlyName": c.friendly_name,
@@ -62,16 +64,17 @@ fn company_json(t: &Tenant, c: &Company) -> Value {
             "primaryEmail": {"emailAddress": format!("it@{}.example", c.key)},
             "primaryPhoneNumber": {"countryCode": "61", "nationalNumber": "290000000", "extension": ""},
         },
-        "primarySite": primary.map(|s| json!({
-            "id": s.id.to_string(), "name": s.name, "friendlyName": s.friendly_name,
-            "timeZone": s.time_zone, "primaryAddress": address(s),
-        })),
         "externalIds": [],
         "createdDate": rfc3339(c.created),
         "updatedDate": rfc3339(c.created),
-        "deletedDate": null,
-        "inactiveDate": null,
-    })
+    });
+    if let Some(s) = primary {
+        company["primarySite"] = json!({
+            "id": s.id.to_string(), "name": s.name, "friendlyName": s.friendly_name,
+            "timeZone": s.time_zone, "primaryAddress": address(s),
+        });
+    }
+    company
 }
 
 fn site_json(t: &Tenant, s: &Site) -> Value {
@@ -96,7 +99,7 @@ fn site_json(t: &Tenant, s: &Site) -> Value {
         "partnerId": PARTNER_ID,
         "createdDate": rfc3339(s.created),
         "updatedDate": rfc3339(s.created),
-        "deletedDate": null,
+        // No `deletedDate`: the site is not deleted and the spec's field is non-nullable.
     })
 }
 

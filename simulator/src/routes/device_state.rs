@@ -143,7 +143,7 @@ async fn system_state(
     let last = e.logged_on_user.as_ref().map(|u| {
         json!({"username": u, "logonTime": rfc3339(logon), "status": if e.online { "Active" } else { "Disconnected" }, "isAdmin": false})
     });
-    Ok(Json(json!({
+    let mut state = json!({
         "createTimeUTC": rfc3339(seen),
         "name": "systemstate",
         "type": "systemstate",
@@ -151,9 +151,13 @@ async fn system_state(
         "clientID": e.company_id.to_string(),
         "siteID": e.site_id.to_string(),
         "startupStatus": {"lastBootUpTimeUTC": rfc3339(boot)},
-        "lastLoggedOnUser": last,
         "loggedOnUsers": users,
-    })))
+    });
+    // No user ever logged on: no `lastLoggedOnUser` (the spec's object is non-nullable).
+    if let Some(last) = last {
+        state["lastLoggedOnUser"] = last;
+    }
+    Ok(Json(state))
 }
 
 async fn heartbeat(

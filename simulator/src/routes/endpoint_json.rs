@@ -141,7 +141,7 @@ pub fn all_fields(e: &Endpoint) -> Map<String, Value> {
         json!([{
             "product": "Intel(R) Ethernet Connection", "vendor": "Intel", "ipv4": e.ip_address, "ipv4List": [e.ip_address],
             "ipv6": "", "macAddress": e.mac_address, "dhcpEnabled": !server, "dhcpServer": if server { "" } else { gateway.as_str() },
-            "dnsServers": ["10.1.0.10"], "defaultIPGateway": gateway, "subnetMask": "255.255.255.0", "logicalName": "Ethernet0", "speed": "1000000000",
+            "dnsServers": ["10.1.0.10"], "defaultIPGateway": gateway, "subnetMask": "255.255.255.0", "logicalName": "Ethernet0", "speed": 1_000_000_000,
         }]),
     );
     put(

@@ -58,7 +58,7 @@ fn patch(e: &Endpoint, n: u32, status: u8, installed: Option<chrono::DateTime<Ut
         1 => ("Critical Updates", "Important"),
         _ => ("Updates", "Moderate"),
     };
-    json!({
+    let mut patch = json!({
         "updateID": derive_id("patch", &format!("{}/{n}", e.device_name)).to_string(),
         "kbArticleID": format!("KB{kb}"),
         "status": status,
@@ -72,8 +72,12 @@ fn patch(e: &Endpoint, n: u32, status: u8, installed: Option<chrono::DateTime<Ut
         "moreInformationLink": format!("https://support.microsoft.com/help/{kb}"),
         "policyMatch": true,
         "installedBy": if installed.is_some() { "ConnectWise RMM" } else { "" },
-        "installedDate": installed.map(rfc3339),
-    })
+    });
+    // A patch not installed has no `installedDate` (the spec's field is non-nullable).
+    if let Some(at) = installed {
+        patch["installedDate"] = json!(rfc3339(at));
+    }
+    patch
 }
 
 fn report(e: &Endpoint) -> Value {
@@ -110,7 +114,7 @@ fn report(e: &Endpoint) -> Value {
         (f64::from(e.patches_installed) * 1000.0 / f64::from(total)).round() / 10.0
     };
     let pending = e.patches_pending_reboot > 0;
-    json!({
+    let mut report = json!({
         "summary": {
             "assessedAt": rfc3339(now - e.last_seen_ago - Duration::hours(3)),
             "missingCount": e.patches_missing,
@@ -124,15 +128,20 @@ fn report(e: &Endpoint) -> Value {
             "nextDownloadAt": rfc3339(now + Duration::hours(10)),
             "installationSchedule": "Sunday at 02:00",
             "nextInstallAt": rfc3339(now + Duration::days(3)),
+            // Feature updates are deferred: no `nextFeatureUpdatesInstallAt`.
             "featureUpdatesInstallationSchedule": "Deferred",
-            "nextFeatureUpdatesInstallAt": null,
             "rebootSchedule": "After installation, outside business hours",
-            "nextRebootAt": if pending { Value::String(rfc3339(now + Duration::hours(14))) } else { Value::Null },
             "currentRebootState": if pending { "RebootPending" } else { "NoRebootRequired" },
             "rebootPostponedBy": if pending { "user" } else { "" },
-            "rebootNotifiedAt": if pending { Value::String(rfc3339(now - Duration::days(1))) } else { Value::Null },
             "pendingReboot": pending,
         },
         "patches": list,
-    })
+    });
+    // The spec's date-times are non-nullable: without a pending reboot there is no next
+    // reboot or notification, so the fields are left out rather than sent as null.
+    if pending {
+        report["summary"]["nextRebootAt"] = json!(rfc3339(now + Duration::hours(14)));
+        report["summary"]["rebootNotifiedAt"] = json!(rfc3339(now - Duration::days(1)));
+    }
+    report
 }

@@ -93,15 +93,25 @@ fn statuses(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Vec<Status> {
         .collect()
 }
 
-fn executed_on(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Value {
+/// When the first target started, if one has. The spec's `executedOn`/`ExecutedOn` and
+/// `nextSchedule`/`NextSchedule` are non-nullable, so an unset value is left out (see
+/// [`put_some`]), never sent as null.
+fn executed_on(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Option<String> {
     r.targets
         .iter()
         .filter_map(|x| r.target_state(x, now, t).started)
         .min()
-        .map_or(Value::Null, |d| Value::String(ts(d)))
+        .map(ts)
 }
 
-fn next_schedule(r: &TaskRun, now: DateTime<Utc>) -> Value {
+/// Sets `key` when there is a value; leaves it out otherwise.
+fn put_some(object: &mut Value, key: &str, value: Option<String>) {
+    if let Some(v) = value {
+        object[key] = Value::String(v);
+    }
+}
+
+fn next_schedule(r: &TaskRun, now: DateTime<Utc>) -> Option<String> {
     match (r.kind, r.every) {
         (RunKind::Recurrent, Some(every)) => {
             // The first run at or after `now`, computed without looping over past runs.
@@ -111,10 +121,10 @@ fn next_schedule(r: &TaskRun, now: DateTime<Utc>) -> Value {
             let next = r
                 .start
                 .checked_add_signed(Duration::seconds(runs.saturating_mul(period)));
-            next.map_or(Value::Null, |n| Value::String(ts(n)))
+            next.map(ts)
         }
-        (RunKind::OneTime, _) if r.start > now => Value::String(ts(r.start)),
-        _ => Value::Null,
+        (RunKind::OneTime, _) if r.start > now => Some(ts(r.start)),
+        _ => None,
     }
 }
 
@@ -129,7 +139,7 @@ fn task_summary(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Map<String, Value
         .zip(&st)
         .map(|(x, s)| (x.endpoint_id.to_string(), json!(s.as_str())))
         .collect();
-    let json = json!({
+    let mut json = json!({
         "taskID": r.task_id.to_string(),
         "name": r.name,
         "description": r.description,
@@ -143,8 +153,6 @@ fn task_summary(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Map<String, Value
         "taskInstanceId": r.instance_id.to_string(),
         "createdOn": ts(r.created),
         "modifiedOn": ts(r.created),
-        "executedOn": executed_on(r, now, t),
-        "nextSchedule": next_schedule(r, now),
         "CreatedOnDay": r.created.format("%Y%m%d").to_string().parse::<i64>().unwrap_or(0),
         "TimeZone": r.time_zone,
         "is_deactivated": false,
@@ -153,6 +161,8 @@ fn task_summary(r: &TaskRun, now: DateTime<Utc>, t: Timing) -> Map<String, Value
         "endpointStatuses": endpoint_statuses,
         "executionStates": {"deviceCount": counts.devices, "successCount": counts.success, "failureCount": counts.failed},
     });
+    put_some(&mut json, "executedOn", executed_on(r, now, t));
+    put_some(&mut json, "nextSchedule", next_schedule(r, now));
     match json {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -225,14 +235,17 @@ async fn instances(
     let mut results = Vec::new();
     if in_window(r, w) {
         let c = Counts::of(&statuses(r, now, t));
-        results.push(json!({
+        let mut row = json!({
             "TaskID": r.task_id.to_string(), "Id": r.instance_id.to_string(), "Name": r.name,
             "OverallStatus": c.overall(), "Regularity": r.regularity,
-            "CreatedOn": ts(r.created), "ExecutedOn": executed_on(r, now, t), "NextSchedule": next_schedule(r, now),
+            "CreatedOn": ts(r.created),
             "DeviceCount": c.devices, "SuccessCount": c.success, "FailedCount": c.failed,
             "PostponedCount": 0, "DisabledCount": 0, "CanceledCount": 0,
             "ScheduledCount": c.scheduled, "WaitingCount": c.waiting, "RunningCount": c.running,
-        }));
+        });
+        put_some(&mut row, "ExecutedOn", executed_on(r, now, t));
+        put_some(&mut row, "NextSchedule", next_schedule(r, now));
+        results.push(row);
     }
     let count = results.len();
     Ok(Json(json!({"Results": results, "Count": count})))
