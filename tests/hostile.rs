@@ -265,7 +265,7 @@ async fn url_tricks_never_leave_the_sandbox() {
         "http://169.254.169.254/latest/meta-data/".to_string(),
         // Other schemes.
         format!("ftp://openapi.service.auplatform.connectwise.com{COMPANIES}"),
-        format!("file:///etc/passwd"),
+        "file:///etc/passwd".to_string(),
     ];
     for url in &tricks {
         let result = env.call("probe:fetch", json!({"url": url})).await;
