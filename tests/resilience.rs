@@ -115,6 +115,26 @@ async fn reads_are_retried_on_transient_statuses() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_whose_connection_drops_is_sent_again() {
+    let env = env().await;
+    let before = gets(&env);
+    let fault = env.sim.inject(
+        Fault::on_path(companies_path(), FaultAction::ConnectionReset)
+            .method("GET")
+            .once(),
+    );
+    let report = env
+        .report("cw-rmm-list-companies", json!({}), false)
+        .await
+        .expect("the retried read succeeds");
+    assert_eq!(env.sim.fault_hits(fault), 1);
+    assert_eq!(gets(&env) - before, 2, "the dropped read and its retry");
+    let retries: Vec<u32> = report.upstream.iter().map(|e| e.retry).collect();
+    assert_eq!(retries, vec![0, 1]);
+    next_call_works(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured_and_an_excessive_one_is_not_waited_for() {
     let env = env().await;
     // Retry-After: 1 (seconds) -> the retry waits about a second.

@@ -87,6 +87,14 @@ fn field_of(error: &jsonschema::ValidationError<'_>) -> String {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected.first().cloned(),
         _ => None,
     };
+    // A property named "" exists in JSON; name it so the message says which one.
+    let child = child.map(|c| {
+        if c.is_empty() {
+            "\"\" (an empty property name)".to_string()
+        } else {
+            c
+        }
+    });
     match (path.is_empty(), child) {
         (true, Some(child)) => child,
         (false, Some(child)) => format!("{path}.{child}"),

@@ -124,6 +124,15 @@ fn connection_failed(err: &HttpError) -> bool {
     )
 }
 
+/// The connection broke after the request may have been sent (not a timeout: a slow
+/// upstream is not made faster by asking again).
+fn connection_dropped(err: &HttpError) -> bool {
+    matches!(
+        err,
+        HttpError::ConnectionTerminated | HttpError::HttpResponseIncomplete | HttpError::Hyper(_)
+    )
+}
+
 /// The request may have reached upstream, but no (complete) answer came back.
 fn sent_unanswered(err: &HttpError) -> bool {
     matches!(
@@ -291,6 +300,10 @@ impl Forward {
                     crate::credentials::oauth2::retry_after(response.headers()),
                 ),
                 Err(err) if connection_failed(err) => AttemptResult::ConnectFailed,
+                // A read whose connection dropped mid-exchange is safe to send again.
+                Err(err) if is_idempotent(&parts.method) && connection_dropped(err) => {
+                    AttemptResult::ConnectFailed
+                }
                 Err(err) => {
                     return Err(self.unanswered(&parts, err.to_string(), sent_unanswered(err)))
                 }
