@@ -158,9 +158,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
         let sessions = Sessions::new();
-        let s = sessions
-            .exchange(&sessions.launch_token().to_string())
-            .unwrap();
+        let s = sessions.exchange(sessions.launch_token()).unwrap();
         assert_ne!(s.id, s.csrf);
     }
 
