@@ -47,6 +47,8 @@ case "${1:-}" in
     cargo test --manifest-path plugin/Cargo.toml
     echo "==> workspace tests: host, simulator, end to end" >&2
     cargo test --workspace "${@:2}"
+    echo "==> fuzz targets over a bounded corpus (stable; cargo +nightly fuzz run <target> for real fuzzing)" >&2
+    cargo test --manifest-path host/fuzz/Cargo.toml --no-default-features --target-dir target
     ;;
   *)
     echo "usage: ./dev.sh demo | test" >&2
