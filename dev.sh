@@ -32,6 +32,32 @@ check_plugin_size() {
   echo "==> plugin component: $size bytes (budget $PLUGIN_MAX_BYTES)" >&2
 }
 
+# What the browser and MCP Inspector tests drive: Debian's Chromium (and Node if absent),
+# playwright-core pinned (it drives that system browser; nothing is downloaded by playwright)
+# and the official MCP Inspector CLI pinned (1.0.3 has --cli and runs on Node 20). Each step
+# is skipped when already done. Without them those tests skip locally and fail under CI.
+ensure_test_tools() {
+  local packages=""
+  [ -x /usr/bin/chromium ] || packages="chromium"
+  command -v npm >/dev/null || packages="$packages nodejs npm"
+  if [ -n "$packages" ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "==> installing$packages (Debian packages) for the browser test" >&2
+    $sudo apt-get update
+    $sudo apt-get install -y --no-install-recommends $packages
+  fi
+  local playwright=1.65.1
+  if ! grep -qs "\"version\": \"$playwright\"" target/ci-node/node_modules/playwright-core/package.json; then
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-save --no-audit --no-fund \
+      --prefix target/ci-node "playwright-core@$playwright"
+  fi
+  local inspector=1.0.3
+  if ! grep -qs "\"version\": \"$inspector\"" .ci/inspector/node_modules/@modelcontextprotocol/inspector/package.json; then
+    npm install --no-save --no-audit --no-fund --prefix .ci/inspector "@modelcontextprotocol/inspector@$inspector"
+  fi
+}
+
 case "${1:-}" in
   demo)
     ensure_wasm_target
@@ -41,6 +67,7 @@ case "${1:-}" in
     ;;
   test)
     ensure_wasm_target
+    ensure_test_tools
     build_plugin
     check_plugin_size
     echo "==> plugin unit tests (native)" >&2

@@ -580,7 +580,7 @@ async fn a_non_loopback_bind_needs_allow_remote() {
 // The official MCP Inspector CLI
 // ---------------------------------------------------------------------------------------
 
-/// The Inspector's launcher: `$MCP_INSPECTOR`, or `.ci/run`'s install under `.ci/inspector`.
+/// The Inspector's launcher: `$MCP_INSPECTOR`, or the install `./dev.sh test` makes under `.ci/inspector`.
 fn inspector() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("MCP_INSPECTOR") {
         return Some(PathBuf::from(path));

@@ -47,7 +47,7 @@ fn browser_kit() -> Result<BrowserKit, String> {
             ])
             .collect(),
     )
-    .ok_or("no playwright-core (run .ci/run, or npm install --prefix target/ci-node playwright-core, or set PLAYWRIGHT_CORE)")?;
+    .ok_or("no playwright-core (run ./dev.sh test, or npm install --prefix target/ci-node playwright-core, or set PLAYWRIGHT_CORE)")?;
     let node = std::process::Command::new("node").arg("--version").output();
     if !node.is_ok_and(|o| o.status.success()) {
         return Err("no node on PATH".into());
