@@ -237,3 +237,54 @@ async fn demo_plays_both_stories() {
     // The demo never touches the home it was given.
     assert!(!cli.home.path().join("connection.json").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toolhost_toml_limits_reach_the_gate_and_a_bad_one_names_line_and_column() {
+    let sim = sim().await;
+    let cli = Cli::new().await;
+    let out = cli.connect(DEMO_CLIENT_SECRET, &sim.base_url(), &[]).await;
+    assert!(out.success(), "connect failed:\n{}", out.all());
+    let settings = cli.home.path().join("toolhost.toml");
+
+    // One outbound request per call: listing devices needs more, so the gate stops it.
+    std::fs::write(&settings, "[outbound]\nmax_requests_per_call = 1\n").unwrap();
+    let out = cli
+        .run(
+            &[
+                "call",
+                "cw-rmm-list-devices",
+                "--args",
+                r#"{"name":"DC01"}"#,
+            ],
+            &[],
+        )
+        .await;
+    assert!(!out.success(), "{}", out.all());
+    assert!(
+        out.stderr.contains("per-call limit"),
+        "expected the request cap from toolhost.toml:\n{}",
+        out.all()
+    );
+
+    // A key out of range: refused with the file, line, column and the valid range.
+    std::fs::write(&settings, "[limits]\nmemory_mb = 0\n").unwrap();
+    let out = cli.run(&["tools"], &[]).await;
+    assert!(!out.success(), "{}", out.all());
+    assert!(out.stderr.contains("toolhost.toml:2:13"), "{}", out.all());
+    assert!(out.stderr.contains("1..=4096"), "{}", out.all());
+
+    // Without the file, the defaults serve the same call.
+    std::fs::remove_file(&settings).unwrap();
+    let out = cli
+        .run(
+            &[
+                "call",
+                "cw-rmm-list-devices",
+                "--args",
+                r#"{"name":"DC01"}"#,
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.success(), "{}", out.all());
+}

@@ -51,6 +51,8 @@ pub enum HostError {
     RolesFile(#[from] RolesFileError),
     #[error("the audit log is unusable: {0}")]
     Audit(#[from] AuditError),
+    #[error("toolhost.toml: {0}")]
+    Settings(#[from] crate::settings::SettingsError),
     #[error("`{tool}` is set to never run through the agent ({reason})")]
     Refused { tool: String, reason: String },
     #[error("`{tool}` failed: {failure}")]
@@ -81,6 +83,7 @@ impl HostError {
             HostError::PolicyFile(_) => "policy-file",
             HostError::RolesFile(_) => "roles-file",
             HostError::Audit(_) => "audit",
+            HostError::Settings(_) => "settings-file",
             HostError::Refused { .. } => "refused",
             HostError::Call { failure, .. } => match failure {
                 CallFailure::Tool(_) => "tool-error",

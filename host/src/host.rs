@@ -151,7 +151,8 @@ pub struct ToolHost {
 }
 
 impl ToolHost {
-    /// Loads the plugin and the saved connection, if any.
+    /// Loads the plugin and the saved connection, if any. `config` is used as given; see
+    /// [`ToolHost::open_with_settings`] for the operator's `toolhost.toml`.
     pub async fn open(config: HostConfig) -> Result<ToolHost, HostError> {
         let runtime = PluginRuntime::load(
             &config.plugin,
@@ -176,6 +177,13 @@ impl ToolHost {
             host.connection = Some(host.build_connection(settings)?);
         }
         Ok(host)
+    }
+
+    /// Like [`ToolHost::open`], after applying `<home>/toolhost.toml` (limits, timeouts,
+    /// TTLs) to `config`: what every front end (CLI, MCP, UI) uses.
+    pub async fn open_with_settings(mut config: HostConfig) -> Result<ToolHost, HostError> {
+        crate::settings::apply(&mut config)?;
+        ToolHost::open(config).await
     }
 
     pub fn metadata(&self) -> &PluginMetadata {

@@ -24,6 +24,7 @@ pub mod outbound;
 pub mod policy;
 pub mod roles;
 pub mod runtime;
+pub mod settings;
 pub mod ui;
 
 pub use calls::{ApprovalAnswer, Approver, Caller, DeferApprovals, StaticApprover};

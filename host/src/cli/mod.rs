@@ -151,5 +151,5 @@ fn plugin_path(plugin: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 async fn open_host(home: Option<PathBuf>, plugin: Option<PathBuf>) -> anyhow::Result<ToolHost> {
     let config = HostConfig::new(home_dir(home)?, plugin_path(plugin)?);
-    Ok(ToolHost::open(config).await?)
+    Ok(ToolHost::open_with_settings(config).await?)
 }
