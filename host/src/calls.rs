@@ -119,18 +119,7 @@ impl ToolHost {
             role: &role,
             arguments: &parsed,
         };
-        let refuse = |decision, err: HostError| {
-            self.record(
-                &attempt,
-                decision,
-                err.to_string(),
-                None,
-                AuditOutcome::Refused,
-                Some(&err),
-                None,
-            );
-            Err(err)
-        };
+        let refuse = |decision, err| self.refuse(&attempt, decision, None, err);
         let roles = match roles {
             Ok(roles) => roles,
             Err(err) => return refuse(AuditDecision::Invalid, err),
@@ -151,18 +140,7 @@ impl ToolHost {
             tool: &entry.name,
             ..attempt
         };
-        let refuse = |decision, err: HostError| {
-            self.record(
-                &attempt,
-                decision,
-                err.to_string(),
-                None,
-                AuditOutcome::Refused,
-                Some(&err),
-                None,
-            );
-            Err(err)
-        };
+        let refuse = |decision, err| self.refuse(&attempt, decision, None, err);
         // The role is checked before policy is consulted.
         if let Err(denied) = roles.check(&role, &entry, &parsed) {
             return refuse(
@@ -296,18 +274,8 @@ impl ToolHost {
             role: &approval.role,
             arguments: &parsed,
         };
-        let refuse = |decision, err: HostError| {
-            self.record(
-                &attempt,
-                decision,
-                err.to_string(),
-                Some(approval.id.clone()),
-                AuditOutcome::Refused,
-                Some(&err),
-                None,
-            );
-            Err(err)
-        };
+        let refuse =
+            |decision, err| self.refuse(&attempt, decision, Some(approval.id.clone()), err);
         let roles = match self.role_table() {
             Ok(roles) => roles,
             Err(err) => return refuse(AuditDecision::Invalid, err),
@@ -435,6 +403,26 @@ impl ToolHost {
         roles
             .and_then(|t| t.get(&role))
             .map_or(role, |r| r.name.clone())
+    }
+
+    /// Records a refused attempt and returns its error.
+    fn refuse(
+        &self,
+        attempt: &Attempt<'_>,
+        decision: AuditDecision,
+        approval_id: Option<String>,
+        err: HostError,
+    ) -> Result<CallReport, HostError> {
+        self.record(
+            attempt,
+            decision,
+            err.to_string(),
+            approval_id,
+            AuditOutcome::Refused,
+            Some(&err),
+            None,
+        );
+        Err(err)
     }
 
     #[allow(clippy::too_many_arguments)]
