@@ -126,11 +126,16 @@ impl ToolHost {
         };
         // A role that may not use the agent learns nothing, not even which tools exist.
         if let Err(denied) = roles.agent_role(&role) {
+            let qualified = self.qualified_name(tool);
             let err = HostError::RoleDenied {
-                tool: tool.to_string(),
+                tool: qualified.clone(),
                 denied,
             };
-            return refuse(AuditDecision::RoleDenied, err);
+            let attempt = Attempt {
+                tool: &qualified,
+                ..attempt
+            };
+            return self.refuse(&attempt, AuditDecision::RoleDenied, None, err);
         }
         let entry = match self.find_tool(tool).await {
             Ok(entry) => entry,

@@ -447,6 +447,15 @@ impl ToolHost {
         })
     }
 
+    /// `plugin:tool` for a bare tool name, without looking the tool up.
+    pub(crate) fn qualified_name(&self, name: &str) -> String {
+        if name.contains(':') {
+            name.to_string()
+        } else {
+            format!("{}:{name}", self.metadata().id)
+        }
+    }
+
     /// Accepts `plugin:tool` or the bare tool name.
     fn resolve<'a>(
         &self,
