@@ -89,13 +89,17 @@ fn run_build(mut cmd: Command, what: &str) {
     );
 }
 
-/// Builds a wasm32-wasip2 component crate in `dir` (release) into `target_dir`.
-fn build_component(dir: &Path, target_dir: &Path, artifact: &str) -> PathBuf {
+/// Builds a wasm32-wasip2 component crate in `dir` (release, with `features` when not
+/// empty) into `target_dir`.
+fn build_component(dir: &Path, target_dir: &Path, artifact: &str, features: &str) -> PathBuf {
     let mut cmd = cargo();
     cmd.current_dir(dir)
         .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
         .arg("--target-dir")
         .arg(target_dir);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
     run_build(cmd, artifact);
     let wasm = target_dir
         .join("wasm32-wasip2")
@@ -111,7 +115,7 @@ pub fn plugin_wasm() -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
     WASM.get_or_init(|| {
         let plugin = workspace_root().join("plugin");
-        build_component(&plugin, &plugin.join("target"), "cw_rmm_plugin.wasm")
+        build_component(&plugin, &plugin.join("target"), "cw_rmm_plugin.wasm", "")
     })
     .clone()
 }
@@ -119,14 +123,8 @@ pub fn plugin_wasm() -> PathBuf {
 /// The `probe` fixture component (tests/fixtures/probe), built once per test process.
 pub fn probe_wasm() -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();
-    WASM.get_or_init(|| {
-        let dir = workspace_root()
-            .join("tests")
-            .join("fixtures")
-            .join("probe");
-        build_component(&dir, &target_dir().join("e2e-fixtures"), "probe.wasm")
-    })
-    .clone()
+    WASM.get_or_init(|| build_fixture("probe", "probe.wasm", "", "e2e-fixtures"))
+        .clone()
 }
 
 /// The `toolhost` binary of this workspace, built once per test process.
@@ -633,22 +631,7 @@ fn copy_artifacts(from: &Path, to: &Path) {
 /// `features`, into its own target directory so feature builds never overwrite each other.
 fn build_fixture(name: &str, artifact: &str, features: &str, target: &str) -> PathBuf {
     let dir = workspace_root().join("tests").join("fixtures").join(name);
-    let target_dir = target_dir().join(target);
-    let mut cmd = cargo();
-    cmd.current_dir(&dir)
-        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2"])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    if !features.is_empty() {
-        cmd.args(["--features", features]);
-    }
-    run_build(cmd, artifact);
-    let wasm = target_dir
-        .join("wasm32-wasip2")
-        .join("release")
-        .join(artifact);
-    assert!(wasm.exists(), "{} was not produced", wasm.display());
-    wasm
+    build_component(&dir, &target_dir().join(target), artifact, features)
 }
 
 /// The `hostile` fixture (tests/fixtures/hostile), built once per test process.
