@@ -112,7 +112,9 @@ impl ToolHost {
         let parsed: Value =
             serde_json::from_str(arguments).unwrap_or_else(|_| Value::String(arguments.into()));
         let roles = self.role_table();
-        let role = self.resolve_role(caller, roles.as_ref().ok());
+        // Read once per call: the default role and the decision come from the same file.
+        let engine = self.policy_engine();
+        let role = self.resolve_role(caller, roles.as_ref().ok(), engine.as_ref().ok());
         let attempt = Attempt {
             tool,
             caller: &caller.name,
@@ -156,7 +158,7 @@ impl ToolHost {
                 },
             );
         }
-        let decision = match self.policy_engine() {
+        let decision = match engine {
             Ok(engine) => engine.decide(&entry),
             Err(err) => return refuse(AuditDecision::Invalid, err),
         };
@@ -394,11 +396,13 @@ impl ToolHost {
         Ok(RoleTable::load(&self.config().roles_file)?)
     }
 
-    fn resolve_role(&self, caller: &Caller, roles: Option<&RoleTable>) -> String {
-        let configured = self
-            .policy_engine()
-            .ok()
-            .and_then(|p| p.default_role().map(str::to_string));
+    fn resolve_role(
+        &self,
+        caller: &Caller,
+        roles: Option<&RoleTable>,
+        engine: Option<&PolicyEngine>,
+    ) -> String {
+        let configured = engine.and_then(|p| p.default_role().map(str::to_string));
         let role = caller
             .role
             .clone()
