@@ -31,7 +31,7 @@ wit_bindgen::generate!({
 use crate::catalog::{self, ToolSpec};
 use crate::errors::ToolError as PluginError;
 use crate::region::{self, ConfigSource};
-use crate::tools::{self, Ctx};
+use crate::tools::{self, context::Ctx};
 use crate::wasi_http::WasiTransport;
 use exports::toolhost::plugin::tools::Guest;
 use toolhost::plugin::types::*;

@@ -8,99 +8,29 @@
 //! simulator needs no background threads beyond the HTTP server itself.
 
 mod auth;
+mod config;
 mod errors;
 mod faults;
+mod lock;
 mod query;
+mod recording;
 mod routes;
 mod server;
 mod state;
 mod tasks;
 mod tenant;
 mod time;
+mod tokens;
 
+pub use config::{
+    ClientCredential, MintLimit, SimulatorConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
+};
 pub use faults::{Fault, FaultAction, FaultId, PathMatch};
+pub use recording::{RecordedRequest, MAX_RECORDED_RESPONSE_BYTES};
 pub use tenant::seed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Client id of the demo tenant. The `0e32` prefix marks an AU-region key, as real ids do.
-pub const DEMO_CLIENT_ID: &str = "0e32sim-demo-client";
-/// Secret of the demo tenant: deliberately and obviously fake.
-pub const DEMO_CLIENT_SECRET: &str = "sim-demo-secret-not-a-real-key";
-
-/// One API key the simulator accepts on `POST /v1/token`.
-#[derive(Clone, Debug)]
-pub struct ClientCredential {
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-/// How many successful token mints one client id may make per window before the
-/// token endpoint answers 423 Locked (ConnectWise locks keys that sign in too often).
-#[derive(Clone, Debug)]
-pub struct MintLimit {
-    pub max_mints: u32,
-    pub window: Duration,
-}
-
-#[derive(Clone, Debug)]
-pub struct SimulatorConfig {
-    /// Accepted credentials; defaults to the demo credential only.
-    pub credentials: Vec<ClientCredential>,
-    /// Total endpoints in the tenant. Values below the hand-seeded count keep the seed;
-    /// extra endpoints are generated deterministically across companies and sites.
-    pub endpoint_count: usize,
-    /// Lifetime of minted tokens (`expires_in`).
-    pub token_ttl: Duration,
-    pub mint_limit: MintLimit,
-    /// Time per task state transition (Scheduled -> Running -> Success/Failed).
-    pub task_step: Duration,
-    /// When offline endpoints "check in" for next-agent-check-in tasks; `None` = never.
-    pub offline_checkin_after: Option<Duration>,
-}
-
-impl Default for SimulatorConfig {
-    fn default() -> Self {
-        SimulatorConfig {
-            credentials: vec![ClientCredential {
-                client_id: DEMO_CLIENT_ID.to_string(),
-                client_secret: DEMO_CLIENT_SECRET.to_string(),
-            }],
-            endpoint_count: tenant::SEEDED_ENDPOINT_COUNT,
-            token_ttl: Duration::from_secs(3599),
-            mint_limit: MintLimit {
-                max_mints: 20,
-                window: Duration::from_secs(60),
-            },
-            task_step: Duration::from_secs(2),
-            offline_checkin_after: None,
-        }
-    }
-}
-
-/// One request as the simulator received it. The `Authorization` header value and any
-/// `client_secret` in a token request body are redacted.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub status: u16,
-    pub had_bearer_token: bool,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<String>,
-    /// The response body as sent (lossy UTF-8), when the simulator knew it in full: `None`
-    /// for an empty body, a body larger than [`MAX_RECORDED_RESPONSE_BYTES`], a streamed one
-    /// (fault bodies) or a cut connection. An `access_token` in a token response is redacted.
-    pub response_body: Option<String>,
-    /// The response `Content-Type`, if any.
-    pub response_content_type: Option<String>,
-}
-
-/// Response bodies larger than this are not kept in [`RecordedRequest::response_body`].
-pub const MAX_RECORDED_RESPONSE_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulatorError {
@@ -133,7 +63,7 @@ impl Simulator {
         addr: SocketAddr,
         config: SimulatorConfig,
     ) -> Result<Simulator, SimulatorError> {
-        validate_config(&config)?;
+        config.validate().map_err(SimulatorError::Config)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SimulatorError::Bind { addr, source })?;
@@ -234,24 +164,4 @@ impl Drop for Simulator {
             server.abort();
         }
     }
-}
-
-fn validate_config(config: &SimulatorConfig) -> Result<(), SimulatorError> {
-    if config.credentials.is_empty() {
-        return Err(SimulatorError::Config(
-            "at least one client credential is required".into(),
-        ));
-    }
-    if config.mint_limit.max_mints == 0 {
-        return Err(SimulatorError::Config(
-            "mint_limit.max_mints must be at least 1".into(),
-        ));
-    }
-    if config.endpoint_count > tenant::MAX_ENDPOINTS {
-        return Err(SimulatorError::Config(format!(
-            "endpoint_count must be at most {}",
-            tenant::MAX_ENDPOINTS
-        )));
-    }
-    Ok(())
 }

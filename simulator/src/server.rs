@@ -1,20 +1,15 @@
-//! The router, the bearer-token gate for `/api/...`, request recording and the fault layer.
+//! The router: every API area's routes behind the layers, outermost first: request
+//! recording, fault injection, then the bearer-token gate.
 
 use crate::errors::{ApiError, Area};
-use crate::faults::SeveredStatus;
 use crate::state::AppState;
-use crate::{auth, faults, routes, RecordedRequest, MAX_RECORDED_RESPONSE_BYTES};
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::{self, Next};
+use crate::{auth, faults, recording, routes};
+use axum::extract::Request;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-
-/// Largest request body accepted; bigger bodies get 413 (the real API has similar limits).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
@@ -31,10 +26,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found);
     api.layer(middleware::from_fn_with_state(
         state.clone(),
-        require_bearer,
+        auth::require_bearer,
     ))
-    .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
-    .layer(middleware::from_fn_with_state(state.clone(), record))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        faults::layer::apply,
+    ))
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        recording::layer::record,
+    ))
     .with_state(state)
 }
 
@@ -45,220 +46,4 @@ async fn not_found(req: Request) -> Response {
         format!("no such resource: {} {}", req.method(), path),
     )
     .into_response()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-/// Every `/api/...` route needs a valid bearer token; failures answer in the area's 401 shape.
-async fn require_bearer(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/api/") {
-        let valid = bearer(req.headers()).is_some_and(|t| state.tokens.is_valid(t));
-        if !valid {
-            return ApiError::unauthorized(Area::of_path(path)).into_response();
-        }
-    }
-    next.run(req).await
-}
-
-/// The v2 device operations declare `Origin`, `User-Agent` and `X-Request-ID` as required.
-pub fn require_v2_headers(area: Area, headers: &HeaderMap) -> Result<(), ApiError> {
-    for name in ["Origin", "User-Agent", "X-Request-ID"] {
-        let present = headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| !v.trim().is_empty());
-        if !present {
-            return Err(ApiError::bad_request(
-                area,
-                "MISSING_HEADER",
-                format!("required header '{name}' is missing"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Records each request (secrets redacted) with the status it was answered with.
-async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(b) => b,
-        Err(_) => {
-            let area = Area::of_path(parts.uri.path());
-            let resp = ApiError::new(
-                area,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                "request body too large",
-            )
-            .into_response();
-            state.record(recorded(&parts, None, resp.status().as_u16()));
-            return resp;
-        }
-    };
-    let body_text = (!bytes.is_empty()).then(|| redact_body(parts.uri.path(), &bytes));
-    let req = Request::from_parts(parts.clone(), Body::from(bytes));
-    let resp = next.run(req).await;
-    let status = match resp.extensions().get::<SeveredStatus>() {
-        Some(SeveredStatus(code)) => *code,
-        None => resp.status().as_u16(),
-    };
-    let (resp, response) = capture_response(parts.uri.path(), resp).await;
-    let mut entry = recorded(&parts, body_text, status);
-    entry.response_body = response.body;
-    entry.response_content_type = response.content_type;
-    state.record(entry);
-    resp
-}
-
-#[derive(Default)]
-struct CapturedResponse {
-    body: Option<String>,
-    content_type: Option<String>,
-}
-
-/// Keeps a copy of a response body the server already holds in full (its exact size is
-/// known and at most [`MAX_RECORDED_RESPONSE_BYTES`]). Streamed bodies (oversized fault
-/// bodies) and cut connections pass through untouched and uncaptured, so faults behave
-/// exactly as without recording.
-async fn capture_response(path: &str, resp: Response) -> (Response, CapturedResponse) {
-    let content_type = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let mut captured = CapturedResponse {
-        body: None,
-        content_type,
-    };
-    let size = http_body::Body::size_hint(resp.body()).exact();
-    let capturable = resp.extensions().get::<SeveredStatus>().is_none()
-        && size.is_some_and(|n| n as usize <= MAX_RECORDED_RESPONSE_BYTES);
-    if !capturable {
-        return (resp, captured);
-    }
-    let (parts, body) = resp.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_RECORDED_RESPONSE_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            // A body of known size that fails to read in memory: answer what the client
-            // would have seen, a server error, and record nothing of it.
-            tracing::error!(error = %err, "could not read a response body for recording");
-            let resp = ApiError::new(
-                Area::of_path(path),
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "response body unreadable",
-            )
-            .into_response();
-            return (resp, captured);
-        }
-    };
-    if !bytes.is_empty() {
-        captured.body = Some(redact_response(path, &bytes));
-    }
-    (Response::from_parts(parts, Body::from(bytes)), captured)
-}
-
-/// Token responses carry a bearer token: keep the shape, not the value.
-fn redact_response(path: &str, bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    if path != "/v1/token" {
-        return text;
-    }
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            if map.contains_key("access_token") {
-                map.insert("access_token".into(), "REDACTED".into());
-            }
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => text,
-    }
-}
-
-fn recorded(
-    parts: &axum::http::request::Parts,
-    body: Option<String>,
-    status: u16,
-) -> RecordedRequest {
-    let headers = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            let value = if k == header::AUTHORIZATION {
-                "REDACTED".to_string()
-            } else {
-                String::from_utf8_lossy(v.as_bytes()).into_owned()
-            };
-            (k.as_str().to_string(), value)
-        })
-        .collect();
-    RecordedRequest {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(str::to_string),
-        status,
-        had_bearer_token: bearer(&parts.headers).is_some(),
-        headers,
-        body,
-        response_body: None,
-        response_content_type: None,
-    }
-}
-
-/// Token request bodies carry the client secret: never keep it.
-fn redact_body(path: &str, bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    if path != "/v1/token" {
-        return text;
-    }
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(mut map)) => {
-            if map.contains_key("client_secret") {
-                map.insert("client_secret".into(), "REDACTED".into());
-            }
-            serde_json::Value::Object(map).to_string()
-        }
-        _ => "<unparsed token request body withheld>".to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_token_secrets() {
-        let body = br#"{"client_id":"a","client_secret":"s3cret"}"#;
-        let out = redact_body("/v1/token", body);
-        assert!(!out.contains("s3cret"));
-        assert!(!redact_body("/v1/token", b"client_secret=s3cret").contains("s3cret"));
-        assert_eq!(redact_body("/api/x", b"hello"), "hello");
-    }
-
-    #[test]
-    fn redacts_issued_tokens() {
-        let body = br#"{"access_token":"tok-123","token_type":"Bearer","expires_in":3599}"#;
-        let out = redact_response("/v1/token", body);
-        assert!(!out.contains("tok-123"));
-        assert!(out.contains("\"expires_in\":3599"));
-        assert_eq!(redact_response("/api/x", b"[1]"), "[1]");
-    }
-
-    #[test]
-    fn parses_bearer() {
-        let mut h = HeaderMap::new();
-        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert_eq!(bearer(&h), None);
-    }
 }

@@ -1,12 +1,14 @@
 //! Shared server state: configuration, the immutable tenant and the mutable stores.
 
-use crate::auth::TokenStore;
+use crate::config::SimulatorConfig;
 use crate::faults::FaultStore;
+use crate::lock::lock;
+use crate::recording::RecordedRequest;
 use crate::tasks::TaskStore;
 use crate::tenant::{ShellScript, Tenant, Ticket};
-use crate::{RecordedRequest, SimulatorConfig};
+use crate::tokens::TokenStore;
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use uuid::Uuid;
 
 pub struct AppState {
@@ -19,11 +21,6 @@ pub struct AppState {
     /// Test hook: shell scripts switched active/inactive at run time (by template id).
     script_states: Mutex<HashMap<Uuid, bool>>,
     recorded: Mutex<Vec<RecordedRequest>>,
-}
-
-/// Locks a mutex, recovering from poisoning: a panicking handler must not wedge the server.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl AppState {

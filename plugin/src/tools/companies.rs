@@ -1,6 +1,6 @@
 //! Companies and sites (full arrays; the API documents no paging for them).
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
 use crate::http::segment;

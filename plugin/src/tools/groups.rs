@@ -1,6 +1,6 @@
 //! Device groups.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
 use crate::shape::{array, compact, field, text};

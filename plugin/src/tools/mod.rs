@@ -1,6 +1,7 @@
 //! Dispatch of tool calls onto the per-area implementations.
 
 pub mod companies;
+pub mod context;
 pub mod devices;
 pub mod groups;
 pub mod patches;
@@ -11,33 +12,9 @@ pub mod tickets;
 
 use crate::catalog::*;
 use crate::errors::{ToolError, ToolResult};
-use crate::http::{Api, Transport};
-use crate::region::{ConfigSource, Settings};
 use crate::script_tools;
+use context::Ctx;
 use serde_json::Value;
-
-/// Everything one call needs: the API client on the configured region, settings and the clock.
-pub struct Ctx<'a> {
-    pub api: Api<'a>,
-    pub settings: Settings,
-    /// Seconds since the Unix epoch when the call started.
-    pub now: i64,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(
-        transport: &'a dyn Transport,
-        config: &dyn ConfigSource,
-        now: i64,
-    ) -> ToolResult<Ctx<'a>> {
-        let settings = Settings::load(config)?;
-        Ok(Ctx {
-            api: Api::new(transport, settings.api_host.clone()),
-            settings,
-            now,
-        })
-    }
-}
 
 /// Runs one tool by name and returns its JSON answer.
 pub fn call(ctx: &Ctx, name: &str, arguments: &str) -> ToolResult<String> {
@@ -45,21 +22,21 @@ pub fn call(ctx: &Ctx, name: &str, arguments: &str) -> ToolResult<String> {
         LIST_COMPANIES => companies::list_companies(ctx, arguments)?,
         GET_COMPANY => companies::get_company(ctx, arguments)?,
         LIST_SITES => companies::list_sites(ctx, arguments)?,
-        LIST_DEVICES => devices::list_devices(ctx, arguments)?,
-        GET_DEVICE => devices::get_device(ctx, arguments)?,
+        LIST_DEVICES => devices::list::list_devices(ctx, arguments)?,
+        GET_DEVICE => devices::details::get_device(ctx, arguments)?,
         GET_DEVICE_STATE => state::get_device_state(ctx, arguments)?,
         GET_DEVICE_PATCHES => patches::get_device_patches(ctx, arguments)?,
         LIST_DEVICE_GROUPS => groups::list_device_groups(ctx, arguments)?,
         LIST_SCRIPTS => scripts::list_scripts(ctx, arguments)?,
         LIST_SHELL_SCRIPTS => scripts::list_shell_scripts(ctx, arguments)?,
         LIST_TASKS => scripts::list_tasks(ctx, arguments)?,
-        GET_TASKS_SUMMARY => tasks::get_tasks_summary(ctx, arguments)?,
-        RUN_TASK => tasks::run_task(ctx, arguments)?,
-        GET_TASK_RESULTS => tasks::get_task_results(ctx, arguments)?,
+        GET_TASKS_SUMMARY => tasks::summary::get_tasks_summary(ctx, arguments)?,
+        RUN_TASK => tasks::run::run_task(ctx, arguments)?,
+        GET_TASK_RESULTS => tasks::results::get_task_results(ctx, arguments)?,
         LIST_TICKETS => tickets::list_tickets(ctx, arguments)?,
         GET_TICKET => tickets::get_ticket(ctx, arguments)?,
         CREATE_TICKET => tickets::create_ticket(ctx, arguments)?,
-        _ if name.starts_with(script_tools::PREFIX) => script_tools::call(ctx, name, arguments)?,
+        _ if name.starts_with(script_tools::naming::PREFIX) => script_tools::call(ctx, name, arguments)?,
         _ => {
             return Err(ToolError::NotFound(format!(
                 "no tool named `{name}` in the ConnectWise RMM plugin; list the tools to see the available names"

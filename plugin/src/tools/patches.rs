@@ -1,6 +1,6 @@
 //! Patch status of one endpoint.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;

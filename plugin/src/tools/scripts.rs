@@ -1,9 +1,11 @@
 //! Script library, shell scripts and task definitions.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
-use crate::script_tools::{self, ShellScript};
+use crate::script_tools::naming::assign_tool_names;
+use crate::script_tools::parameters::parameter_schema;
+use crate::script_tools::shell_script::ShellScript;
 use crate::shape::{array, compact, field, text};
 use serde_json::{json, Value};
 
@@ -53,7 +55,7 @@ pub fn list_shell_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let needle = name_filter(&args)?;
     let include_inactive = args.opt_bool("includeInactive")?.unwrap_or(false);
     let scripts = fetch_shell_scripts(ctx)?;
-    let names = script_tools::assign_tool_names(&scripts);
+    let names = assign_tool_names(&scripts);
     let listed: Vec<Value> = scripts
         .iter()
         .filter(|s| include_inactive || s.active)
@@ -64,7 +66,7 @@ pub fn list_shell_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 .find(|(id, _)| *id == s.template_id)
                 .map(|(_, name)| json!(name))
                 .unwrap_or(Value::Null);
-            let params = script_tools::parameter_schema(&s.json_schema);
+            let params = parameter_schema(&s.json_schema);
             let param_names: Vec<&String> = params
                 .properties
                 .as_ref()
@@ -102,7 +104,7 @@ pub fn list_tasks(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .filter(|t| name_matches(t, needle.as_deref()))
         .map(|t| {
             let schema = text(t, &["JSONSchema", "jsonSchema"]).unwrap_or("");
-            let params = script_tools::parameter_schema(schema);
+            let params = parameter_schema(schema);
             let param_names: Vec<&String> = params
                 .properties
                 .as_ref()

@@ -1,6 +1,6 @@
 //! Live device state: five endpoints merged into one health answer.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;

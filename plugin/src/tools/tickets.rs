@@ -1,6 +1,6 @@
 //! Service tickets: list (pageSize/pageNum + totalCount), get, and create with lookups.
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::args::{is_uuid, Args};
 use crate::catalog::TICKET_SORT_FIELDS;
 use crate::errors::{ToolError, ToolResult};

@@ -1,9 +1,9 @@
 //! v2 device list (`POST .../categories/{category}/endpoints`) and detail.
 
 use super::endpoint_json::{all_fields, project};
+use super::v2_headers::require_v2_headers;
 use crate::errors::{parse_json, ApiError, Area};
 use crate::query::{split_list, QueryParams};
-use crate::server::require_v2_headers;
 use crate::state::AppState;
 use crate::tenant::Endpoint;
 use axum::body::Bytes;

@@ -1,7 +1,7 @@
 //! Device groups (v1 list, v2 group members, groups of one managed endpoint).
 
+use super::v2_headers::require_v2_headers;
 use crate::errors::{ApiError, Area};
-use crate::server::require_v2_headers;
 use crate::state::AppState;
 use crate::time::rfc3339;
 use axum::extract::{Path, State};

@@ -10,6 +10,7 @@ pub mod patching;
 mod schedule;
 pub mod tasks;
 pub mod tickets;
+mod v2_headers;
 
 use crate::errors::{ApiError, Area};
 use uuid::Uuid;

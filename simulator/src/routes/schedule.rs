@@ -1,7 +1,8 @@
 //! `POST /api/platform/v2/automation/endpoints/schedule-tasks`: validation and run creation.
 
 use crate::errors::{parse_json, ApiError, Area};
-use crate::state::{lock, AppState};
+use crate::lock::lock;
+use crate::state::AppState;
 use crate::tasks::{outcome, RunKind, Target, TaskRun};
 use crate::tenant::seed;
 use axum::body::Bytes;

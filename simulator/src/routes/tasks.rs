@@ -1,8 +1,9 @@
 //! Task summaries, instance summaries and per-endpoint results.
 
 use crate::errors::{ApiError, Area};
+use crate::lock::lock;
 use crate::query::QueryParams;
-use crate::state::{lock, AppState};
+use crate::state::AppState;
 use crate::tasks::{Counts, RunKind, Status, TaskRun, Timing};
 use crate::time::automation as ts;
 use axum::extract::{Path, RawQuery, State};

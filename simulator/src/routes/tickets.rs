@@ -1,8 +1,9 @@
 //! Tickets v2 (list/get/create) and the v1 ticketing lookups.
 
 use crate::errors::{parse_json, ApiError, Area};
+use crate::lock::lock;
 use crate::query::{split_list, QueryParams};
-use crate::state::{lock, AppState};
+use crate::state::AppState;
 use crate::tenant::{IdName, IdRef, Ticket};
 use crate::time::rfc3339;
 use axum::body::Bytes;

@@ -1,0 +1,203 @@
+//! One device's details (get-device), locating its company and site first when not given.
+
+use super::list::{fetch, Query, Scope};
+use crate::args::Args;
+use crate::errors::{ToolError, ToolResult};
+use crate::http::segment;
+use crate::shape::{compact, field, text};
+use crate::tools::context::Ctx;
+use serde_json::{json, Value};
+
+/// Projection for one device's details (15 fields, the API's maximum).
+const DETAIL_FIELDS: &str =
+    "os,system,bios,baseboard,processors,physicalMemory,drives,logicalVolume,networks,antiViruses,users,firewall,agentInstalledUTC,friendlyName,deviceName";
+
+/// Finds one endpoint's company and site through the list endpoint (resourceType endpoint).
+pub fn locate(ctx: &Ctx, endpoint_id: &str) -> ToolResult<(String, String)> {
+    let listing = fetch(
+        ctx,
+        &Query {
+            scope: Scope::Endpoint(endpoint_id.to_string()),
+            name_lower: None,
+            endpoint_types: None,
+            limit: 1,
+        },
+    )?;
+    let device = listing.devices.first().ok_or_else(|| {
+        ToolError::NotFound(format!(
+            "endpoint {endpoint_id} was not found; check the id with cw-rmm-list-devices"
+        ))
+    })?;
+    match (text(device, &["companyId"]), text(device, &["siteId"])) {
+        (Some(c), Some(s)) => Ok((c.to_string(), s.to_string())),
+        _ => Err(ToolError::upstream_shape(
+            "device list entry without companyID/siteID",
+        )),
+    }
+}
+
+pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+    let args = Args::parse(raw, &["endpointId", "companyId", "siteId"])?;
+    let endpoint = args.req_uuid("endpointId", "find it with cw-rmm-list-devices")?;
+    let (company, site) = match (args.opt_uuid("companyId")?, args.opt_uuid("siteId")?) {
+        (Some(c), Some(s)) => (c, s),
+        _ => locate(ctx, &endpoint)?,
+    };
+    let path = format!(
+        "/api/platform/v2/device/companies/{}/sites/{}/endpoints/{}",
+        segment(&company),
+        segment(&site),
+        segment(&endpoint)
+    );
+    let body = ctx
+        .api
+        .get(&path, &[("field", DETAIL_FIELDS.to_string())])?;
+    if !body.is_object() {
+        return Err(ToolError::upstream_shape(
+            "device details: expected an object",
+        ));
+    }
+    let details = ["platform", "network", "cloud"]
+        .iter()
+        .find_map(|k| body.get(*k).filter(|v| v.is_object()))
+        .unwrap_or(&body);
+    let networks = details
+        .get("networks")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|n| {
+                    compact(vec![
+                        ("name", field(n, &["logicalName", "product"])),
+                        ("ipv4", field(n, &["ipv4List", "ipv4"])),
+                        ("ipv6", field(n, &["ipv6"])),
+                        ("macAddress", field(n, &["macAddress"])),
+                        ("gateway", field(n, &["defaultIPGateway"])),
+                        ("dnsServers", field(n, &["dnsServers"])),
+                        ("dhcpEnabled", field(n, &["dhcpEnabled"])),
+                    ])
+                })
+                .collect::<Vec<_>>()
+        });
+    let memory_total: Option<u64> =
+        details
+            .get("physicalMemory")
+            .and_then(Value::as_array)
+            .map(|modules| {
+                modules
+                    .iter()
+                    .filter_map(|m| m.get("sizeBytes").and_then(Value::as_u64))
+                    .sum()
+            });
+    let users = details.get("users").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .map(|u| {
+                compact(vec![
+                    ("username", field(u, &["username"])),
+                    ("accountType", field(u, &["accountType", "userType"])),
+                    ("disabled", field(u, &["userDisabled"])),
+                    ("lastLogon", field(u, &["lastLogonTimestamp"])),
+                ])
+            })
+            .collect::<Vec<_>>()
+    });
+    Ok(compact(vec![
+        ("endpointId", json!(endpoint)),
+        ("companyId", json!(company)),
+        ("siteId", json!(site)),
+        (
+            "name",
+            field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+        ),
+        (
+            "deviceName",
+            field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
+        ),
+        (
+            "endpointType",
+            field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
+        ),
+        ("osType", field(&body, &["osType"])),
+        ("os", field(details, &["os"])),
+        ("system", field(details, &["system"])),
+        ("bios", field(details, &["bios"])),
+        ("baseboard", field(details, &["baseboard"])),
+        ("processors", field(details, &["processors"])),
+        (
+            "memoryTotalBytes",
+            memory_total
+                .filter(|t| *t > 0)
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        ("drives", field(details, &["drives"])),
+        ("logicalVolumes", field(details, &["logicalVolume"])),
+        ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
+        ("antiViruses", field(details, &["antiViruses"])),
+        ("firewall", field(details, &["firewall"])),
+        ("users", users.map(Value::from).unwrap_or(Value::Null)),
+        ("agentInstalledUTC", field(details, &["agentInstalledUTC"])),
+    ]))
+}
+
+/// `a.or(b)` for JSON: `a` unless it is null.
+trait OrValue {
+    fn or(self, other: Value) -> Value;
+}
+
+impl OrValue for Value {
+    fn or(self, other: Value) -> Value {
+        if self.is_null() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::http::fake::FakeTransport;
+    use crate::tools::testing::*;
+    use serde_json::json;
+
+    const C1: &str = "11111111-1111-4111-8111-111111111111";
+
+    #[test]
+    fn get_device_looks_up_company_and_site() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &json!({"platform": [{"companyID": "c9", "siteID": "s9", "endpoints": [{"endpointID": C1}]}]}).to_string())
+            .reply(200, &json!({"endpointID": C1, "endpointType": "Server", "platform": {"friendlyName": "DC01", "os": {"product": "Windows Server"}, "physicalMemory": [{"sizeBytes": 8}, {"sizeBytes": 8}], "networks": [{"logicalName": "eth0", "ipv4": "10.0.0.5"}]}}).to_string());
+        let out = run(
+            &fake,
+            "cw-rmm-get-device",
+            &format!(r#"{{"endpointId":"{C1}"}}"#),
+        )
+        .unwrap();
+        assert_eq!(out["companyId"], "c9");
+        assert_eq!(out["name"], "DC01");
+        assert_eq!(out["memoryTotalBytes"], 16);
+        assert_eq!(out["networks"][0]["ipv4"], "10.0.0.5");
+        assert_eq!(
+            fake.body_of(0),
+            json!({"resourceType": "endpoint", "resources": [C1]})
+        );
+        assert!(fake.paths()[1].starts_with(&format!(
+            "/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field="
+        )));
+    }
+
+    #[test]
+    fn get_device_unknown_endpoint_is_not_found() {
+        let fake = FakeTransport::new();
+        fake.reply(200, r#"{"platform":[]}"#);
+        assert!(matches!(
+            run(
+                &fake,
+                "cw-rmm-get-device",
+                &format!(r#"{{"endpointId":"{C1}"}}"#)
+            ),
+            Err(crate::errors::ToolError::NotFound(_))
+        ));
+    }
+}
