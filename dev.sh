@@ -72,10 +72,11 @@ case "${1:-}" in
     check_plugin_size
     echo "==> plugin unit tests (native)" >&2
     cargo test --manifest-path plugin/Cargo.toml
-    echo "==> workspace tests: host, simulator, end to end" >&2
+    # One build for everything: the crates' unit tests, the simulator's, the fuzz targets'
+    # bounded stable harness (cargo +nightly fuzz run <target> --features libfuzzer for real
+    # fuzzing) and the end-to-end tests in one binary (tests/all).
+    echo "==> workspace tests: crates, simulator, fuzz harness, end to end" >&2
     cargo test --workspace "${@:2}"
-    echo "==> fuzz targets over a bounded corpus (stable; cargo +nightly fuzz run <target> for real fuzzing)" >&2
-    cargo test --manifest-path host/fuzz/Cargo.toml --no-default-features --target-dir target
     ;;
   *)
     echo "usage: ./dev.sh demo | test" >&2

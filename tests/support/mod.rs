@@ -17,13 +17,13 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use toolhost::connection::ConnectionSettings;
-use toolhost::credentials::SecretString;
-use toolhost::outbound::{Origin, UpstreamRoutes};
-use toolhost::{
+use toolhost_base::SecretString;
+use toolhost_host::ConnectionSettings;
+use toolhost_host::{
     ApprovalAnswer, CallReport, Caller, DeferApprovals, HostConfig, HostError, StaticApprover,
     ToolHost,
 };
+use toolhost_sandbox::{Origin, UpstreamRoutes};
 
 pub use serde_json::json;
 pub use simulator::seed;
@@ -321,7 +321,7 @@ impl TestEnv {
         tool: &str,
         args: Value,
         role: Option<&str>,
-        approver: &dyn toolhost::Approver,
+        approver: &dyn toolhost_host::Approver,
     ) -> Result<CallReport, HostError> {
         call_on(&self.host, tool, args, role, approver).await
     }
@@ -332,9 +332,9 @@ impl TestEnv {
     }
 
     /// The whole audit log, oldest first.
-    pub fn audit(&self) -> Vec<toolhost::audit::AuditRecord> {
+    pub fn audit(&self) -> Vec<toolhost_governance::AuditRecord> {
         self.host
-            .audit_records(&toolhost::audit::AuditFilter::default())
+            .audit_records(&toolhost_governance::AuditFilter::default())
             .expect("reading the audit log")
     }
 
@@ -360,7 +360,8 @@ impl TestEnv {
         let approve = StaticApprover(ApprovalAnswer::Approve {
             by: "e2e approver".into(),
         });
-        let approver: &dyn toolhost::Approver = if approved { &approve } else { &DeferApprovals };
+        let approver: &dyn toolhost_host::Approver =
+            if approved { &approve } else { &DeferApprovals };
         let call = self.host.call(tool, &args, &caller, approver);
         tokio::time::timeout(CALL_DEADLINE + Duration::from_secs(5), call)
             .await
@@ -399,7 +400,7 @@ pub async fn call_on(
     tool: &str,
     args: Value,
     role: Option<&str>,
-    approver: &dyn toolhost::Approver,
+    approver: &dyn toolhost_host::Approver,
 ) -> Result<CallReport, HostError> {
     let args = args.to_string();
     let caller = Caller::new("e2e", role.map(str::to_string));
@@ -446,10 +447,10 @@ pub fn pending_id<T: std::fmt::Debug>(result: Result<T, HostError>) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// The plugin's tool error inside a host error, if that is what it is.
-pub fn tool_error(err: &HostError) -> Option<&toolhost::runtime::ToolError> {
+pub fn tool_error(err: &HostError) -> Option<&toolhost_sandbox::ToolError> {
     match err {
         HostError::Call {
-            failure: toolhost::runtime::CallFailure::Tool(e),
+            failure: toolhost_sandbox::CallFailure::Tool(e),
             ..
         } => Some(e),
         _ => None,
@@ -461,7 +462,7 @@ pub fn tool_error(err: &HostError) -> Option<&toolhost::runtime::ToolError> {
 pub fn expect_not_found(result: Result<Value, HostError>) -> String {
     match result {
         Err(err) => match tool_error(&err) {
-            Some(toolhost::runtime::ToolError::NotFound { message }) => message.clone(),
+            Some(toolhost_sandbox::ToolError::NotFound { message }) => message.clone(),
             _ => panic!("expected a not-found tool error, got {err:?}"),
         },
         Ok(value) => panic!("expected a not-found tool error, got a result: {value}"),
@@ -478,7 +479,7 @@ pub fn expect_invalid(result: Result<Value, HostError>, field: &str) -> String {
             error.message
         }
         Err(err) => match tool_error(&err) {
-            Some(toolhost::runtime::ToolError::InvalidInput {
+            Some(toolhost_sandbox::ToolError::InvalidInput {
                 field: got,
                 message,
             }) => {
@@ -684,7 +685,7 @@ impl TestEnv {
 }
 
 /// The call failure inside a host error, if that is what it is.
-pub fn call_failure(err: &HostError) -> Option<&toolhost::runtime::CallFailure> {
+pub fn call_failure(err: &HostError) -> Option<&toolhost_sandbox::CallFailure> {
     match err {
         HostError::Call { failure, .. } => Some(failure),
         _ => None,
@@ -692,9 +693,9 @@ pub fn call_failure(err: &HostError) -> Option<&toolhost::runtime::CallFailure> 
 }
 
 /// The gate failure inside a host error, if that is what it is.
-pub fn gate_failure(err: &HostError) -> Option<&toolhost::outbound::GateFailure> {
+pub fn gate_failure(err: &HostError) -> Option<&toolhost_sandbox::GateFailure> {
     match call_failure(err) {
-        Some(toolhost::runtime::CallFailure::Gate(failure)) => Some(failure),
+        Some(toolhost_sandbox::CallFailure::Gate(failure)) => Some(failure),
         _ => None,
     }
 }

@@ -1,0 +1,34 @@
+//! Governance: who may run which tool, under which mode, and what happened.
+//!
+//! - Policy: every tool runs `auto`, `approval` or `never` ([`Mode`]); defaults come from the
+//!   seed table, the script classifier and the plugin's hint (never loosened by it), overrides
+//!   from the operator's `policy.toml` ([`PolicyEngine::decide`] says the mode and why).
+//! - Roles: may this role make this call at all, asked before policy ([`RoleTable::check`]).
+//! - Approvals: a call that needs approval is kept, and runs exactly once with exactly the
+//!   approved arguments ([`ApprovalStore`]).
+//! - Audit: one append-only JSON line per attempt, redacted ([`AuditLog`]).
+//!
+//! Nothing here runs a plugin or opens a socket; the host composes these with the sandbox.
+
+#![warn(missing_docs)]
+
+mod approvals;
+mod audit;
+mod policy;
+mod roles;
+mod tool;
+
+pub use approvals::{
+    Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore,
+    DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
+};
+pub use audit::{
+    arguments_sha256, read_file as read_audit_file, redact, AuditDecision, AuditError, AuditFilter,
+    AuditLog, AuditOutcome, AuditRecord, REDACTED,
+};
+pub use policy::{
+    set_rule, Decision, DecisionSource, Glob, GlobError, Mode, ParseModeError, PolicyEngine,
+    PolicyFile, PolicyFileError, Rule,
+};
+pub use roles::{normalize_role_name, Role, RoleDenied, RoleTable, RolesFileError, Scope};
+pub use tool::{ToolFacts, ToolKind};

@@ -1,0 +1,114 @@
+//! A tool as the host lists it: namespaced, with the mode it runs under, and how a name a
+//! caller typed finds it.
+
+use serde::Serialize;
+use toolhost_governance::{Mode, ToolFacts, ToolKind};
+use toolhost_sandbox::{PolicyHint, ToolDescriptor};
+
+/// A tool of the catalog.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolEntry {
+    /// `<plugin-id>:<tool-name>`.
+    pub name: String,
+    /// Static (the plugin's own) or discovered (the tenant's scripts).
+    pub kind: ToolKind,
+    /// The effective mode (defaults, classifier and the operator's overrides applied).
+    pub policy: Mode,
+    /// What the plugin declared.
+    #[serde(flatten)]
+    pub descriptor: ToolDescriptor,
+}
+
+impl ToolEntry {
+    /// What policy and roles judge.
+    pub fn facts(&self) -> ToolFacts<'_> {
+        ToolFacts {
+            name: &self.name,
+            kind: self.kind,
+            description: &self.descriptor.description,
+            hint: hint_mode(self.descriptor.policy_hint),
+            read_only: self.descriptor.annotations.read_only,
+            permissions: &self.descriptor.permissions,
+        }
+    }
+}
+
+/// The plugin's hint, as a mode: the floor under its tool's default.
+pub(crate) fn hint_mode(hint: PolicyHint) -> Mode {
+    match hint {
+        PolicyHint::Auto => Mode::Auto,
+        PolicyHint::Approval => Mode::Approval,
+        PolicyHint::Never => Mode::Never,
+    }
+}
+
+/// `plugin:tool` for a bare tool name, without looking the tool up.
+pub(crate) fn qualified_name(plugin_id: &str, name: &str) -> String {
+    if name.contains(':') {
+        name.to_string()
+    } else {
+        format!("{plugin_id}:{name}")
+    }
+}
+
+/// The entry named `name` (`plugin:tool` or the bare tool name), or the closest name.
+pub(crate) fn resolve<'a>(
+    plugin_id: &str,
+    entries: &'a [ToolEntry],
+    name: &str,
+) -> Result<&'a ToolEntry, Option<String>> {
+    let wanted = name
+        .strip_prefix(plugin_id)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .unwrap_or(name);
+    entries
+        .iter()
+        .find(|e| e.descriptor.name == wanted)
+        .ok_or_else(|| closest(wanted, entries.iter().map(|e| e.name.as_str())))
+}
+
+/// The listed name sharing the longest run of words with `wanted`, if any share one.
+fn closest<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let words: Vec<&str> = wanted
+        .split(['-', ':', '_'])
+        .filter(|w| w.len() > 2)
+        .collect();
+    names
+        .map(|n| (words.iter().filter(|w| n.contains(**w)).count(), n))
+        .filter(|(score, _)| *score > 0)
+        .max_by_key(|(score, n)| (*score, std::cmp::Reverse(n.len())))
+        .map(|(_, n)| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_tool() {
+        let names = [
+            "p:cw-rmm-list-devices",
+            "p:cw-rmm-get-device",
+            "p:cw-rmm-list-tickets",
+        ];
+        assert_eq!(
+            closest("list-device", names.into_iter()).as_deref(),
+            Some("p:cw-rmm-list-devices")
+        );
+        assert_eq!(closest("zzz", names.into_iter()), None);
+    }
+
+    #[test]
+    fn hints_map_to_modes() {
+        assert_eq!(hint_mode(PolicyHint::Approval), Mode::Approval);
+        assert_eq!(hint_mode(PolicyHint::Never), Mode::Never);
+        assert_eq!(hint_mode(PolicyHint::Auto), Mode::Auto);
+    }
+
+    #[test]
+    fn names_are_qualified_once() {
+        assert_eq!(qualified_name("p", "t"), "p:t");
+        assert_eq!(qualified_name("p", "p:t"), "p:t");
+    }
+}

@@ -1,0 +1,90 @@
+//! What a host is started with: where its state lives, which plugin it runs, and its limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use toolhost_sandbox::{CallLimits, RetryPolicy, Timeouts};
+
+/// Everything the host needs to start.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Private state: the connection file, the catalog, and by default everything below.
+    pub home: PathBuf,
+    /// Compiled components (default: `<home>/cache`).
+    pub cache_dir: PathBuf,
+    /// The plugin component (`.wasm`).
+    pub plugin: PathBuf,
+    /// Per-call limits of the sandbox (memory, deadline, output, concurrency).
+    pub limits: CallLimits,
+    /// Per-call limits of the outbound gate.
+    pub outbound: OutboundLimits,
+    /// How long discovered tools are trusted before they are discovered again.
+    pub catalog_ttl: Duration,
+    /// Operator overrides of tool modes (`toolhost policy set` writes it).
+    pub policy_file: PathBuf,
+    /// The role table; missing means the default table.
+    pub roles_file: PathBuf,
+    /// Pending and decided approvals, one file each.
+    pub approvals_dir: PathBuf,
+    /// How long a pending approval may wait for a decision.
+    pub approval_ttl: Duration,
+    /// The append-only audit log.
+    pub audit_log: PathBuf,
+    /// The role of a caller who names none, unless the policy file's `[settings]
+    /// default_role` says otherwise.
+    pub default_role: String,
+}
+
+/// Least privilege that still runs every tool of the default table.
+pub const DEFAULT_ROLE: &str = "Technician";
+
+/// How long discovered tools are served before they are discovered again.
+pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Per-call limits of the outbound gate.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboundLimits {
+    /// Connect, first-byte and between-bytes timeouts.
+    pub timeouts: Timeouts,
+    /// Retries of idempotent requests on transient failures.
+    pub retry: RetryPolicy,
+    /// Requests one call may make.
+    pub max_requests_per_call: u32,
+    /// Largest request body a plugin may send.
+    pub max_request_body_bytes: u64,
+    /// Largest response body the gate passes back to the plugin.
+    pub max_response_body_bytes: u64,
+}
+
+impl Default for OutboundLimits {
+    fn default() -> OutboundLimits {
+        OutboundLimits {
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            // Listing 10,000 devices takes 20 pages per company chunk; leave headroom.
+            max_requests_per_call: 200,
+            max_request_body_bytes: 1 << 20,
+            max_response_body_bytes: 16 << 20,
+        }
+    }
+}
+
+impl HostConfig {
+    /// The default layout under `home`, running the component at `plugin`.
+    pub fn new(home: impl Into<PathBuf>, plugin: impl Into<PathBuf>) -> HostConfig {
+        let home = home.into();
+        HostConfig {
+            cache_dir: home.join("cache"),
+            policy_file: home.join("policy.toml"),
+            roles_file: home.join("roles.toml"),
+            approvals_dir: home.join("approvals"),
+            approval_ttl: toolhost_governance::DEFAULT_APPROVAL_TTL,
+            audit_log: home.join("audit.jsonl"),
+            default_role: DEFAULT_ROLE.to_string(),
+            home,
+            plugin: plugin.into(),
+            limits: CallLimits::default(),
+            outbound: OutboundLimits::default(),
+            catalog_ttl: DEFAULT_CATALOG_TTL,
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! What calls through a connection may reach and how they authenticate: the region's
+//! origins, its upstream routes, and a token provider for the plugin's credential kind.
+
+use super::file::ConnectionSettings;
+use super::request::ConnectionError;
+use crate::config::OutboundLimits;
+use std::sync::Arc;
+use toolhost_sandbox::{
+    AllowedOrigins, BodyEncoding, CallContext, ClientCredentials, CredentialKind, OutboundPolicy,
+    PluginMetadata, TokenEndpoint, TokenProvider,
+};
+
+/// `toolhost/<version> (<plugin>/<version>)`: how the vendor can tell our traffic apart.
+fn user_agent(metadata: &PluginMetadata) -> String {
+    format!(
+        "toolhost/{} ({}/{})",
+        env!("CARGO_PKG_VERSION"),
+        metadata.id,
+        metadata.version
+    )
+}
+
+/// The call context of `settings` for the plugin described by `metadata`, and the token
+/// provider when the plugin uses credentials.
+pub(crate) fn call_context(
+    metadata: &PluginMetadata,
+    settings: &ConnectionSettings,
+    limits: &OutboundLimits,
+) -> Result<(CallContext, Option<Arc<TokenProvider>>), ConnectionError> {
+    let region = metadata
+        .region(&settings.region)
+        .ok_or_else(|| ConnectionError::unknown_region(&settings.region, metadata))?;
+    let allowed = AllowedOrigins::new(
+        std::iter::once(region.api.clone()).chain(region.extra_origins.iter().cloned()),
+    );
+    let user_agent = user_agent(metadata);
+    let provider = match &metadata.credential {
+        CredentialKind::None => None,
+        CredentialKind::OAuth2ClientCredentials {
+            token_path,
+            body_encoding,
+            scopes,
+        } => Some(Arc::new(TokenProvider::new(
+            TokenEndpoint {
+                origin: region.api.clone(),
+                path: token_path.clone(),
+                encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
+                scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
+                user_agent: user_agent.clone(),
+            },
+            ClientCredentials {
+                client_id: settings.client_id.clone(),
+                client_secret: settings.client_secret.clone(),
+            },
+            settings.routes.clone(),
+            limits.timeouts,
+        ))),
+    };
+    let outbound = OutboundPolicy {
+        allowed,
+        routes: settings.routes.clone(),
+        credentials: provider.clone().map(|p| (p, vec![region.api.clone()])),
+        timeouts: limits.timeouts,
+        retry: limits.retry,
+        max_requests_per_call: limits.max_requests_per_call,
+        max_request_body_bytes: limits.max_request_body_bytes,
+        max_response_body_bytes: limits.max_response_body_bytes,
+        user_agent,
+    };
+    let config = vec![("region".to_string(), settings.region.clone())];
+    Ok((
+        CallContext {
+            outbound: Arc::new(outbound),
+            config,
+        },
+        provider,
+    ))
+}

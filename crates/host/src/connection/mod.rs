@@ -1,0 +1,11 @@
+//! The tenant connection: what an operator supplies ([`ConnectRequest`]), what is saved
+//! ([`ConnectionSettings`], owner-only), and what calls through it may reach
+//! ([`call_context`]).
+
+mod context;
+mod file;
+mod request;
+
+pub(crate) use context::call_context;
+pub use file::{connection_path, load, save, ConnectionFileError, ConnectionSettings};
+pub use request::{ConnectRequest, ConnectionError};

@@ -1,0 +1,118 @@
+//! What can go wrong at the host's front door, each with the fix in its message.
+
+use crate::arguments::ArgumentError;
+use crate::connection::{ConnectionError, ConnectionFileError};
+use crate::settings::SettingsError;
+use toolhost_governance::{ApprovalError, AuditError, PolicyFileError, RoleDenied, RolesFileError};
+use toolhost_sandbox::{CallFailure, CredentialError, LoadError};
+
+/// Every failure of the front door. Each message names what to change; none carries a
+/// secret (the audit scrubs them again before writing).
+#[derive(Debug, thiserror::Error)]
+#[allow(missing_docs)] // each variant's message is its documentation
+pub enum HostError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("not connected to a tenant: run `toolhost connect --region <au|na|eu> --client-id <ID>` (the secret is read from TOOLHOST_CLIENT_SECRET or asked for)")]
+    NotConnected,
+    #[error("unknown region `{region}`: choose one of {known}")]
+    UnknownRegion { region: String, known: String },
+    #[error("{field}: {message}")]
+    InvalidConnection {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    ConnectionFile(#[from] ConnectionFileError),
+    #[error("{0}")]
+    Credentials(#[from] CredentialError),
+    #[error("unknown tool `{name}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`? (`toolhost tools` lists them)")).unwrap_or_else(|| "; `toolhost tools` lists the tools".into()))]
+    UnknownTool {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("`{tool}`: {error}")]
+    InvalidArguments { tool: String, error: ArgumentError },
+    #[error("`{tool}` needs approval: nothing was sent. Approval required: {id}; approve it with `{command}` or deny it with `toolhost approvals deny {id}`")]
+    ApprovalRequired {
+        tool: String,
+        id: String,
+        command: String,
+    },
+    #[error("`{tool}` was not run: {by} denied the approval")]
+    ApprovalDenied { tool: String, by: String },
+    #[error("`{tool}` refused for this role: {denied}")]
+    RoleDenied { tool: String, denied: RoleDenied },
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
+    #[error(transparent)]
+    PolicyFile(#[from] PolicyFileError),
+    #[error(transparent)]
+    RolesFile(#[from] RolesFileError),
+    #[error("the audit log is unusable: {0}")]
+    Audit(#[from] AuditError),
+    #[error("invalid settings file {0}")]
+    Settings(#[from] SettingsError),
+    #[error("`{tool}` is set to never run through the agent ({reason})")]
+    Refused { tool: String, reason: String },
+    #[error("`{tool}` failed: {failure}")]
+    Call {
+        tool: String,
+        failure: CallFailure,
+        /// Statuses of the upstream exchanges made before it failed (for the audit).
+        upstream_statuses: Vec<u16>,
+    },
+}
+
+impl From<ConnectionError> for HostError {
+    fn from(err: ConnectionError) -> HostError {
+        match err {
+            ConnectionError::UnknownRegion { region, known } => {
+                HostError::UnknownRegion { region, known }
+            }
+            ConnectionError::Invalid { field, message } => {
+                HostError::InvalidConnection { field, message }
+            }
+        }
+    }
+}
+
+impl HostError {
+    /// A stable, machine-readable kind for `--json` output and exit codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HostError::Load(_) => "plugin-load",
+            HostError::NotConnected => "not-connected",
+            HostError::UnknownRegion { .. } => "unknown-region",
+            HostError::InvalidConnection { .. } => "invalid-connection",
+            HostError::ConnectionFile(_) => "connection-file",
+            HostError::Credentials(_) => "credentials",
+            HostError::UnknownTool { .. } => "unknown-tool",
+            HostError::InvalidArguments { .. } => "invalid-arguments",
+            HostError::ApprovalRequired { .. } => "approval-required",
+            HostError::ApprovalDenied { .. } => "approval-denied",
+            HostError::RoleDenied { .. } => "role-denied",
+            HostError::Approval(_) => "approval",
+            HostError::PolicyFile(_) => "policy-file",
+            HostError::RolesFile(_) => "roles-file",
+            HostError::Audit(_) => "audit",
+            HostError::Settings(_) => "settings-file",
+            HostError::Refused { .. } => "refused",
+            HostError::Call { failure, .. } => match failure {
+                CallFailure::Tool(_) => "tool-error",
+                CallFailure::Gate(_) => "outbound-denied",
+                _ => "plugin-failure",
+            },
+        }
+    }
+
+    /// Upstream statuses seen by a failed call, if any.
+    pub fn upstream_statuses(&self) -> Option<Vec<u16>> {
+        match self {
+            HostError::Call {
+                upstream_statuses, ..
+            } => Some(upstream_statuses.clone()),
+            _ => None,
+        }
+    }
+}

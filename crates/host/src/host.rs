@@ -1,0 +1,248 @@
+//! `ToolHost`: one plugin, one tenant connection, and the front door every caller uses (the
+//! CLI, the MCP server and the web UI call the same methods, so no rule exists twice). The
+//! call pipeline itself is in [`crate::pipeline`].
+
+use crate::catalog::{Catalog, Tenant, ToolEntry};
+use crate::config::HostConfig;
+use crate::connection::{self, ConnectionSettings};
+use crate::error::HostError;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use toolhost_base::SecretString;
+use toolhost_governance::{ApprovalStore, AuditLog, PolicyEngine};
+use toolhost_sandbox::{CallContext, PluginMetadata, PluginRuntime, RuntimeOptions, TokenProvider};
+
+/// What `connect` did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectReport {
+    /// The region connected to.
+    pub region: String,
+    /// Its API origin.
+    pub api: String,
+    /// Tools the plugin brings.
+    pub static_tools: usize,
+    /// Tools discovered in the tenant.
+    pub discovered_tools: usize,
+    /// The connection file.
+    pub saved_to: PathBuf,
+}
+
+/// A connection whose credentials and discovery worked, not yet saved or in use: made
+/// without holding the host exclusively, committed with [`ToolHost::commit_connection`].
+pub struct VerifiedConnection {
+    connection: Connection,
+    discovered_tools: usize,
+}
+
+pub(crate) struct Connection {
+    pub settings: ConnectionSettings,
+    pub context: CallContext,
+    pub provider: Option<Arc<TokenProvider>>,
+}
+
+impl Connection {
+    pub fn tenant(&self) -> Tenant<'_> {
+        Tenant {
+            context: &self.context,
+            region: &self.settings.region,
+            client_id: &self.settings.client_id,
+        }
+    }
+}
+
+/// The host: see the module documentation.
+pub struct ToolHost {
+    pub(crate) config: HostConfig,
+    pub(crate) runtime: PluginRuntime,
+    pub(crate) connection: Option<Connection>,
+    pub(crate) catalog: Catalog,
+    pub(crate) approvals: ApprovalStore,
+    pub(crate) audit: AuditLog,
+}
+
+impl ToolHost {
+    /// Loads the plugin and the saved connection, if any. `config` is used as given; see
+    /// [`ToolHost::open_with_settings`] for the operator's `toolhost.toml`.
+    pub async fn open(config: HostConfig) -> Result<ToolHost, HostError> {
+        let runtime = PluginRuntime::load(
+            &config.plugin,
+            RuntimeOptions {
+                cache_dir: Some(config.cache_dir.clone()),
+                limits: config.limits,
+            },
+        )
+        .await?;
+        let approvals = ApprovalStore::open(&config.approvals_dir)?.with_ttl(config.approval_ttl);
+        let audit = AuditLog::open(&config.audit_log)?;
+        let mut host = ToolHost {
+            connection: None,
+            catalog: Catalog::new(config.home.clone(), config.catalog_ttl),
+            runtime,
+            approvals,
+            audit,
+            config,
+        };
+        if let Some(settings) = connection::load(&host.config.home)? {
+            host.connection = Some(host.build_connection(settings)?);
+        }
+        Ok(host)
+    }
+
+    /// Like [`ToolHost::open`], after applying `<home>/toolhost.toml` (limits, timeouts,
+    /// TTLs) to `config`: what every front end (CLI, MCP, UI) uses.
+    pub async fn open_with_settings(mut config: HostConfig) -> Result<ToolHost, HostError> {
+        crate::settings::apply(&mut config)?;
+        ToolHost::open(config).await
+    }
+
+    /// The plugin's own description of itself.
+    pub fn metadata(&self) -> &PluginMetadata {
+        self.runtime.metadata()
+    }
+
+    /// The sandbox running the plugin (for embedders and benchmarks).
+    pub fn runtime(&self) -> &PluginRuntime {
+        &self.runtime
+    }
+
+    /// The home directory.
+    pub fn home(&self) -> &Path {
+        &self.config.home
+    }
+
+    /// The configuration in effect.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    /// The current connection's call context, for embedders (and benchmarks) that drive the
+    /// runtime directly. Calls made that way skip roles, policy and audit.
+    pub fn call_context(&self) -> Option<CallContext> {
+        self.connection.as_ref().map(|c| c.context.clone())
+    }
+
+    /// The saved connection in use, if any.
+    pub fn connection(&self) -> Option<&ConnectionSettings> {
+        self.connection.as_ref().map(|c| &c.settings)
+    }
+
+    /// Whether a tenant is connected.
+    pub fn is_connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    /// Tokens minted through the current connection (for tests and diagnostics).
+    pub fn token_mints(&self) -> u64 {
+        self.connection
+            .as_ref()
+            .and_then(|c| c.provider.as_ref())
+            .map_or(0, |p| p.mint_count())
+    }
+
+    /// Secrets that must never appear in records or messages.
+    pub(crate) fn secrets(&self) -> Vec<SecretString> {
+        self.connection
+            .as_ref()
+            .map(|c| vec![c.settings.client_secret.clone()])
+            .unwrap_or_default()
+    }
+
+    /// Proves the credentials by minting a token, discovers the tenant's tools, and saves
+    /// the connection only when both worked.
+    pub async fn connect(
+        &mut self,
+        settings: ConnectionSettings,
+    ) -> Result<ConnectReport, HostError> {
+        let verified = self.verify_connection(settings).await?;
+        self.commit_connection(verified)
+    }
+
+    /// The slow half of [`ToolHost::connect`] (network: a token, a discovery), which needs
+    /// only shared access: a UI keeps serving other requests meanwhile.
+    pub async fn verify_connection(
+        &self,
+        settings: ConnectionSettings,
+    ) -> Result<VerifiedConnection, HostError> {
+        let connection = self.build_connection(settings)?;
+        if let Some(provider) = &connection.provider {
+            provider.token().await?;
+        }
+        let discovered_tools = self
+            .catalog
+            .refresh(&self.runtime, &connection.tenant())
+            .await?;
+        Ok(VerifiedConnection {
+            connection,
+            discovered_tools,
+        })
+    }
+
+    /// Saves a verified connection and uses it from now on.
+    pub fn commit_connection(
+        &mut self,
+        verified: VerifiedConnection,
+    ) -> Result<ConnectReport, HostError> {
+        let VerifiedConnection {
+            connection,
+            discovered_tools,
+        } = verified;
+        let saved_to = connection::save(&self.config.home, &connection.settings)?;
+        let region = connection.settings.region.clone();
+        let api = self
+            .metadata()
+            .region(&region)
+            .map(|r| r.api.url())
+            .unwrap_or_default();
+        self.connection = Some(connection);
+        Ok(ConnectReport {
+            region,
+            api,
+            static_tools: self.runtime.static_tools().len(),
+            discovered_tools,
+            saved_to,
+        })
+    }
+
+    fn build_connection(&self, settings: ConnectionSettings) -> Result<Connection, HostError> {
+        let (context, provider) =
+            connection::call_context(self.runtime.metadata(), &settings, &self.config.outbound)?;
+        Ok(Connection {
+            settings,
+            context,
+            provider,
+        })
+    }
+
+    /// Static tools, plus the tenant's tools when connected.
+    pub async fn tools(&self) -> Result<Vec<ToolEntry>, HostError> {
+        self.list(&self.policy_engine()?, false).await
+    }
+
+    /// Like [`ToolHost::tools`], discovering the tenant's tools again first.
+    pub async fn refresh_tools(&self) -> Result<Vec<ToolEntry>, HostError> {
+        self.list(&self.policy_engine()?, true).await
+    }
+
+    /// When the tenant's tools were last discovered (seconds since the Unix epoch).
+    pub fn catalog_refreshed_at(&self) -> Option<u64> {
+        self.catalog.refreshed_at()
+    }
+
+    pub(crate) async fn list(
+        &self,
+        engine: &PolicyEngine,
+        force_refresh: bool,
+    ) -> Result<Vec<ToolEntry>, HostError> {
+        let tenant = self.connection.as_ref().map(Connection::tenant);
+        self.catalog
+            .list(&self.runtime, tenant.as_ref(), engine, force_refresh)
+            .await
+    }
+
+    pub(crate) fn policy_engine(&self) -> Result<PolicyEngine, HostError> {
+        // Read on every use: an operator's `policy set` in another process takes effect at
+        // once, and a file broken meanwhile refuses calls instead of allowing them.
+        Ok(PolicyEngine::load(&self.config.policy_file)?)
+    }
+}

@@ -1,0 +1,41 @@
+//! The host: one plugin, one tenant connection, the tool catalog and the one call pipeline
+//! every front end uses.
+//!
+//! [`ToolHost::call`] admits a call (the caller's role, the tool, the policy's mode, the
+//! arguments against the tool's schema), asks for approval when the mode says so, runs the
+//! plugin in the sandbox ([`toolhost_sandbox`]) and audits the attempt
+//! ([`toolhost_governance`]). [`ToolHost::approve`] runs a pending approval through the same
+//! admission, exactly once.
+//!
+//! [`conformance`] judges any component against the plugin world, for marketplace review.
+
+#![warn(missing_docs)]
+// Host errors carry the details an operator needs (paths, line numbers, upstream
+// statuses); they travel on the cold path only, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod arguments;
+mod catalog;
+mod config;
+mod connection;
+mod error;
+mod host;
+mod operator;
+mod pipeline;
+mod settings;
+
+pub mod conformance;
+
+pub use arguments::{parse_arguments, ArgumentError, ArgumentValidators};
+pub use catalog::ToolEntry;
+pub use config::{HostConfig, OutboundLimits, DEFAULT_CATALOG_TTL, DEFAULT_ROLE};
+pub use connection::{
+    connection_path, ConnectRequest, ConnectionError, ConnectionFileError, ConnectionSettings,
+};
+pub use error::HostError;
+pub use host::{ConnectReport, ToolHost, VerifiedConnection};
+pub use pipeline::{
+    ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,
+};
+pub use settings::{settings_path, SettingsError, SETTINGS_FILE};
+pub use toolhost_governance::ToolKind;

@@ -1,0 +1,166 @@
+//! Admission: may this call run at all, and under which mode? The same steps, in the same
+//! order, for a fresh call and for an approved one:
+//!
+//! the role may use the agent -> the tool exists -> the role may use the tool with these
+//! arguments -> the policy's mode -> the arguments match the tool's schema -> not `never`.
+//!
+//! The policy and roles files are read once, the arguments parsed once; the admitted call
+//! keeps what it was admitted with. A refusal is audited here, so callers only see errors.
+
+use super::record::Attempt;
+use crate::arguments::parse_arguments;
+use crate::catalog::{qualified_name, resolve, ToolEntry};
+use crate::error::HostError;
+use crate::host::ToolHost;
+use serde_json::Value;
+use toolhost_governance::{AuditDecision, Decision, Mode, PolicyEngine, RoleTable};
+
+/// What is asked: a tool, its arguments as sent, on whose behalf.
+pub(crate) struct CallRequest<'a> {
+    pub tool: &'a str,
+    pub arguments: &'a str,
+    pub caller: &'a str,
+    /// The role claimed for a fresh call (`None`: the default), or an approval's role.
+    pub role: Option<&'a str>,
+    /// Set when running an approval.
+    pub approval_id: Option<&'a str>,
+}
+
+/// A call that may run: everything after admission acts on exactly this.
+pub(crate) struct Admitted {
+    pub entry: ToolEntry,
+    pub role: String,
+    pub roles: RoleTable,
+    pub decision: Decision,
+    /// The validated arguments.
+    pub arguments: Value,
+}
+
+impl Admitted {
+    pub fn attempt<'a>(&'a self, request: &'a CallRequest<'_>) -> Attempt<'a> {
+        Attempt {
+            tool: &self.entry.name,
+            caller: request.caller,
+            role: &self.role,
+            arguments: &self.arguments,
+            approval_id: request.approval_id,
+        }
+    }
+}
+
+impl ToolHost {
+    pub(crate) async fn admit(&self, request: &CallRequest<'_>) -> Result<Admitted, HostError> {
+        // Unparseable arguments are still recorded, as the text that was sent.
+        let parsed = parse_arguments(request.arguments);
+        let recorded = match &parsed {
+            Ok(value) => value.clone(),
+            Err(_) => Value::String(request.arguments.to_string()),
+        };
+        let roles = self.role_table();
+        let engine = self.policy_engine();
+        let role = self.resolve_role(request.role, roles.as_ref().ok(), engine.as_ref().ok());
+        let mut attempt = Attempt {
+            tool: request.tool,
+            caller: request.caller,
+            role: &role,
+            arguments: &recorded,
+            approval_id: request.approval_id,
+        };
+        let (roles, engine) = match (roles, engine) {
+            (Ok(roles), Ok(engine)) => (roles, engine),
+            (Err(err), _) | (_, Err(err)) => {
+                return self.refuse(&attempt, AuditDecision::Invalid, err)
+            }
+        };
+        let plugin_id = &self.metadata().id;
+        // A role that may not use the agent learns nothing, not even which tools exist.
+        if let Err(denied) = roles.agent_role(&role) {
+            let tool = qualified_name(plugin_id, request.tool);
+            let err = HostError::RoleDenied {
+                tool: tool.clone(),
+                denied,
+            };
+            attempt.tool = &tool;
+            return self.refuse(&attempt, AuditDecision::RoleDenied, err);
+        }
+        let entry = match self.find_tool(request.tool, &engine).await {
+            Ok(entry) => entry,
+            Err(err) => return self.refuse(&attempt, AuditDecision::Invalid, err),
+        };
+        attempt.tool = &entry.name;
+        if let Err(denied) = roles.check(&role, &entry.facts(), &recorded) {
+            let err = HostError::RoleDenied {
+                tool: entry.name.clone(),
+                denied,
+            };
+            return self.refuse(&attempt, AuditDecision::RoleDenied, err);
+        }
+        let decision = engine.decide(&entry.facts());
+        let checked =
+            parsed.and_then(|value| self.catalog.check_arguments(&entry, &value).map(|()| value));
+        let arguments = match checked {
+            Ok(value) => value,
+            Err(error) => {
+                let err = HostError::InvalidArguments {
+                    tool: entry.name.clone(),
+                    error,
+                };
+                return self.refuse(&attempt, AuditDecision::Invalid, err);
+            }
+        };
+        if decision.mode == Mode::Never {
+            let err = HostError::Refused {
+                tool: entry.name.clone(),
+                reason: decision.explanation.clone(),
+            };
+            return self.refuse(&attempt, AuditDecision::Never, err);
+        }
+        Ok(Admitted {
+            entry,
+            role,
+            roles,
+            decision,
+            arguments,
+        })
+    }
+
+    /// The tool named `name` (namespaced or bare); a miss triggers one rediscovery, in
+    /// case a script was added since the catalog was built.
+    async fn find_tool(&self, name: &str, engine: &PolicyEngine) -> Result<ToolEntry, HostError> {
+        let plugin_id = &self.metadata().id;
+        let unknown = |suggestion| HostError::UnknownTool {
+            name: name.to_string(),
+            suggestion,
+        };
+        let entries = self.list(engine, false).await?;
+        match resolve(plugin_id, &entries, name) {
+            Ok(entry) => Ok(entry.clone()),
+            Err(suggestion) if !self.is_connected() => Err(unknown(suggestion)),
+            Err(_) => {
+                let entries = self.list(engine, true).await?;
+                resolve(plugin_id, &entries, name).cloned().map_err(unknown)
+            }
+        }
+    }
+
+    fn role_table(&self) -> Result<RoleTable, HostError> {
+        Ok(RoleTable::load(&self.config.roles_file)?)
+    }
+
+    /// The claimed role, else the policy file's default, else the configured default; in the
+    /// table's spelling when the table knows it (an unknown role is refused later, by name).
+    fn resolve_role(
+        &self,
+        claimed: Option<&str>,
+        roles: Option<&RoleTable>,
+        engine: Option<&PolicyEngine>,
+    ) -> String {
+        let role = claimed
+            .or_else(|| engine.and_then(PolicyEngine::default_role))
+            .unwrap_or(&self.config.default_role)
+            .to_string();
+        roles
+            .and_then(|t| t.get(&role))
+            .map_or(role, |r| r.name.clone())
+    }
+}

@@ -1,0 +1,92 @@
+//! Who calls, and who may say yes: the caller of a tool, and the approver the pipeline asks
+//! when the policy wants a person to decide.
+
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Who is calling: an agent session, an operator. The role decides what it may do.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// How audit records and approvals name it.
+    pub name: String,
+    /// `None` uses the configured default role.
+    pub role: Option<String>,
+}
+
+impl Caller {
+    /// A caller claiming `role` (`None`: the configured default).
+    pub fn new(name: impl Into<String>, role: Option<String>) -> Caller {
+        Caller {
+            name: name.into(),
+            role,
+        }
+    }
+}
+
+/// A person's answer to "may this call run?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalAnswer {
+    /// Run it.
+    Approve {
+        /// Who said so.
+        by: String,
+    },
+    /// Do not run it.
+    Deny {
+        /// Who said so.
+        by: String,
+    },
+    /// Nobody can answer now: record a pending approval.
+    Defer,
+}
+
+/// What an approver is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct ApprovalQuestion<'a> {
+    /// The namespaced tool.
+    pub tool: &'a str,
+    /// Exactly the arguments that would run.
+    pub arguments: &'a Value,
+    /// Who asked for the call.
+    pub caller: &'a str,
+    /// The role it runs under.
+    pub role: &'a str,
+    /// Why the policy wants approval.
+    pub reason: &'a str,
+}
+
+/// Asks a person, when one is there to ask.
+pub trait Approver: Send + Sync {
+    /// The answer to `question`; [`ApprovalAnswer::Defer`] when nobody can answer now.
+    fn ask<'a>(
+        &'a self,
+        question: ApprovalQuestion<'a>,
+    ) -> Pin<Box<dyn Future<Output = ApprovalAnswer> + Send + 'a>>;
+}
+
+/// No one to ask: approval-needed calls become pending approvals.
+pub struct DeferApprovals;
+
+impl Approver for DeferApprovals {
+    fn ask<'a>(
+        &'a self,
+        _: ApprovalQuestion<'a>,
+    ) -> Pin<Box<dyn Future<Output = ApprovalAnswer> + Send + 'a>> {
+        Box::pin(async { ApprovalAnswer::Defer })
+    }
+}
+
+/// Always gives the same answer: for embedders that approved through their own UI before
+/// calling, and for tests.
+pub struct StaticApprover(pub ApprovalAnswer);
+
+impl Approver for StaticApprover {
+    fn ask<'a>(
+        &'a self,
+        _: ApprovalQuestion<'a>,
+    ) -> Pin<Box<dyn Future<Output = ApprovalAnswer> + Send + 'a>> {
+        let answer = self.0.clone();
+        Box::pin(async move { answer })
+    }
+}

@@ -1,0 +1,430 @@
+//! A compiled and linked component, and raw calls into fresh instances of it. Nothing here
+//! trusts what the plugin returns: `PluginRuntime` validates, the conformance suite judges.
+
+use super::bindings::{wit, ToolPlugin, ToolPluginPre};
+use super::call_state::CallState;
+use super::compile_cache::{self, CompileReport};
+use super::descriptors::{DeclarationError, ToolError};
+use super::engine::{build_engine, EngineSettings};
+use super::linker::plugin_linker;
+use crate::outbound::UpstreamExchange;
+use crate::outbound::{CallLedger, GateFailure, OutboundPolicy};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use wasmtime::component::Component;
+use wasmtime::{Engine, Store};
+
+/// Per-call limits. Each has a safe default and produces a typed failure when hit.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// Largest linear memory one instance may grow to ([`CallFailure::MemoryLimit`]).
+    pub max_memory_bytes: usize,
+    /// Wall-clock time for one call, instantiation included ([`CallFailure::Deadline`]).
+    pub deadline: Duration,
+    /// Largest tool result, in bytes of JSON ([`CallFailure::OutputTooLarge`]).
+    pub max_output_bytes: usize,
+    /// Calls running at once; further calls wait for a slot.
+    pub max_concurrent_calls: usize,
+}
+
+impl Default for CallLimits {
+    fn default() -> CallLimits {
+        CallLimits {
+            max_memory_bytes: 64 << 20,
+            deadline: Duration::from_secs(60),
+            max_output_bytes: 4 << 20,
+            max_concurrent_calls: 16,
+        }
+    }
+}
+
+/// How a plugin is loaded and run.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// Where compiled artifacts are kept; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// The limits every call runs under.
+    pub limits: CallLimits,
+}
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        /// The plugin file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a component wasmtime can compile.
+    #[error("{path} is not a usable WebAssembly component: {detail}")]
+    Compile {
+        /// The plugin file.
+        path: PathBuf,
+        /// wasmtime's explanation.
+        detail: String,
+    },
+    /// The component imports something the world does not offer, or exports the wrong types.
+    #[error("the plugin does not fit the toolhost:plugin world: {detail}")]
+    Link {
+        /// wasmtime's explanation, naming the import or export.
+        detail: String,
+    },
+    /// `metadata` or `list-tools` did not return (trapped, or ran out of memory or time).
+    #[error("the plugin failed while describing itself: {detail}")]
+    Describe {
+        /// What went wrong.
+        detail: String,
+    },
+    /// The plugin described itself, but the host refuses the description.
+    #[error(transparent)]
+    Declaration(#[from] DeclarationError),
+    /// The engine or the linker could not be set up.
+    #[error("could not start the WebAssembly engine: {detail}")]
+    Engine {
+        /// wasmtime's explanation.
+        detail: String,
+    },
+}
+
+/// Why a call produced no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CallFailure {
+    /// The plugin returned a `tool-error` and the gate saw nothing wrong.
+    #[error("{0}")]
+    Tool(ToolError),
+    /// The gate stopped a request; preferred over the plugin's error, which only saw a WASI code.
+    #[error("{0}")]
+    Gate(#[serde(serialize_with = "as_display")] GateFailure),
+    /// The plugin trapped.
+    #[error("the plugin crashed (trap): {detail}")]
+    Trap {
+        /// The first lines of wasmtime's trap report.
+        detail: String,
+    },
+    /// The plugin tried to grow its memory past the cap.
+    #[error("the plugin exceeded its memory limit of {limit_bytes} bytes")]
+    MemoryLimit {
+        /// The cap.
+        limit_bytes: usize,
+    },
+    /// The call ran past its deadline and was stopped.
+    #[error("the call exceeded its deadline of {} ms", deadline_ms)]
+    Deadline {
+        /// The deadline.
+        deadline_ms: u64,
+    },
+    /// The plugin's result is larger than the host accepts.
+    #[error("the plugin's output ({size} bytes) exceeds the limit of {limit} bytes")]
+    OutputTooLarge {
+        /// The result's size.
+        size: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// The plugin's result (or a tool it discovered) is not valid.
+    #[error("the plugin returned output that is not JSON: {detail}")]
+    InvalidOutput {
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+fn as_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// The outcome of one call, with what the host observed while it ran.
+#[derive(Debug, Clone)]
+pub struct CallOutcome<R = serde_json::Value> {
+    /// The result, or why there is none.
+    pub result: Result<R, CallFailure>,
+    /// Every request that went upstream, in order.
+    pub exchanges: Vec<UpstreamExchange>,
+    /// Every request the gate stopped, in order.
+    pub gate_failures: Vec<GateFailure>,
+    /// Time to instantiate the component.
+    pub instantiate: Duration,
+    /// Time spent running the call after instantiation.
+    pub execute: Duration,
+    /// What the plugin wrote to stdout and stderr (capped).
+    pub plugin_log: String,
+}
+
+/// What a call may reach and which configuration it sees.
+#[derive(Clone)]
+pub struct CallContext {
+    /// What the call's requests may reach and carry.
+    pub outbound: Arc<OutboundPolicy>,
+    /// The values the plugin reads through `wasi:config/store`.
+    pub config: Vec<(String, String)>,
+}
+
+impl CallContext {
+    /// No network, no configuration.
+    pub fn offline() -> CallContext {
+        CallContext {
+            outbound: Arc::new(OutboundPolicy::deny_all()),
+            config: Vec::new(),
+        }
+    }
+}
+
+/// A component compiled for this host's engine, not yet linked.
+pub struct CompiledPlugin {
+    engine: Engine,
+    component: Component,
+    compile: CompileReport,
+    limits: CallLimits,
+}
+
+impl CompiledPlugin {
+    /// Compiles `wasm` (or loads it from the cache) on a fresh engine sized for
+    /// `options.limits`. `path` only names the plugin in errors.
+    pub fn compile(
+        wasm: &[u8],
+        path: &Path,
+        options: &RuntimeOptions,
+    ) -> Result<CompiledPlugin, LoadError> {
+        let limits = options.limits;
+        let engine = build_engine(EngineSettings {
+            pool_slots: (limits.max_concurrent_calls as u32).max(1) + 2,
+            max_memory_bytes: limits.max_memory_bytes,
+        })
+        .map_err(|e| LoadError::Engine {
+            detail: format!("{e:#}"),
+        })?;
+        let (component, compile) = compile_cache::load(&engine, wasm, options.cache_dir.as_deref())
+            .map_err(|e| LoadError::Compile {
+                path: path.to_path_buf(),
+                detail: format!("{e:#}"),
+            })?;
+        Ok(CompiledPlugin {
+            engine,
+            component,
+            compile,
+            limits,
+        })
+    }
+
+    /// The names of the component's imports, e.g. `wasi:http/types@0.2.12`.
+    pub fn imports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// How the component was obtained (cache hit or compile, and how long it took).
+    pub fn compile_report(&self) -> &CompileReport {
+        &self.compile
+    }
+
+    /// Links against exactly the world's imports and checks the exports' types.
+    pub fn link(self) -> Result<LinkedPlugin, LoadError> {
+        let linker = plugin_linker(&self.engine).map_err(|e| LoadError::Engine {
+            detail: format!("{e:#}"),
+        })?;
+        let instance_pre =
+            linker
+                .instantiate_pre(&self.component)
+                .map_err(|e| LoadError::Link {
+                    detail: format!("{e:#}"),
+                })?;
+        let pre = ToolPluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+            detail: format!("{e:#}"),
+        })?;
+        Ok(LinkedPlugin {
+            slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
+            engine: self.engine,
+            pre,
+            limits: self.limits,
+            compile: self.compile,
+        })
+    }
+}
+
+/// A linked plugin: each call gets a fresh Store and instance from one `InstancePre`.
+pub struct LinkedPlugin {
+    engine: Engine,
+    pre: ToolPluginPre<CallState>,
+    limits: CallLimits,
+    compile: CompileReport,
+    slots: Semaphore,
+}
+
+impl LinkedPlugin {
+    /// The plugin's own engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> &CallLimits {
+        &self.limits
+    }
+
+    /// How the component was obtained.
+    pub fn compile_report(&self) -> &CompileReport {
+        &self.compile
+    }
+
+    /// Calls `metadata` and returns what the plugin said, unchecked.
+    pub async fn raw_metadata(&self, ctx: CallContext) -> CallOutcome<wit::PluginMetadata> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_metadata(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Calls `list-tools` and returns what the plugin said, unchecked.
+    pub async fn raw_list_tools(&self, ctx: CallContext) -> CallOutcome<Vec<wit::ToolDescriptor>> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_list_tools(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Calls `discover-tools` and returns what the plugin said, unchecked.
+    pub async fn raw_discover_tools(
+        &self,
+        ctx: CallContext,
+    ) -> CallOutcome<Result<Vec<wit::ToolDescriptor>, wit::ToolError>> {
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_discover_tools(&mut *store)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Calls `call-tool` with `arguments` (JSON text) and returns what the plugin said,
+    /// unchecked: neither the output cap nor JSON validity is applied here.
+    pub async fn raw_call_tool(
+        &self,
+        ctx: CallContext,
+        name: &str,
+        arguments: &str,
+    ) -> CallOutcome<Result<String, wit::ToolError>> {
+        let (name, arguments) = (name.to_string(), arguments.to_string());
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_call_tool(&mut *store, &name, &arguments)
+                    .await
+            })
+        })
+        .await
+    }
+
+    /// Instantiates the plugin in a fresh Store, runs `f` under the call's limits, and
+    /// collects what the gate saw.
+    async fn with_instance<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
+    where
+        F: for<'a> FnOnce(
+            &'a ToolPlugin,
+            &'a mut Store<CallState>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
+        >,
+        R: Clone,
+    {
+        // The semaphore is never closed, so acquiring only waits.
+        let _slot = self.slots.acquire().await.ok();
+        let ledger = Arc::new(CallLedger::default());
+        let state = CallState::new(
+            ctx.outbound,
+            ledger.clone(),
+            &ctx.config,
+            self.limits.max_memory_bytes,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        // Yield to the executor every tick so the deadline below can fire even while the
+        // guest spins in a loop.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let started = Instant::now();
+        let mut instantiate = Duration::ZERO;
+        let deadline = self.limits.deadline;
+        let run = async {
+            let plugin = self.pre.instantiate_async(&mut store).await?;
+            instantiate = started.elapsed();
+            f(&plugin, &mut store).await
+        };
+        let result = match tokio::time::timeout(deadline, run).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) if store.data().memory.hit => {
+                tracing::debug!("plugin trapped after hitting its memory cap: {err:#}");
+                Err(CallFailure::MemoryLimit {
+                    limit_bytes: self.limits.max_memory_bytes,
+                })
+            }
+            Ok(Err(err)) => Err(CallFailure::Trap {
+                detail: trap_summary(&err),
+            }),
+            Err(_) => Err(CallFailure::Deadline {
+                deadline_ms: deadline.as_millis() as u64,
+            }),
+        };
+        let execute = started.elapsed().saturating_sub(instantiate);
+        let plugin_log = store.data().plugin_log();
+        if !plugin_log.is_empty() {
+            tracing::debug!(target: "toolhost::plugin", "{plugin_log}");
+        }
+        CallOutcome {
+            result,
+            exchanges: ledger.exchanges(),
+            gate_failures: ledger.failures(),
+            instantiate,
+            execute,
+            plugin_log,
+        }
+    }
+}
+
+impl<R> CallOutcome<R> {
+    pub(super) fn map_result<S>(self, f: impl FnOnce(R) -> S) -> CallOutcome<S> {
+        self.map_result_flat(|r| Ok(f(r)))
+    }
+
+    pub(super) fn map_result_flat<S>(
+        self,
+        f: impl FnOnce(R) -> Result<S, CallFailure>,
+    ) -> CallOutcome<S> {
+        CallOutcome {
+            result: self.result.and_then(f),
+            exchanges: self.exchanges,
+            gate_failures: self.gate_failures,
+            instantiate: self.instantiate,
+            execute: self.execute,
+            plugin_log: self.plugin_log,
+        }
+    }
+}
+
+fn trap_summary(err: &wasmtime::Error) -> String {
+    let text = format!("{err:#}");
+    text.lines().take(3).collect::<Vec<_>>().join(" ")
+}

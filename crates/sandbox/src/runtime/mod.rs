@@ -1,0 +1,23 @@
+//! Running plugin components: compile once, a fresh Store per call from one InstancePre.
+
+pub(crate) mod bindings;
+pub(crate) mod call_state;
+pub(crate) mod compile_cache;
+pub(crate) mod descriptors;
+pub(crate) mod engine;
+pub(crate) mod linked;
+pub(crate) mod linker;
+pub(crate) mod plugin;
+
+pub use compile_cache::CompileReport;
+pub use descriptors::is_valid_tool_name;
+pub use descriptors::{
+    Annotations, ConfigKey, CredentialKind, DeclarationError, PluginMetadata, PolicyHint, Region,
+    ToolDescriptor, ToolError,
+};
+pub use linked::{
+    CallContext, CallFailure, CallLimits, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError,
+    RuntimeOptions,
+};
+pub use linker::is_world_import;
+pub use plugin::PluginRuntime;

@@ -1,0 +1,155 @@
+//! Command-line parsing and dispatch. Each command lives in its own module.
+
+mod approvals;
+mod approver;
+mod audit;
+mod call;
+mod conformance;
+mod connect;
+#[cfg(feature = "simulator")]
+mod demo;
+mod mcp;
+mod operator;
+pub mod output;
+mod policy;
+#[cfg(feature = "simulator")]
+mod simulate;
+mod tools;
+mod ui;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use toolhost_host::{HostConfig, ToolHost};
+
+/// Where a development checkout builds the ConnectWise RMM plugin.
+const DEFAULT_PLUGIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm"
+);
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "toolhost",
+    version,
+    about = "Run sandboxed WebAssembly tool plugins (ConnectWise RMM) for AI agents"
+)]
+pub struct Cli {
+    /// Private state directory (connection, caches). Default: the user's config dir + /toolhost.
+    #[arg(long, global = true, env = "TOOLHOST_HOME")]
+    home: Option<PathBuf>,
+    /// The plugin component (.wasm). Default: the workspace build of the ConnectWise RMM plugin.
+    #[arg(long, global = true, env = "TOOLHOST_PLUGIN")]
+    plugin: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More logging on stderr (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Connect to a tenant: proves the credentials, discovers tools, saves the connection.
+    Connect(connect::ConnectArgs),
+    /// List the tools (namespaced), their descriptions and modes.
+    Tools(tools::ToolsArgs),
+    /// Run one tool and print its result (roles, policy and approvals apply).
+    Call(call::CallArgs),
+    /// Pending approvals: list, approve (runs the call once), deny.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
+    /// Tool modes (auto, approval, never) and overrides.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// The audit log of every call attempt.
+    Audit(audit::AuditArgs),
+    /// Run the Asio API simulator on a loopback port.
+    #[cfg(feature = "simulator")]
+    Simulate(simulate::SimulateArgs),
+    /// Check that a plugin component is a well-behaved plugin of the toolhost:plugin world.
+    Conformance(conformance::ConformanceArgs),
+    /// Play the product's stories against an in-process simulator (touches no real config).
+    #[cfg(feature = "simulator")]
+    Demo(demo::DemoArgs),
+    /// Serve the tools to MCP clients: stdio by default, or streamable HTTP with --http.
+    Mcp(mcp::McpArgs),
+    /// Serve the local admin web UI (connection, tool policies, approvals, activity).
+    Ui(ui::UiArgs),
+}
+
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,toolhost=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOOLHOST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        #[cfg(feature = "simulator")]
+        Command::Simulate(args) => simulate::run(args, cli.json).await,
+        Command::Conformance(args) => {
+            let cache = home_dir(cli.home).ok().map(|home| home.join("cache"));
+            conformance::run(args, cli.json, cache).await
+        }
+        #[cfg(feature = "simulator")]
+        Command::Demo(args) => demo::run(args, plugin_path(cli.plugin)?).await,
+        Command::Connect(args) => {
+            let host = open_host(cli.home, cli.plugin).await?;
+            connect::run(host, args, cli.json).await
+        }
+        Command::Tools(args) => {
+            tools::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await
+        }
+        Command::Call(args) => {
+            call::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await
+        }
+        Command::Approvals(command) => {
+            approvals::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+        }
+        Command::Policy(command) => {
+            policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+        }
+        Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
+        Command::Mcp(args) => {
+            let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
+            mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await
+        }
+        Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
+    }
+}
+
+fn home_dir(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match home {
+        Some(home) => Ok(home),
+        None => dirs::config_dir()
+            .map(|d| d.join("toolhost"))
+            .context("no config directory for this user: pass --home or set TOOLHOST_HOME"),
+    }
+}
+
+fn plugin_path(plugin: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let path = plugin.unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN));
+    anyhow::ensure!(
+        path.exists(),
+        "plugin not found at {}: build it with `cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml`, or pass --plugin",
+        path.display()
+    );
+    Ok(path)
+}
+
+async fn open_host(home: Option<PathBuf>, plugin: Option<PathBuf>) -> anyhow::Result<ToolHost> {
+    let config = HostConfig::new(home_dir(home)?, plugin_path(plugin)?);
+    Ok(ToolHost::open_with_settings(config).await?)
+}

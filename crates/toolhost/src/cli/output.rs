@@ -1,0 +1,66 @@
+//! Printing results and errors, for people or (`--json`) for scripts.
+
+use toolhost_host::HostError;
+
+/// A failure whose report is already printed (as text, or as the one JSON document of
+/// `--json`): nothing more is printed for it, only the exit status tells.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AlreadyReported(pub String);
+
+pub fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(err) => eprintln!("error: cannot render JSON: {err}"),
+    }
+}
+
+pub fn print_error(err: &anyhow::Error, json: bool) {
+    // The report, already printed, is the whole answer: stdout stays one JSON document.
+    if json && err.downcast_ref::<AlreadyReported>().is_some() {
+        return;
+    }
+    let kind = err
+        .downcast_ref::<HostError>()
+        .map_or("error", HostError::kind);
+    if json {
+        let approval_id = match err.downcast_ref::<HostError>() {
+            Some(HostError::ApprovalRequired { id, .. }) => Some(id.clone()),
+            _ => None,
+        };
+        print_json(
+            &serde_json::json!({"error": {"kind": kind, "message": format!("{err:#}"), "approvalId": approval_id}}),
+        );
+    } else {
+        eprintln!("error: {err:#}");
+    }
+}
+
+/// 2: the caller must act (connect, approve, fix arguments); 1: anything else.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<HostError>() {
+        Some(
+            HostError::NotConnected
+            | HostError::ApprovalRequired { .. }
+            | HostError::ApprovalDenied { .. }
+            | HostError::RoleDenied { .. }
+            | HostError::Refused { .. }
+            | HostError::InvalidArguments { .. }
+            | HostError::UnknownTool { .. }
+            | HostError::UnknownRegion { .. }
+            | HostError::InvalidConnection { .. },
+        ) => 2,
+        _ => 1,
+    }
+}
+
+/// Shortens text to `width` characters for table cells.
+pub fn clip(text: &str, width: usize) -> String {
+    let first_line = text.lines().next().unwrap_or_default();
+    if first_line.chars().count() <= width {
+        first_line.to_string()
+    } else {
+        let cut: String = first_line.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,55 @@
+//! `toolhost policy`: every tool's mode and why; overrides.
+
+use super::output::{clip, print_json};
+use clap::Subcommand;
+use toolhost_governance::Mode;
+use toolhost_host::ToolHost;
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Every tool with its mode (auto, approval, never) and the rule that set it.
+    List,
+    /// Override the mode of a tool or of a glob pattern (`connectwise_rmm:cw-rmm-script-*`).
+    Set { pattern: String, mode: Mode },
+}
+
+pub async fn run(host: ToolHost, command: PolicyCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::List => {
+            let listed = host.policy_list().await?;
+            if json {
+                let rows: Vec<_> = listed
+                    .iter()
+                    .map(|(t, d)| serde_json::json!({"tool": t.name, "kind": t.kind, "mode": d.mode, "source": d.source, "why": d.explanation}))
+                    .collect();
+                print_json(&rows);
+                return Ok(());
+            }
+            let width = listed.iter().map(|(t, _)| t.name.len()).max().unwrap_or(0);
+            println!("{:width$}  {:8}  WHY", "TOOL", "MODE");
+            for (tool, decision) in &listed {
+                println!(
+                    "{:width$}  {:8}  {}",
+                    tool.name,
+                    decision.mode.as_str(),
+                    clip(&decision.explanation, 110)
+                );
+            }
+        }
+        PolicyCommand::Set { pattern, mode } => {
+            let previous = host.set_policy(&pattern, mode)?;
+            let file = host.config().policy_file.display().to_string();
+            if json {
+                print_json(
+                    &serde_json::json!({"pattern": pattern, "mode": mode, "previous": previous, "file": file}),
+                );
+            } else {
+                match previous {
+                    Some(old) => println!("{pattern}: {old} -> {mode} ({file})"),
+                    None => println!("{pattern}: {mode} ({file})"),
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Approval through MCP elicitation: the person at the MCP client answers, when the client
+//! declared that it can ask.
+
+use rmcp::model::{ElicitRequestParams, ElicitationAction, ElicitationSchema};
+use rmcp::service::ElicitationMode;
+use rmcp::service::Peer;
+use rmcp::RoleServer;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+use toolhost_host::{ApprovalAnswer, ApprovalQuestion, Approver};
+
+/// How long a person has to answer before the call becomes a pending approval.
+pub const ELICITATION_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Asks through `elicitation/create` when the client supports form elicitation; otherwise
+/// (or when the request itself fails or times out) defers, which records a pending approval
+/// that an operator can approve with `toolhost approvals approve <id>`.
+pub struct ElicitationApprover {
+    peer: Peer<RoleServer>,
+    client: String,
+    timeout: Duration,
+}
+
+impl ElicitationApprover {
+    pub fn new(peer: Peer<RoleServer>, client: impl Into<String>) -> ElicitationApprover {
+        ElicitationApprover {
+            peer,
+            client: client.into(),
+            timeout: ELICITATION_TIMEOUT,
+        }
+    }
+
+    /// Whether the client declared (form) elicitation when it initialized.
+    pub fn client_can_ask(peer: &Peer<RoleServer>) -> bool {
+        peer.supported_elicitation_modes()
+            .contains(&ElicitationMode::Form)
+    }
+}
+
+/// The message shown to the person; the MCP name of the tool, its arguments and why.
+pub fn approval_message(q: &ApprovalQuestion<'_>) -> String {
+    let arguments = serde_json::to_string_pretty(q.arguments).unwrap_or_default();
+    format!(
+        "{} asks to run {} as {}.\n\nArguments:\n{arguments}\n\nWhy approval is needed: {}\n\nAccept to run this call once; decline to refuse it.",
+        q.caller,
+        super::names::to_mcp(q.tool),
+        q.role,
+        q.reason
+    )
+}
+
+impl Approver for ElicitationApprover {
+    fn ask<'a>(
+        &'a self,
+        q: ApprovalQuestion<'a>,
+    ) -> Pin<Box<dyn Future<Output = ApprovalAnswer> + Send + 'a>> {
+        if !Self::client_can_ask(&self.peer) {
+            return Box::pin(async { ApprovalAnswer::Defer });
+        }
+        let message = approval_message(&q);
+        Box::pin(async move {
+            let schema = match ElicitationSchema::builder().build() {
+                Ok(schema) => schema,
+                Err(err) => {
+                    tracing::warn!("cannot build the approval form ({err}); deferring");
+                    return ApprovalAnswer::Defer;
+                }
+            };
+            let params = ElicitRequestParams::FormElicitationParams {
+                meta: None,
+                message,
+                requested_schema: schema,
+            };
+            let by = format!("the user of {} (MCP elicitation)", self.client);
+            match self
+                .peer
+                .create_elicitation_with_timeout(params, Some(self.timeout))
+                .await
+            {
+                Ok(result) => match result.action {
+                    ElicitationAction::Accept => ApprovalAnswer::Approve { by },
+                    // Declined or dismissed: not approved, and nothing is left pending.
+                    _ => ApprovalAnswer::Deny { by },
+                },
+                Err(err) => {
+                    tracing::warn!(
+                        "elicitation failed ({err}); recording a pending approval instead"
+                    );
+                    ApprovalAnswer::Defer
+                }
+            }
+        })
+    }
+}

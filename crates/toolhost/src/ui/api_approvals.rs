@@ -1,0 +1,68 @@
+//! The Approvals page: pending calls with their exact arguments; approve runs the call
+//! through `ToolHost::approve` (exactly once, the CLI's path), deny through `ToolHost::deny`.
+
+use super::error::{ApiError, ApiResult};
+use super::state::UiState;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use toolhost_governance::{Approval, ApprovalFilter};
+
+pub fn routes() -> Router<Arc<UiState>> {
+    Router::new()
+        .route("/api/approvals", get(list))
+        .route("/api/approvals/{id}/approve", post(approve))
+        .route("/api/approvals/{id}/deny", post(deny))
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    /// Every approval and its state, not only the pending ones.
+    #[serde(default)]
+    all: bool,
+}
+
+fn row(a: &Approval, now: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut value = serde_json::to_value(a).unwrap_or(Value::Null);
+    value["status"] = json!(a.status(now));
+    value["ageSeconds"] = json!((now - a.created_at).num_seconds().max(0));
+    value
+}
+
+async fn list(
+    State(state): State<Arc<UiState>>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let filter = if query.all {
+        ApprovalFilter::default()
+    } else {
+        ApprovalFilter::pending()
+    };
+    let host = state.host.read().await;
+    let mut approvals = host.list_approvals(&filter).map_err(ApiError::from)?;
+    approvals.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+    let now = chrono::Utc::now();
+    let rows: Vec<Value> = approvals.iter().map(|a| row(a, now)).collect();
+    Ok(Json(json!({"approvals": rows})))
+}
+
+/// Runs the approved call and answers with its result once it completed.
+async fn approve(
+    State(state): State<Arc<UiState>>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let host = state.host.read().await;
+    let report = host
+        .approve(&id, &state.actor())
+        .await
+        .map_err(ApiError::from)?;
+    Ok(Json(json!({"approved": true, "report": report})))
+}
+
+async fn deny(State(state): State<Arc<UiState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let host = state.host.read().await;
+    let approval = host.deny(&id, &state.actor()).map_err(ApiError::from)?;
+    Ok(Json(json!({"denied": true, "approval": approval})))
+}

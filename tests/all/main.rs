@@ -1,0 +1,22 @@
+//! The end-to-end tests, in one binary (as wasmtime's own `tests/all`): the real host, the
+//! real component and the real simulator over loopback. One binary links wasmtime once.
+
+mod approvals;
+mod audit;
+mod catalog;
+mod cli;
+mod conformance;
+mod contract;
+mod credentials;
+mod front_door;
+mod gate;
+mod hostile;
+mod mcp;
+mod policy;
+mod property;
+mod resilience;
+mod roles;
+mod scale;
+mod secrets;
+mod tools;
+mod ui;

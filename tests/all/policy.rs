@@ -1,0 +1,338 @@
+//! Policy end to end: default modes of static and script tools (never looser than the
+//! plugin's hint), operator overrides by exact name and glob (most specific wins),
+//! `policy set` taking effect at once, `never` refusals that name the policy line, and a
+//! malformed policy file that refuses calls instead of allowing them.
+
+use e2e::*;
+use simulator::{Simulator, DEMO_CLIENT_SECRET};
+use std::collections::BTreeMap;
+use toolhost_governance::{AuditDecision, AuditOutcome};
+use toolhost_governance::{DecisionSource, Mode};
+use toolhost_host::{DeferApprovals, HostError};
+
+const NS: &str = "connectwise_rmm:";
+
+/// Every tool's (mode, explanation), by bare name.
+async fn modes(env: &TestEnv) -> BTreeMap<String, (Mode, String, DecisionSource)> {
+    env.host
+        .policy_list()
+        .await
+        .expect("policy list")
+        .into_iter()
+        .map(|(t, d)| {
+            (
+                t.name.strip_prefix(NS).unwrap().to_string(),
+                (d.mode, d.explanation, d.source),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn defaults_for_static_and_script_tools_with_the_reason() {
+    let env = TestEnv::start().await;
+    let modes = modes(&env).await;
+    assert_eq!(modes.len(), SEEDED_TOOL_COUNT);
+    for (tool, (mode, why, source)) in &modes {
+        if tool.starts_with("cw-rmm-script-") {
+            // The plugin hints approval for every script tool: nothing may be looser.
+            assert!(*mode >= Mode::Approval, "{tool} is {mode}: {why}");
+            assert!(
+                matches!(source, DecisionSource::Classifier { .. }),
+                "{tool}: {source:?}"
+            );
+            assert!(why.contains("classifier: "), "{tool}: {why}");
+        } else {
+            let expected = if tool == "cw-rmm-run-task" || tool == "cw-rmm-create-ticket" {
+                Mode::Approval
+            } else {
+                Mode::Auto
+            };
+            assert_eq!(*mode, expected, "{tool}: {why}");
+            assert!(
+                why.contains(&format!("seed table: `{expected}`")),
+                "{tool}: {why}"
+            );
+        }
+        assert!(
+            why.contains(&format!("toolhost policy set {NS}{tool} <mode>")),
+            "{tool}: {why}"
+        );
+    }
+    let why = |tool: &str| modes[tool].1.clone();
+    assert!(why("cw-rmm-script-uninstall-software").contains("destructive verb `uninstall`"));
+    assert!(why("cw-rmm-script-reboot-endpoint").contains("destructive verb `reboot`"));
+    assert!(why("cw-rmm-script-restart-print-spooler").contains("destructive verb `restart`"));
+    // Read-only by name, raised by the plugin's hint.
+    for tool in [
+        "cw-rmm-script-collect-event-logs",
+        "cw-rmm-script-linux-disk-usage-report",
+    ] {
+        assert_eq!(modes[tool].0, Mode::Approval);
+        assert!(
+            why(tool).contains("raised to `approval` by the plugin's hint"),
+            "{tool}: {}",
+            why(tool)
+        );
+    }
+    // The tool list shows the same modes.
+    for tool in env.host.tools().await.unwrap() {
+        let bare = tool.name.strip_prefix(NS).unwrap();
+        assert_eq!(tool.policy, modes[bare].0, "{bare}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overrides_by_name_and_glob_most_specific_wins() {
+    let env = TestEnv::start().await;
+    let file = env.host.config().policy_file.clone();
+    std::fs::write(
+        &file,
+        format!(
+            "[tools]\n\
+             \"{NS}cw-rmm-script-*\" = \"never\"\n\
+             \"{NS}cw-rmm-script-collect-*\" = \"approval\"\n\
+             \"{NS}cw-rmm-script-collect-event-logs\" = \"auto\"\n\
+             \"{NS}cw-rmm-list-*\" = \"approval\"\n\
+             \"{NS}cw-rmm-list-companies\" = \"auto\"\n\
+             \"{NS}cw-rmm-get-?ompany\" = \"never\"\n"
+        ),
+    )
+    .unwrap();
+    let modes = modes(&env).await;
+    let line = |tool: &str| match &modes[tool].2 {
+        DecisionSource::Override { line, .. } => *line,
+        other => panic!("{tool}: {other:?}"),
+    };
+    assert_eq!(modes["cw-rmm-script-reboot-endpoint"].0, Mode::Never);
+    assert_eq!(line("cw-rmm-script-reboot-endpoint"), 2);
+    assert_eq!(modes["cw-rmm-script-collect-event-logs"].0, Mode::Auto);
+    assert_eq!(line("cw-rmm-script-collect-event-logs"), 4);
+    assert_eq!(modes["cw-rmm-list-devices"].0, Mode::Approval);
+    assert_eq!(line("cw-rmm-list-devices"), 5);
+    assert_eq!(modes["cw-rmm-list-companies"].0, Mode::Auto);
+    assert_eq!(line("cw-rmm-list-companies"), 6);
+    assert_eq!(modes["cw-rmm-get-company"].0, Mode::Never);
+    // Untouched tools keep their defaults.
+    assert_eq!(modes["cw-rmm-run-task"].0, Mode::Approval);
+    assert_eq!(modes["cw-rmm-get-device"].0, Mode::Auto);
+    let why = &modes["cw-rmm-script-reboot-endpoint"].1;
+    assert!(why.contains(&format!("{} line 2", file.display())), "{why}");
+    assert!(why.contains(&format!("'{NS}cw-rmm-script-*'")), "{why}");
+
+    // The calls follow the modes.
+    let err = env
+        .call_as(
+            "cw-rmm-script-reboot-endpoint",
+            json!({"targets": [seed::MARIA_LAPTOP_ID]}),
+            None,
+            &approve_as("ops"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HostError::Refused { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("never"), "{text}");
+    assert!(
+        text.contains(&format!("{} line 2", file.display())),
+        "{text}"
+    );
+    assert!(env.writes().is_empty());
+    env.ok("cw-rmm-list-companies", json!({})).await;
+    pending_id(env.call("cw-rmm-list-devices", json!({})).await);
+    assert!(matches!(
+        env.call("cw-rmm-get-company", json!({"companyId": seed::CONTOSO_ID}))
+            .await,
+        Err(HostError::Refused { .. })
+    ));
+    // An operator may loosen a script tool: auto runs it without asking.
+    let report = env
+        .call_as(
+            "cw-rmm-script-collect-event-logs",
+            json!({"parameters": {"logName": "System"}, "targets": [seed::DC01_ID]}),
+            None,
+            &DeferApprovals,
+        )
+        .await
+        .expect("auto by override");
+    assert!(report.result["taskId"].is_string());
+    assert_eq!(env.writes().len(), 1);
+    let decisions: Vec<_> = env.audit().iter().map(|r| r.decision).collect();
+    assert_eq!(
+        decisions,
+        [
+            AuditDecision::Never,
+            AuditDecision::Auto,
+            AuditDecision::Approval,
+            AuditDecision::Never,
+            AuditDecision::Auto
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_set_takes_effect_at_once() {
+    let env = TestEnv::start().await;
+    let ticket = format!("{NS}cw-rmm-create-ticket");
+    assert_eq!(env.host.set_policy(&ticket, Mode::Never).unwrap(), None);
+    let err = env
+        .call_as(
+            "cw-rmm-create-ticket",
+            ticket_args("e2e never"),
+            None,
+            &approve_as("ops"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HostError::Refused { .. }), "{err:?}");
+    assert!(env.writes().is_empty());
+    assert_eq!(
+        env.host.set_policy(&ticket, Mode::Auto).unwrap(),
+        Some(Mode::Never)
+    );
+    let created = env
+        .ok("cw-rmm-create-ticket", ticket_args("e2e auto"))
+        .await;
+    assert_eq!(created["summary"], "e2e auto");
+    assert_eq!(env.writes().len(), 1);
+    // A bad pattern is refused and changes nothing.
+    assert!(env
+        .host
+        .set_policy("connectwise_rmm:[x]", Mode::Auto)
+        .is_err());
+    assert_eq!(
+        env.host.set_policy(&ticket, Mode::Approval).unwrap(),
+        Some(Mode::Auto)
+    );
+    pending_id(
+        env.call("cw-rmm-create-ticket", ticket_args("e2e again"))
+            .await,
+    );
+    assert_eq!(env.writes().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_policy_file_refuses_calls_with_line_and_column() {
+    let env = TestEnv::start().await;
+    let file = env.host.config().policy_file.clone();
+    for (text, line, column) in [
+        (
+            format!("[tools]\n\"{NS}cw-rmm-list-companies\" = \"allow\"\n"),
+            2,
+            43,
+        ),
+        (format!("[tools]\n\"{NS}cw-rmm-run-task\" = auto\n"), 2, 37),
+        ("[tols]\n".to_string(), 1, 2),
+    ] {
+        std::fs::write(&file, &text).unwrap();
+        let before = env.sim.requests().len();
+        for (tool, args) in [
+            ("cw-rmm-list-companies", json!({})),
+            ("cw-rmm-run-task", run_task_args("e2e broken policy")),
+        ] {
+            let err = env
+                .call_as(tool, args, None, &approve_as("ops"))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, HostError::PolicyFile(_)), "{err:?}");
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("line {line}, column {column}")),
+                "{text:?}: {message}"
+            );
+            assert!(message.contains(&file.display().to_string()), "{message}");
+        }
+        assert_eq!(env.sim.requests().len(), before, "a call went upstream");
+        assert!(env.host.policy_list().await.is_err());
+        assert!(env
+            .host
+            .list_approvals(&Default::default())
+            .unwrap()
+            .is_empty());
+    }
+    assert!(env.writes().is_empty());
+    let audit = env.audit();
+    assert_eq!(audit.len(), 6);
+    assert!(audit
+        .iter()
+        .all(|r| r.outcome == AuditOutcome::Refused && r.decision == AuditDecision::Invalid));
+    // Fixed, calls work again.
+    std::fs::write(&file, "").unwrap();
+    env.ok("cw-rmm-list-companies", json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_policy_list_and_set() {
+    let sim = Simulator::start(sim_config()).await.unwrap();
+    let cli = Cli::new().await;
+    let out = cli.connect(DEMO_CLIENT_SECRET, &sim.base_url(), &[]).await;
+    assert!(out.success(), "{}", out.all());
+
+    let list = cli.run(&["policy", "list"], &[]).await;
+    assert!(list.success(), "{}", list.all());
+    let row = |text: &str, tool: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{NS}{tool} ")))
+            .unwrap_or_else(|| panic!("no row for {tool}:\n{text}"))
+            .to_string()
+    };
+    let run = row(&list.stdout, "cw-rmm-run-task");
+    assert!(
+        run.contains("approval") && run.contains("seed table"),
+        "{run}"
+    );
+    let uninstall = row(&list.stdout, "cw-rmm-script-uninstall-software");
+    assert!(
+        uninstall.contains("approval") && uninstall.contains("uninstall"),
+        "{uninstall}"
+    );
+
+    let set = cli
+        .run(
+            &["policy", "set", &format!("{NS}cw-rmm-script-*"), "never"],
+            &[],
+        )
+        .await;
+    assert!(set.success(), "{}", set.all());
+    assert!(set.stdout.contains("never"), "{}", set.stdout);
+    let set = cli
+        .run(
+            &["policy", "set", &format!("{NS}cw-rmm-script-*"), "approval"],
+            &[],
+        )
+        .await;
+    assert!(set.stdout.contains("never -> approval"), "{}", set.stdout);
+    let bad = cli
+        .run(&["policy", "set", "cw-rmm-run-task", "allow"], &[])
+        .await;
+    assert!(!bad.success(), "{}", bad.all());
+
+    let list = cli.run(&["policy", "list", "--json"], &[]).await;
+    let rows = list.json();
+    let reboot = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"] == format!("{NS}cw-rmm-script-reboot-endpoint"))
+        .unwrap()
+        .clone();
+    assert_eq!(reboot["mode"], "approval");
+    assert_eq!(reboot["source"]["kind"], "override");
+    assert_eq!(reboot["source"]["line"], 2);
+
+    // A broken file: every command that needs the policy says where, and nothing runs.
+    std::fs::write(
+        cli.home.path().join("policy.toml"),
+        "[tools]\n\"connectwise_rmm:x\" = \"yes\"\n",
+    )
+    .unwrap();
+    let call = cli
+        .run(&["call", "cw-rmm-list-companies", "--args", "{}"], &[])
+        .await;
+    assert!(!call.success(), "{}", call.all());
+    assert!(call.stderr.contains("line 2, column 23"), "{}", call.stderr);
+    let list = cli.run(&["policy", "list"], &[]).await;
+    assert!(!list.success(), "{}", list.all());
+    assert!(list.stderr.contains("line 2, column 23"), "{}", list.stderr);
+    assert!(!sim.requests().iter().any(|r| r.path.contains("/companies")));
+}
