@@ -70,6 +70,10 @@ case "${1:-}" in
     ensure_test_tools
     build_plugin
     check_plugin_size
+    if command -v python3 >/dev/null; then
+      echo "==> no module import cycles" >&2
+      python3 .ci/module_cycles.py crates/*/src simulator/src plugin/src
+    fi
     echo "==> plugin unit tests (native)" >&2
     cargo test --manifest-path plugin/Cargo.toml
     # One build for everything: the crates' unit tests, the simulator's, the fuzz targets'

@@ -31,6 +31,7 @@ wit_bindgen::generate!({
 use crate::catalog::{self, ToolSpec};
 use crate::errors::ToolError as PluginError;
 use crate::region::{self, ConfigSource};
+use crate::roles;
 use crate::tools::{self, context::Ctx};
 use crate::wasi_http::WasiTransport;
 use exports::toolhost::plugin::tools::Guest;
@@ -129,6 +130,17 @@ impl Guest for Plugin {
                 })
                 .collect(),
             default_region: region::DEFAULT_REGION.to_string(),
+            roles: roles::matrix()
+                .into_iter()
+                .map(|r| RoleTemplate {
+                    name: r.name.to_string(),
+                    ai_assist: r.ai_assist,
+                    limited_access: r.limited_access,
+                    permissions: r.permissions.iter().map(|p| p.to_string()).collect(),
+                    fixed: r.fixed.iter().map(|p| p.to_string()).collect(),
+                })
+                .collect(),
+            default_role: Some(roles::DEFAULT_ROLE.to_string()),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod errors;
 pub mod http;
 pub mod region;
+pub mod roles;
 pub mod schedule;
 pub mod script_tools;
 pub mod shape;

@@ -292,3 +292,51 @@ async fn toolhost_toml_limits_reach_the_gate_and_a_bad_one_names_line_and_column
         .await;
     assert!(out.success(), "{}", out.all());
 }
+
+/// A `toolhost` copied out of the checkout runs with the plugin it carries: no
+/// `TOOLHOST_PLUGIN`, no `--plugin`, no build tree. The story plays on its embedded
+/// simulator, and a fresh home lists the plugin's tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_copied_out_of_the_checkout_runs_its_bundled_plugin() {
+    let elsewhere = TempDir::new("installed");
+    let bin = elsewhere.path().join("toolhost");
+    std::fs::copy(toolhost_bin(), &bin).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(args)
+            .current_dir(elsewhere.path())
+            .env("HOME", elsewhere.path())
+            .env("XDG_CONFIG_HOME", elsewhere.path().join("config"))
+            .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_HOME")
+            .env_remove("CARGO_MANIFEST_DIR")
+            .output()
+            .unwrap()
+    };
+    let tools = run(&["tools", "--json"]);
+    let stderr = String::from_utf8_lossy(&tools.stderr);
+    assert!(tools.status.success(), "{stderr}");
+    let listed = String::from_utf8_lossy(&tools.stdout);
+    assert!(
+        listed.contains("\"connectwise_rmm:cw-rmm-list-devices\""),
+        "{listed}"
+    );
+    let home = elsewhere.path().join("config/toolhost");
+    let installed: Vec<_> = std::fs::read_dir(home.join("plugins"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        installed.len() == 1 && installed[0].starts_with("cw_rmm_plugin-"),
+        "{installed:?}"
+    );
+
+    let demo = run(&["demo", "--task-step-ms", "20"]);
+    let stdout = String::from_utf8_lossy(&demo.stdout);
+    assert!(
+        demo.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    assert!(stdout.contains("DC01"), "{stdout}");
+}

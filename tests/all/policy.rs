@@ -50,7 +50,7 @@ async fn defaults_for_static_and_script_tools_with_the_reason() {
             };
             assert_eq!(*mode, expected, "{tool}: {why}");
             assert!(
-                why.contains(&format!("seed table: `{expected}`")),
+                why.contains(&format!("plugin hint `{expected}`")),
                 "{tool}: {why}"
             );
         }
@@ -278,7 +278,7 @@ async fn cli_policy_list_and_set() {
     };
     let run = row(&list.stdout, "cw-rmm-run-task");
     assert!(
-        run.contains("approval") && run.contains("seed table"),
+        run.contains("approval") && run.contains("plugin hint"),
         "{run}"
     );
     let uninstall = row(&list.stdout, "cw-rmm-script-uninstall-software");

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 use std::path::Path;
 use toolhost_governance::PolicyFile;
-use toolhost_governance::RoleTable;
+use toolhost_governance::{Role, RoleTable};
 use toolhost_host::ArgumentValidators;
 use toolhost_sandbox::wit;
 use toolhost_sandbox::{PluginMetadata, ToolDescriptor};
@@ -71,10 +71,15 @@ pub fn policy_file(data: &[u8]) {
     }
 }
 
-/// `RoleTable::parse`: any text.
+/// `RoleTable::with_roles_text` over a matrix with fixed cells: any text.
 pub fn roles_file(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Err(err) = RoleTable::parse(Path::new("roles.toml"), &text) {
+    let always = ["ai-assist", "limited-access", "tasks:view"];
+    let matrix = RoleTable::from_roles(vec![
+        Role::new("Super Admin", true, false, &["tasks:view"]).with_fixed(always),
+        Role::new("Client Site Manager", true, true, &["devices:view"]),
+    ]);
+    if let Err(err) = matrix.with_roles_text(Path::new("roles.toml"), &text) {
         assert!(!err.to_string().is_empty());
     }
 }
@@ -212,6 +217,16 @@ impl<'a> Bytes<'a> {
                 })
                 .collect(),
             default_region: self.string(),
+            roles: (0..self.small(3))
+                .map(|_| wit::RoleTemplate {
+                    name: self.string(),
+                    ai_assist: self.bool(),
+                    limited_access: self.bool(),
+                    permissions: self.strings(),
+                    fixed: self.strings(),
+                })
+                .collect(),
+            default_role: self.bool().then(|| self.string()),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Governance: who may run which tool, under which mode, and what happened.
 //!
 //! - Policy: every tool runs `auto`, `approval` or `never` ([`Mode`]); defaults come from the
-//!   seed table, the script classifier and the plugin's hint (never loosened by it), overrides
+//!   plugin's hint (static tools, never loosened for a write) and the script classifier, overrides
 //!   from the operator's `policy.toml` ([`PolicyEngine::decide`] says the mode and why).
 //! - Roles: may this role make this call at all, asked before policy ([`RoleTable::check`]).
 //! - Approvals: a call that needs approval is kept, and runs exactly once with exactly the
@@ -30,5 +30,8 @@ pub use policy::{
     set_rule, Decision, DecisionSource, Glob, GlobError, Mode, ParseModeError, PolicyEngine,
     PolicyFile, PolicyFileError, Rule,
 };
-pub use roles::{normalize_role_name, Role, RoleDenied, RoleTable, RolesFileError, Scope};
+pub use roles::{
+    normalize_role_name, Role, RoleDenied, RoleTable, RolesFileError, Scope, ALL_PERMISSIONS,
+    BUILTIN_ROLE, FIXED_AI_ASSIST, FIXED_LIMITED_ACCESS,
+};
 pub use tool::{ToolFacts, ToolKind};

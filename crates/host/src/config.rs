@@ -30,12 +30,9 @@ pub struct HostConfig {
     /// The append-only audit log.
     pub audit_log: PathBuf,
     /// The role of a caller who names none, unless the policy file's `[settings]
-    /// default_role` says otherwise.
-    pub default_role: String,
+    /// default_role` says otherwise. `None`: the plugin's default role.
+    pub default_role: Option<String>,
 }
-
-/// Least privilege that still runs every tool of the default table.
-pub const DEFAULT_ROLE: &str = "Technician";
 
 /// How long discovered tools are served before they are discovered again.
 pub const DEFAULT_CATALOG_TTL: Duration = Duration::from_secs(15 * 60);
@@ -79,7 +76,7 @@ impl HostConfig {
             approvals_dir: home.join("approvals"),
             approval_ttl: toolhost_governance::DEFAULT_APPROVAL_TTL,
             audit_log: home.join("audit.jsonl"),
-            default_role: DEFAULT_ROLE.to_string(),
+            default_role: None,
             home,
             plugin: plugin.into(),
             limits: CallLimits::default(),

@@ -9,7 +9,7 @@ use crate::error::HostError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toolhost_base::SecretString;
-use toolhost_governance::{ApprovalStore, AuditLog, PolicyEngine};
+use toolhost_governance::{ApprovalStore, AuditLog, PolicyEngine, Role, RoleTable, BUILTIN_ROLE};
 use toolhost_sandbox::{CallContext, PluginMetadata, PluginRuntime, RuntimeOptions, TokenProvider};
 
 /// What `connect` did.
@@ -59,6 +59,8 @@ pub struct ToolHost {
     pub(crate) catalog: Catalog,
     pub(crate) approvals: ApprovalStore,
     pub(crate) audit: AuditLog,
+    /// The plugin's permission matrix (or the built-in role), before `roles.toml`.
+    pub(crate) default_roles: RoleTable,
 }
 
 impl ToolHost {
@@ -75,7 +77,9 @@ impl ToolHost {
         .await?;
         let approvals = ApprovalStore::open(&config.approvals_dir)?.with_ttl(config.approval_ttl);
         let audit = AuditLog::open(&config.audit_log)?;
+        let default_roles = default_roles(runtime.metadata());
         let mut host = ToolHost {
+            default_roles,
             connection: None,
             catalog: Catalog::new(config.home.clone(), config.catalog_ttl),
             runtime,
@@ -240,9 +244,42 @@ impl ToolHost {
             .await
     }
 
+    /// The role of a caller who names none, when neither the policy file nor the
+    /// configuration names one: the plugin's default role, else its first role that may use
+    /// the agent, else the built-in role.
+    pub(crate) fn plugin_default_role(&self) -> &str {
+        let metadata = self.runtime.metadata();
+        metadata
+            .default_role
+            .as_deref()
+            .or_else(|| {
+                metadata
+                    .roles
+                    .iter()
+                    .find(|r| r.ai_assist)
+                    .map(|r| r.name.as_str())
+            })
+            .unwrap_or(BUILTIN_ROLE)
+    }
+
     pub(crate) fn policy_engine(&self) -> Result<PolicyEngine, HostError> {
         // Read on every use: an operator's `policy set` in another process takes effect at
         // once, and a file broken meanwhile refuses calls instead of allowing them.
         Ok(PolicyEngine::load(&self.config.policy_file)?)
     }
+}
+
+/// The plugin's permission matrix as a role table: vendor knowledge the plugin declares.
+fn default_roles(metadata: &PluginMetadata) -> RoleTable {
+    RoleTable::from_roles(
+        metadata
+            .roles
+            .iter()
+            .map(|t| {
+                let permissions: Vec<&str> = t.permissions.iter().map(String::as_str).collect();
+                Role::new(&t.name, t.ai_assist, t.limited_access, &permissions)
+                    .with_fixed(t.fixed.iter().map(String::as_str))
+            })
+            .collect(),
+    )
 }

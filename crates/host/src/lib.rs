@@ -28,7 +28,7 @@ pub mod conformance;
 
 pub use arguments::{parse_arguments, ArgumentError, ArgumentValidators};
 pub use catalog::ToolEntry;
-pub use config::{HostConfig, OutboundLimits, DEFAULT_CATALOG_TTL, DEFAULT_ROLE};
+pub use config::{HostConfig, OutboundLimits, DEFAULT_CATALOG_TTL};
 pub use connection::{
     connection_path, ConnectRequest, ConnectionError, ConnectionFileError, ConnectionSettings,
 };

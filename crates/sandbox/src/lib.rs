@@ -29,8 +29,8 @@ pub use outbound::{
 pub use runtime::{
     is_valid_tool_name, is_world_import, Annotations, CallContext, CallFailure, CallLimits,
     CallOutcome, CompileReport, CompiledPlugin, ConfigKey, CredentialKind, DeclarationError,
-    LinkedPlugin, LoadError, PluginMetadata, PluginRuntime, PolicyHint, Region, RuntimeOptions,
-    ToolDescriptor, ToolError,
+    LinkedPlugin, LoadError, PluginMetadata, PluginRuntime, PolicyHint, Region, RoleTemplate,
+    RuntimeOptions, ToolDescriptor, ToolError,
 };
 
 /// The raw types of the plugin world as the guest returns them, before the host checks them

@@ -162,7 +162,7 @@ mod tests {
             arguments_sha256: "00".repeat(32),
             arguments_redacted: json!({"companyId": "c1"}),
             decision,
-            rule: "default auto (seed table: `auto`)".into(),
+            rule: "default auto (plugin hint `auto`)".into(),
             approval_id: None,
             outcome,
             error: None,

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DecisionSource {
-    /// The seed table or the plugin's hint (static tools).
+    /// The plugin's hint (static tools).
     Default {
-        /// The table entry or hint that applied, in words, e.g. "seed table: `approval`".
+        /// The table entry or hint that applied, in words, e.g. "plugin hint `approval`".
         rule: String,
     },
     /// The script-tool classifier.
@@ -113,9 +113,7 @@ impl PolicyEngine {
         );
         let source = match default.basis {
             DefaultBasis::Classifier => DecisionSource::Classifier { rule: default.rule },
-            DefaultBasis::Table | DefaultBasis::Hint => {
-                DecisionSource::Default { rule: default.rule }
-            }
+            DefaultBasis::Hint => DecisionSource::Default { rule: default.rule },
         };
         Decision {
             mode: default.mode,
@@ -143,12 +141,12 @@ mod tests {
         assert_eq!(
             d.source,
             DecisionSource::Default {
-                rule: "seed table: `approval`".into()
+                rule: "plugin hint `approval`".into()
             }
         );
         assert_eq!(
             d.explanation,
-            "default approval (seed table: `approval`); override it with `toolhost policy set \
+            "default approval (plugin hint `approval`); override it with `toolhost policy set \
              connectwise_rmm:cw-rmm-run-task <mode>`"
         );
         let d = e.decide(&script_tool("cw-rmm-script-wipe-pc", "", Mode::Approval));

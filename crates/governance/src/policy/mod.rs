@@ -1,6 +1,6 @@
 //! The policy engine: every tool runs under a [`Mode`] (auto, approval, never).
 //!
-//! - [`defaults`]: the built-in default of a tool (the seed table for static tools, the
+//! - [`defaults`]: the built-in default of a tool (the plugin's hint for static tools, the
 //!   [`classifier`] for script tools), never looser than the plugin's own hint.
 //! - [`file`]: operator overrides in a TOML policy file (exact names and `*`/`?` globs).
 //! - [`engine`]: [`PolicyEngine::decide`], which says the mode and why.

@@ -223,11 +223,12 @@ mod tests {
     use std::path::Path;
 
     fn table() -> RoleTable {
-        RoleTable::parse(
-            Path::new("roles.toml"),
-            "[roles.\"Client Site Manager\"]\ncompanies = [\"c1\"]\nsites = [\"s9\"]\n",
-        )
-        .unwrap()
+        crate::roles::testing::matrix()
+            .with_roles_text(
+                Path::new("roles.toml"),
+                "[roles.\"Client Site Manager\"]\ncompanies = [\"c1\"]\nsites = [\"s9\"]\n",
+            )
+            .unwrap()
     }
 
     #[test]
@@ -314,7 +315,7 @@ mod tests {
     #[test]
     fn default_client_site_manager_has_an_empty_scope() {
         let tool = tool_with_permissions("cw-rmm-list-devices", &["devices:view"]);
-        let t = RoleTable::default();
+        let t = crate::roles::testing::matrix();
         assert!(matches!(
             t.check("Client Site Manager", &tool, &json!({"companyId": "c1"})),
             Err(RoleDenied::OutOfScope { .. })

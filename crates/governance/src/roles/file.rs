@@ -14,8 +14,9 @@
 //! stay. Role names are case-insensitive. Super Admin's "Always ON" (AI Assist, Tasks,
 //! Scheduled Task) and "Always OFF" (Limited Access) cells cannot be changed.
 
-use super::defaults::{SUPER_ADMIN, TASK_PERMISSIONS};
-use super::role::{is_valid_permission, normalize_role_name, Role, Scope};
+use super::role::{
+    is_valid_permission, normalize_role_name, Role, Scope, FIXED_AI_ASSIST, FIXED_LIMITED_ACCESS,
+};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -80,7 +81,6 @@ pub(super) fn apply(roles: &mut Vec<Role>, path: &Path, text: &str) -> Result<()
                 format!("role `{name}` is defined twice (also as `{first}`): names are case-insensitive"),
             ));
         }
-        let super_admin = normalized == normalize_role_name(SUPER_ADMIN);
         let index = match roles
             .iter()
             .position(|r| normalize_role_name(&r.name) == normalized)
@@ -94,20 +94,18 @@ pub(super) fn apply(roles: &mut Vec<Role>, path: &Path, text: &str) -> Result<()
         let role = &mut roles[index];
 
         if let Some(v) = raw.ai_assist {
-            if super_admin && !v.get_ref() {
+            if role.is_fixed(FIXED_AI_ASSIST) && *v.get_ref() != role.ai_assist {
                 return Err(invalid(
                     v.span().start,
-                    "Super Admin's AI Assist is Always ON in the permission matrix".into(),
+                    always(role, "AI Assist", role.ai_assist),
                 ));
             }
             role.ai_assist = *v.get_ref();
         }
         if let Some(v) = raw.limited_access {
-            if super_admin && *v.get_ref() {
-                return Err(invalid(
-                    v.span().start,
-                    "Super Admin's Limited Access is Always OFF in the permission matrix".into(),
-                ));
+            if role.is_fixed(FIXED_LIMITED_ACCESS) && *v.get_ref() != role.limited_access {
+                let message = always(role, "Limited Access", role.limited_access);
+                return Err(invalid(v.span().start, message));
             }
             role.limited_access = *v.get_ref();
         }
@@ -125,17 +123,21 @@ pub(super) fn apply(roles: &mut Vec<Role>, path: &Path, text: &str) -> Result<()
                 }
                 permissions.insert(p.get_ref().clone());
             }
-            if super_admin {
-                if let Some(missing) = TASK_PERMISSIONS.iter().find(|p| !permissions.contains(**p))
-                {
-                    return Err(invalid(
-                        list.span().start,
-                        format!(
-                            "Super Admin's Tasks and Scheduled Task permissions are Always ON in \
-                             the permission matrix: `{missing}` must stay"
-                        ),
-                    ));
-                }
+            let kept = |p: &&String| role.permissions.contains(*p) && role.is_fixed(p);
+            if let Some(missing) = role
+                .fixed
+                .iter()
+                .filter(kept)
+                .find(|p| !permissions.contains(*p))
+            {
+                return Err(invalid(
+                    list.span().start,
+                    format!(
+                        "{}'s permission `{missing}` is Always ON in the permission matrix: it must \
+                         stay",
+                        role.name
+                    ),
+                ));
             }
             role.permissions = permissions;
         }
@@ -179,6 +181,15 @@ pub(super) fn apply(roles: &mut Vec<Role>, path: &Path, text: &str) -> Result<()
     Ok(())
 }
 
+/// Why an operator may not change a cell the plugin's permission matrix fixes.
+fn always(role: &Role, cell: &str, value: bool) -> String {
+    let on_off = if value { "ON" } else { "OFF" };
+    format!(
+        "{}'s {cell} is Always {on_off} in the permission matrix",
+        role.name
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::roles::{RoleTable, RolesFileError};
@@ -186,7 +197,7 @@ mod tests {
     use toolhost_base::TomlError;
 
     fn parse(text: &str) -> Result<RoleTable, RolesFileError> {
-        RoleTable::parse(Path::new("/cfg/roles.toml"), text)
+        crate::roles::testing::matrix().with_roles_text(Path::new("/cfg/roles.toml"), text)
     }
 
     fn position(err: RolesFileError) -> (usize, usize, String) {

@@ -64,11 +64,12 @@ mod tests {
     use std::path::Path;
 
     fn table() -> RoleTable {
-        RoleTable::parse(
-            Path::new("roles.toml"),
-            "[roles.\"Client Site Manager\"]\ncompanies = [\"c1\"]\nsites = [\"s9\"]\n",
-        )
-        .unwrap()
+        crate::roles::testing::matrix()
+            .with_roles_text(
+                Path::new("roles.toml"),
+                "[roles.\"Client Site Manager\"]\ncompanies = [\"c1\"]\nsites = [\"s9\"]\n",
+            )
+            .unwrap()
     }
 
     #[test]

@@ -44,7 +44,19 @@ pub struct Role {
     pub permissions: BTreeSet<String>,
     /// What a limited-access role may reach; empty (and ignored) otherwise.
     pub scope: Scope,
+    /// Cells an operator's roles file may not change: [`FIXED_AI_ASSIST`],
+    /// [`FIXED_LIMITED_ACCESS`], or a permission the role always keeps.
+    pub fixed: BTreeSet<String>,
 }
+
+/// In [`Role::fixed`]: AI Assist cannot be changed.
+pub const FIXED_AI_ASSIST: &str = "ai-assist";
+/// In [`Role::fixed`]: Limited Access cannot be changed.
+pub const FIXED_LIMITED_ACCESS: &str = "limited-access";
+/// The permission that stands for every permission: held by the built-in role only.
+pub const ALL_PERMISSIONS: &str = "*";
+/// The role of a plugin that declares none: AI Assist on, every permission, no scope.
+pub const BUILTIN_ROLE: &str = "Operator";
 
 impl Role {
     /// A role with an empty scope; `permissions` are taken as given (not validated).
@@ -55,12 +67,29 @@ impl Role {
             limited_access,
             permissions: permissions.iter().map(|p| p.to_string()).collect(),
             scope: Scope::default(),
+            fixed: BTreeSet::new(),
         }
     }
 
-    /// Whether the role holds `permission`, compared exactly.
+    /// The cells in `fixed` may not be changed by an operator's roles file.
+    pub fn with_fixed<'a>(mut self, fixed: impl IntoIterator<Item = &'a str>) -> Role {
+        self.fixed = fixed.into_iter().map(str::to_string).collect();
+        self
+    }
+
+    /// The role of a plugin that declares none ([`BUILTIN_ROLE`]).
+    pub fn builtin() -> Role {
+        Role::new(BUILTIN_ROLE, true, false, &[ALL_PERMISSIONS])
+    }
+
+    /// Whether the role holds `permission`, compared exactly (the built-in role holds all).
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.contains(permission)
+        self.permissions.contains(permission) || self.permissions.contains(ALL_PERMISSIONS)
+    }
+
+    /// Whether an operator's roles file may not change `cell`.
+    pub fn is_fixed(&self, cell: &str) -> bool {
+        self.fixed.contains(cell)
     }
 }
 

@@ -1,12 +1,12 @@
 //! The role table: the defaults, changed by `roles.toml`.
 
-use super::defaults::default_roles;
 use super::file::{self, RolesFileError};
 use super::role::{normalize_role_name, Role};
 use std::io;
 use std::path::Path;
 
-/// Every role the host knows: the seed matrix by default, changed by `roles.toml`. Asked
+/// Every role the host knows: the plugin's permission matrix (or the built-in role), changed
+/// by `roles.toml`. Asked
 /// before policy whether a role may make a call at all ([`RoleTable::check`]), and after a
 /// call what a limited role may see of the result ([`RoleTable::filter_result`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -14,29 +14,24 @@ pub struct RoleTable {
     roles: Vec<Role>,
 }
 
-impl Default for RoleTable {
-    /// The seed's permission matrix: Super Admin, Manager, Technician, Office Staff, Sales
-    /// and Client Site Manager (limited access, with an empty scope until `roles.toml` gives
-    /// it one).
-    fn default() -> RoleTable {
-        RoleTable {
-            roles: default_roles(),
-        }
-    }
-}
-
 impl RoleTable {
-    /// A table of exactly `roles`, without the defaults.
+    /// A table of exactly `roles`: the defaults a roles file changes. Empty: the built-in
+    /// role alone ([`Role::builtin`]).
     pub fn from_roles(roles: Vec<Role>) -> RoleTable {
+        if roles.is_empty() {
+            return RoleTable {
+                roles: vec![Role::builtin()],
+            };
+        }
         RoleTable { roles }
     }
 
-    /// The default table changed by the roles file at `path`; a missing file means the
-    /// defaults. Anything wrong in the file is an error with line and column.
-    pub fn load(path: &Path) -> Result<RoleTable, RolesFileError> {
+    /// This table changed by the roles file at `path`; a missing file changes nothing.
+    /// Anything wrong in the file is an error with line and column.
+    pub fn with_roles_file(self, path: &Path) -> Result<RoleTable, RolesFileError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => RoleTable::parse(path, &text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(RoleTable::default()),
+            Ok(text) => self.with_roles_text(path, &text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(self),
             Err(source) => Err(RolesFileError::Read {
                 path: path.to_path_buf(),
                 source,
@@ -44,11 +39,10 @@ impl RoleTable {
         }
     }
 
-    /// The default table changed by `text` (`path` is used in errors only).
-    pub fn parse(path: &Path, text: &str) -> Result<RoleTable, RolesFileError> {
-        let mut table = RoleTable::default();
-        file::apply(&mut table.roles, path, text)?;
-        Ok(table)
+    /// This table changed by `text` (`path` is used in errors only).
+    pub fn with_roles_text(mut self, path: &Path, text: &str) -> Result<RoleTable, RolesFileError> {
+        file::apply(&mut self.roles, path, text)?;
+        Ok(self)
     }
 
     /// Every role, in table order (the matrix's columns, then roles the file added).
@@ -74,9 +68,11 @@ impl RoleTable {
 mod tests {
     use super::*;
 
+    use crate::roles::testing::matrix;
+
     #[test]
     fn looks_roles_up_by_any_spelling() {
-        let t = RoleTable::default();
+        let t = matrix();
         assert_eq!(t.get("technician").unwrap().name, "Technician");
         assert_eq!(
             t.get("client-site-manager").unwrap().name,
@@ -88,7 +84,18 @@ mod tests {
 
     #[test]
     fn missing_file_means_defaults() {
-        let t = RoleTable::load(Path::new("/nonexistent/roles.toml")).unwrap();
-        assert_eq!(t, RoleTable::default());
+        let t = matrix()
+            .with_roles_file(Path::new("/nonexistent/roles.toml"))
+            .unwrap();
+        assert_eq!(t, matrix());
+    }
+
+    #[test]
+    fn no_declared_roles_means_the_builtin_role_with_every_permission() {
+        let t = RoleTable::from_roles(Vec::new());
+        assert_eq!(t.names(), [crate::roles::role::BUILTIN_ROLE]);
+        let r = t.get("operator").unwrap();
+        assert!(r.ai_assist && !r.limited_access);
+        assert!(r.has_permission("tasks:create") && r.has_permission("anything:else"));
     }
 }

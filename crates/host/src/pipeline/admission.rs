@@ -144,11 +144,15 @@ impl ToolHost {
     }
 
     fn role_table(&self) -> Result<RoleTable, HostError> {
-        Ok(RoleTable::load(&self.config.roles_file)?)
+        Ok(self
+            .default_roles
+            .clone()
+            .with_roles_file(&self.config.roles_file)?)
     }
 
-    /// The claimed role, else the policy file's default, else the configured default; in the
-    /// table's spelling when the table knows it (an unknown role is refused later, by name).
+    /// The claimed role, else the policy file's default, else the configured default, else the
+    /// plugin's; in the table's spelling when the table knows it (an unknown role is refused
+    /// later, by name).
     fn resolve_role(
         &self,
         claimed: Option<&str>,
@@ -157,7 +161,8 @@ impl ToolHost {
     ) -> String {
         let role = claimed
             .or_else(|| engine.and_then(PolicyEngine::default_role))
-            .unwrap_or(&self.config.default_role)
+            .or(self.config.default_role.as_deref())
+            .unwrap_or_else(|| self.plugin_default_role())
             .to_string();
         roles
             .and_then(|t| t.get(&role))

@@ -2,6 +2,8 @@
 //! and checked on the way in: a plugin is untrusted, its metadata too.
 
 use super::bindings::wit;
+use super::declaration_error::{invalid, DeclarationError};
+use super::role_templates::{role_templates, RoleTemplate};
 use crate::outbound::{Origin, Scheme};
 
 /// The plugin's recommended default policy for a tool. The host may make it stricter, never
@@ -136,6 +138,10 @@ pub struct PluginMetadata {
     pub regions: Vec<Region>,
     /// The region used when the operator configures none.
     pub default_region: String,
+    /// The vendor's roles: the host's default role table (empty: the built-in role).
+    pub roles: Vec<RoleTemplate>,
+    /// The role of a caller who names none, one of `roles`.
+    pub default_role: Option<String>,
 }
 
 impl PluginMetadata {
@@ -147,23 +153,6 @@ impl PluginMetadata {
     /// The ids of all declared regions, in declaration order.
     pub fn region_ids(&self) -> Vec<&str> {
         self.regions.iter().map(|r| r.id.as_str()).collect()
-    }
-}
-
-/// A declaration the host refuses, naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid plugin declaration: {field}: {message}")]
-pub struct DeclarationError {
-    /// The offending field, e.g. `regions[0].api` or ``tool `x`.input-schema``.
-    pub field: String,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-fn invalid(field: impl Into<String>, message: impl Into<String>) -> DeclarationError {
-    DeclarationError {
-        field: field.into(),
-        message: message.into(),
     }
 }
 
@@ -234,6 +223,7 @@ impl TryFrom<wit::PluginMetadata> for PluginMetadata {
                 format!("`{}` is not one of the declared regions", m.default_region),
             ));
         }
+        let (roles, default_role) = role_templates(m.roles, m.default_role)?;
         let credential = match m.credential {
             wit::CredentialKind::None => CredentialKind::None,
             wit::CredentialKind::Oauth2ClientCredentials(c) => {
@@ -271,6 +261,8 @@ impl TryFrom<wit::PluginMetadata> for PluginMetadata {
             credential,
             regions,
             default_region: m.default_region,
+            roles,
+            default_role,
         })
     }
 }

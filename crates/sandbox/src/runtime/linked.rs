@@ -4,7 +4,8 @@
 use super::bindings::{wit, ToolPlugin, ToolPluginPre};
 use super::call_state::CallState;
 use super::compile_cache::{self, CompileReport};
-use super::descriptors::{DeclarationError, ToolError};
+use super::declaration_error::DeclarationError;
+use super::descriptors::ToolError;
 use super::engine::{build_engine, EngineSettings};
 use super::linker::plugin_linker;
 use crate::outbound::UpstreamExchange;

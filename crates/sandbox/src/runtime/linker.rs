@@ -62,7 +62,7 @@ const OWN_TYPES: &str = "toolhost:plugin/types";
 pub fn is_world_import(name: &str) -> bool {
     let (interface, version) = name.split_once('@').unwrap_or((name, ""));
     if interface == OWN_TYPES {
-        return version.starts_with("0.1.");
+        return version.starts_with("0.2.");
     }
     WORLD_IMPORTS.contains(&interface) && (version.is_empty() || version.starts_with("0.2."))
 }
@@ -75,7 +75,8 @@ mod tests {
     fn allows_the_world_and_nothing_else() {
         assert!(is_world_import("wasi:http/outgoing-handler@0.2.12"));
         assert!(is_world_import("wasi:config/store@0.2.0-rc.1"));
-        assert!(is_world_import("toolhost:plugin/types@0.1.0"));
+        assert!(is_world_import("toolhost:plugin/types@0.2.0"));
+        assert!(!is_world_import("toolhost:plugin/types@0.1.0"));
         assert!(!is_world_import("toolhost:plugin/types@1.0.0"));
         assert!(!is_world_import("wasi:filesystem/types@0.2.12"));
         assert!(!is_world_import("wasi:sockets/tcp@0.2.12"));

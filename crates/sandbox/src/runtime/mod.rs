@@ -3,17 +3,20 @@
 pub(crate) mod bindings;
 pub(crate) mod call_state;
 pub(crate) mod compile_cache;
+pub(crate) mod declaration_error;
 pub(crate) mod descriptors;
 pub(crate) mod engine;
 pub(crate) mod linked;
 pub(crate) mod linker;
 pub(crate) mod plugin;
+pub(crate) mod role_templates;
 
 pub use compile_cache::CompileReport;
+pub use declaration_error::DeclarationError;
 pub use descriptors::is_valid_tool_name;
 pub use descriptors::{
-    Annotations, ConfigKey, CredentialKind, DeclarationError, PluginMetadata, PolicyHint, Region,
-    ToolDescriptor, ToolError,
+    Annotations, ConfigKey, CredentialKind, PluginMetadata, PolicyHint, Region, ToolDescriptor,
+    ToolError,
 };
 pub use linked::{
     CallContext, CallFailure, CallLimits, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError,
@@ -21,3 +24,4 @@ pub use linked::{
 };
 pub use linker::is_world_import;
 pub use plugin::PluginRuntime;
+pub use role_templates::RoleTemplate;

@@ -20,7 +20,7 @@ pub struct DemoArgs {
     task_step_ms: u64,
 }
 
-pub async fn run(args: DemoArgs, plugin: PathBuf) -> anyhow::Result<()> {
+pub async fn run(args: DemoArgs, plugin: Option<PathBuf>) -> anyhow::Result<()> {
     let config = SimulatorConfig {
         task_step: Duration::from_millis(args.task_step_ms),
         ..SimulatorConfig::default()
@@ -35,7 +35,12 @@ pub async fn run(args: DemoArgs, plugin: PathBuf) -> anyhow::Result<()> {
     result
 }
 
-async fn play(sim: &Simulator, home: &std::path::Path, plugin: PathBuf) -> anyhow::Result<()> {
+async fn play(
+    sim: &Simulator,
+    home: &std::path::Path,
+    plugin: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let plugin = super::bundled::plugin_path(plugin, home)?;
     heading("Setup");
     let started = Instant::now();
     let mut config = HostConfig::new(home, plugin);

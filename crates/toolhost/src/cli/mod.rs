@@ -3,6 +3,7 @@
 mod approvals;
 mod approver;
 mod audit;
+mod bundled;
 mod call;
 mod conformance;
 mod connect;
@@ -22,12 +23,6 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use toolhost_host::{HostConfig, ToolHost};
 
-/// Where a development checkout builds the ConnectWise RMM plugin.
-const DEFAULT_PLUGIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm"
-);
-
 #[derive(Parser, Debug)]
 #[command(
     name = "toolhost",
@@ -38,7 +33,7 @@ pub struct Cli {
     /// Private state directory (connection, caches). Default: the user's config dir + /toolhost.
     #[arg(long, global = true, env = "TOOLHOST_HOME")]
     home: Option<PathBuf>,
-    /// The plugin component (.wasm). Default: the workspace build of the ConnectWise RMM plugin.
+    /// The plugin component (.wasm). Default: the ConnectWise RMM plugin bundled into this binary.
     #[arg(long, global = true, env = "TOOLHOST_PLUGIN")]
     plugin: Option<PathBuf>,
     /// Machine-readable JSON output.
@@ -104,7 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             conformance::run(args, cli.json, cache).await
         }
         #[cfg(feature = "simulator")]
-        Command::Demo(args) => demo::run(args, plugin_path(cli.plugin)?).await,
+        Command::Demo(args) => demo::run(args, cli.plugin).await,
         Command::Connect(args) => {
             let host = open_host(cli.home, cli.plugin).await?;
             connect::run(host, args, cli.json).await
@@ -139,17 +134,9 @@ fn home_dir(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-fn plugin_path(plugin: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    let path = plugin.unwrap_or_else(|| PathBuf::from(DEFAULT_PLUGIN));
-    anyhow::ensure!(
-        path.exists(),
-        "plugin not found at {}: build it with `cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml`, or pass --plugin",
-        path.display()
-    );
-    Ok(path)
-}
-
 async fn open_host(home: Option<PathBuf>, plugin: Option<PathBuf>) -> anyhow::Result<ToolHost> {
-    let config = HostConfig::new(home_dir(home)?, plugin_path(plugin)?);
+    let home = home_dir(home)?;
+    let plugin = bundled::plugin_path(plugin, &home)?;
+    let config = HostConfig::new(home, plugin);
     Ok(ToolHost::open_with_settings(config).await?)
 }

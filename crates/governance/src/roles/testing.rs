@@ -1,5 +1,6 @@
-//! The default role table: the seed's permission matrix for Asio > Automation > Tasks and
-//! Scheduled Tasks.
+//! Test data: a vendor's permission matrix, shaped like the one the ConnectWise RMM plugin
+//! declares (the seed's matrix for Asio > Automation > Tasks and Scheduled Tasks). The host
+//! itself holds no vendor's matrix: plugins declare theirs.
 //!
 //! | | Super Admin | Manager | Technician | Office Staff | Sales | Client Site Manager |
 //! |---|---|---|---|---|---|---|
@@ -16,23 +17,24 @@
 //!
 //! "Always" entries of Super Admin cannot be changed by `roles.toml`.
 
-use super::role::Role;
+use super::role::{Role, FIXED_AI_ASSIST, FIXED_LIMITED_ACCESS};
+use super::table::RoleTable;
 
 /// The one role whose "Always" cells `roles.toml` may not change.
-pub const SUPER_ADMIN: &str = "Super Admin";
+pub(crate) const SUPER_ADMIN: &str = "Super Admin";
 /// Full Tasks access, like Technician.
-pub const MANAGER: &str = "Manager";
+pub(crate) const MANAGER: &str = "Manager";
 /// Full Tasks access; the host's default role.
-pub const TECHNICIAN: &str = "Technician";
+pub(crate) const TECHNICIAN: &str = "Technician";
 /// AI Assist off: no tool through the agent.
-pub const OFFICE_STAFF: &str = "Office Staff";
+pub(crate) const OFFICE_STAFF: &str = "Office Staff";
 /// AI Assist off: no tool through the agent.
-pub const SALES: &str = "Sales";
+pub(crate) const SALES: &str = "Sales";
 /// Limited access: only the companies and sites of its scope, and no Tasks permissions.
-pub const CLIENT_SITE_MANAGER: &str = "Client Site Manager";
+pub(crate) const CLIENT_SITE_MANAGER: &str = "Client Site Manager";
 
 /// The matrix's Tasks and Scheduled Task rows.
-pub const TASK_PERMISSIONS: [&str; 8] = [
+pub(crate) const TASK_PERMISSIONS: [&str; 8] = [
     "tasks:view",
     "tasks:create",
     "tasks:update",
@@ -44,22 +46,31 @@ pub const TASK_PERMISSIONS: [&str; 8] = [
 ];
 
 /// Permissions the tools declare that the matrix does not cover.
-pub const OTHER_TOOL_PERMISSIONS: [&str; 4] = [
+pub(crate) const OTHER_TOOL_PERMISSIONS: [&str; 4] = [
     "companies:view",
     "devices:view",
     "tickets:view",
     "tickets:create",
 ];
 
+/// The matrix as the default table.
+pub(crate) fn matrix() -> RoleTable {
+    RoleTable::from_roles(default_roles())
+}
+
 /// The six roles of the matrix, in its column order.
-pub fn default_roles() -> Vec<Role> {
+pub(crate) fn default_roles() -> Vec<Role> {
     let all: Vec<&str> = TASK_PERMISSIONS
         .iter()
         .chain(OTHER_TOOL_PERMISSIONS.iter())
         .copied()
         .collect();
+    let always: Vec<&str> = [FIXED_AI_ASSIST, FIXED_LIMITED_ACCESS]
+        .into_iter()
+        .chain(TASK_PERMISSIONS)
+        .collect();
     vec![
-        Role::new(SUPER_ADMIN, true, false, &all),
+        Role::new(SUPER_ADMIN, true, false, &all).with_fixed(always),
         Role::new(MANAGER, true, false, &all),
         Role::new(TECHNICIAN, true, false, &all),
         Role::new(OFFICE_STAFF, false, false, &[]),
