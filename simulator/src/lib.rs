@@ -147,6 +147,15 @@ impl Simulator {
             .is_ok_and(|id| self.state.set_script_state(id, active))
     }
 
+    /// Test hook: renames the shell script `template_id`, as an operator would in the RMM
+    /// console; the listing reports the new name from the next request on. False for an
+    /// unknown template.
+    pub fn rename_script(&self, template_id: &str, name: &str) -> bool {
+        template_id
+            .parse()
+            .is_ok_and(|id| self.state.rename_script(id, name))
+    }
+
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown_tx.take() {

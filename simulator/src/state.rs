@@ -20,6 +20,8 @@ pub struct AppState {
     pub faults: FaultStore,
     /// Test hook: shell scripts switched active/inactive at run time (by template id).
     script_states: Mutex<HashMap<Uuid, bool>>,
+    /// Test hook: shell scripts renamed at run time (by template id).
+    script_names: Mutex<HashMap<Uuid, String>>,
     recorded: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -36,6 +38,7 @@ impl AppState {
             tickets: Mutex::new(tickets),
             faults: FaultStore::default(),
             script_states: Mutex::new(HashMap::new()),
+            script_names: Mutex::new(HashMap::new()),
             recorded: Mutex::new(Vec::new()),
         }
     }
@@ -54,6 +57,23 @@ impl AppState {
             return false;
         }
         lock(&self.script_states).insert(template_id, active);
+        true
+    }
+
+    /// The name `script` is listed under now: its seeded name unless a test renamed it.
+    pub fn script_name(&self, script: &ShellScript) -> String {
+        lock(&self.script_names)
+            .get(&script.id)
+            .cloned()
+            .unwrap_or_else(|| script.name.to_string())
+    }
+
+    /// Renames a shell script; false for an unknown template id.
+    pub fn rename_script(&self, template_id: Uuid, name: &str) -> bool {
+        if self.tenant.shell_script(template_id).is_none() {
+            return false;
+        }
+        lock(&self.script_names).insert(template_id, name.to_string());
         true
     }
 

@@ -281,15 +281,17 @@ async fn a_script_that_disappeared_is_no_longer_callable() {
         .sim
         .set_script_state(seed::DISK_CLEANUP_SCRIPT_ID, false));
     // The stale catalog still names it, but the plugin finds no active script behind it.
-    let message = expect_not_found(env.host.approve(&id, "ops").await.map(|r| r.result));
-    assert!(message.contains("no active shell script"), "{message}");
     let message = expect_not_found(
         env.call_approved("cw-rmm-script-disk-cleanup", args.clone())
             .await,
     );
     assert!(message.contains("refresh"), "{message}");
-    // Once rediscovered it is unknown.
-    env.host.refresh_tools().await.unwrap();
+    // Approving discovers the tenant's scripts again: the script is gone, so the approval is
+    // void (a clear error) and nothing runs.
+    let err = env.host.approve(&id, "ops").await.unwrap_err();
+    assert!(matches!(err, HostError::ToolChanged { .. }), "{err:?}");
+    assert!(err.to_string().contains("no longer in the tenant"), "{err}");
+    // The catalog knows it is gone: a new call names it unknown.
     let err = env
         .call_approved("cw-rmm-script-disk-cleanup", args.clone())
         .await

@@ -39,6 +39,12 @@ pub enum HostError {
         id: String,
         command: String,
     },
+    #[error("`{tool}` was not run and approval {id} is void: {change}. Nothing was sent; make the call again to ask for a new approval")]
+    ToolChanged {
+        tool: String,
+        id: String,
+        change: String,
+    },
     #[error("`{tool}` was not run: {by} denied the approval")]
     ApprovalDenied { tool: String, by: String },
     #[error("`{tool}` refused for this role: {denied}")]
@@ -91,6 +97,7 @@ impl HostError {
             HostError::InvalidArguments { .. } => "invalid-arguments",
             HostError::ApprovalRequired { .. } => "approval-required",
             HostError::ApprovalDenied { .. } => "approval-denied",
+            HostError::ToolChanged { .. } => "tool-changed",
             HostError::RoleDenied { .. } => "role-denied",
             HostError::Approval(_) => "approval",
             HostError::PolicyFile(_) => "policy-file",

@@ -27,6 +27,11 @@ pub fn descriptor(script: &ShellScript, tool_name: &str) -> ToolSpec {
     } else {
         vec!["parameters"]
     };
+    let mut input_schema = object_schema(properties, &required);
+    // Which template the tool runs, in what the operator sees and the host digests: an
+    // approval or override of this tool is bound to it, so a rename in the tenant that points
+    // the tool's name at another template voids them instead of redirecting them.
+    input_schema["$comment"] = json!(format!("shell script template {}", script.template_id));
     let what = if script.description.is_empty() {
         String::new()
     } else {
@@ -39,7 +44,7 @@ pub fn descriptor(script: &ShellScript, tool_name: &str) -> ToolSpec {
             "Run the ConnectWise RMM shell script \"{}\" on endpoints (targets) or every endpoint of a company (companyId + targetType COMPANY).{what} Scheduled at the next agent check-in unless schedule says otherwise; returns taskId for cw-rmm-get-task-results. Changes devices: needs approval.",
             script.name
         ),
-        input_schema: object_schema(properties, &required),
+        input_schema,
         output_schema: None,
         annotations: RUN,
         policy: Policy::Approval,
@@ -67,5 +72,6 @@ mod tests {
         );
         assert!(d.input_schema["properties"]["targets"].is_object());
         assert_eq!(d.input_schema["additionalProperties"], false);
+        assert_eq!(d.input_schema["$comment"], "shell script template t1");
     }
 }

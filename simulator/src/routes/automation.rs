@@ -53,7 +53,7 @@ async fn shell_scripts(State(s): State<Arc<AppState>>) -> Json<Value> {
         .iter()
         .map(|t| {
             json!({
-                "templateId": t.id.to_string(), "name": t.name, "description": t.description,
+                "templateId": t.id.to_string(), "name": s.script_name(t), "description": t.description,
                 "categories": t.categories, "executorEngine": t.executor_engine,
                 "expectedExecutionTimeSec": t.expected_execution_time_sec,
                 "jsonSchema": t.json_schema.to_string(),
@@ -84,7 +84,7 @@ async fn task_definitions(State(s): State<Arc<AppState>>) -> Json<Value> {
                     })
                     .unwrap_or_default();
                 json!({
-                    "name": t.name, "description": t.description, "type": "script",
+                    "name": s.script_name(t), "description": t.description, "type": "script",
                     "categories": t.categories,
                     "createdAt": rfc3339(t.created), "updatedAt": rfc3339(t.updated),
                     "userParameters": Value::Object(defaults).to_string(),

@@ -72,7 +72,7 @@ fn resolve_template(s: &AppState, raw: &str) -> Result<(Uuid, Template), ApiErro
                 "TEMPLATE_INACTIVE",
                 format!(
                     "templateID: template '{}' is inactive and cannot be scheduled",
-                    t.name
+                    s.script_name(t)
                 ),
             ));
         }
@@ -80,7 +80,7 @@ fn resolve_template(s: &AppState, raw: &str) -> Result<(Uuid, Template), ApiErro
             id,
             Template {
                 key: t.key.into(),
-                name: t.name.into(),
+                name: s.script_name(t),
                 description: t.description.into(),
                 schema: Some(t.json_schema.clone()),
             },

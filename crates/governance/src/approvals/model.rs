@@ -54,6 +54,11 @@ pub struct Approval {
     pub requester: String,
     /// The requester's role, checked again when the approved call runs.
     pub role: String,
+    /// Digest of the tool's declaration as it was when the call was held (for a script tool
+    /// it names the script template): the approval runs only while the tool is unchanged.
+    /// Absent in approvals written before tools were bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_digest: Option<String>,
     /// When the call was held.
     pub created_at: DateTime<Utc>,
     /// After this it can no longer be approved (only denied).
@@ -196,6 +201,7 @@ mod tests {
             arguments_sha256: sha256_hex(r#"{"templateId":"t1"}"#),
             requester: "agent".into(),
             role: "Technician".into(),
+            tool_digest: None,
             created_at: now,
             expires_at: now + chrono::Duration::hours(24),
             state,

@@ -69,6 +69,19 @@ impl ApprovalStore {
         requester: &str,
         role: &str,
     ) -> Result<Approval, ApprovalError> {
+        self.create_bound(tool, None, arguments, requester, role)
+    }
+
+    /// Like [`ApprovalStore::create`], bound to `tool_digest`: the digest of the tool's
+    /// declaration the requester called (see [`Approval::tool_digest`]).
+    pub fn create_bound(
+        &self,
+        tool: &str,
+        tool_digest: Option<&str>,
+        arguments: &Value,
+        requester: &str,
+        role: &str,
+    ) -> Result<Approval, ApprovalError> {
         let arguments = serde_json::to_string(arguments).map_err(ApprovalError::Arguments)?;
         let created_at = Utc::now();
         let ttl = chrono::Duration::from_std(self.ttl).unwrap_or(chrono::Duration::MAX);
@@ -79,6 +92,7 @@ impl ApprovalStore {
             arguments,
             requester: requester.to_string(),
             role: role.to_string(),
+            tool_digest: tool_digest.map(str::to_string),
             created_at,
             expires_at: created_at
                 .checked_add_signed(ttl)

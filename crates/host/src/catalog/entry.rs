@@ -2,6 +2,7 @@
 //! caller typed finds it.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use toolhost_governance::{Mode, ToolFacts, ToolKind};
 use toolhost_sandbox::{PolicyHint, ToolDescriptor};
 
@@ -21,6 +22,16 @@ pub struct ToolEntry {
 }
 
 impl ToolEntry {
+    /// Digest of everything the plugin declared about the tool (name, title, description,
+    /// schemas, annotations, hint, permissions; for a script tool its schema names the
+    /// template): what an approval was granted on. A renamed or replaced script, or a changed
+    /// plugin, gives another digest.
+    pub fn digest(&self) -> String {
+        let declared = serde_json::to_vec(&self.descriptor).unwrap_or_default();
+        let digest = Sha256::digest(&declared);
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// What policy and roles judge.
     pub fn facts(&self) -> ToolFacts<'_> {
         ToolFacts {

@@ -13,7 +13,7 @@ use crate::catalog::{qualified_name, resolve, ToolEntry};
 use crate::error::HostError;
 use crate::host::ToolHost;
 use serde_json::Value;
-use toolhost_governance::{AuditDecision, Decision, Mode, PolicyEngine, RoleTable};
+use toolhost_governance::{AuditDecision, Decision, Mode, PolicyEngine, RoleTable, ToolKind};
 
 /// What is asked: a tool, its arguments as sent, on whose behalf.
 pub(crate) struct CallRequest<'a> {
@@ -24,6 +24,8 @@ pub(crate) struct CallRequest<'a> {
     pub role: Option<&'a str>,
     /// Set when running an approval.
     pub approval_id: Option<&'a str>,
+    /// The declaration an approval was granted on: the tool must still be exactly that.
+    pub tool_digest: Option<&'a str>,
 }
 
 /// A call that may run: everything after admission acts on exactly this.
@@ -83,7 +85,11 @@ impl ToolHost {
             attempt.tool = &tool;
             return self.refuse(&attempt, AuditDecision::RoleDenied, err);
         }
-        let entry = match self.find_tool(request.tool, &engine).await {
+        let found = match request.tool_digest {
+            Some(digest) => self.find_approved_tool(request, digest, &engine).await,
+            None => self.find_tool(request.tool, &engine).await,
+        };
+        let entry = match found {
             Ok(entry) => entry,
             Err(err) => return self.refuse(&attempt, AuditDecision::Invalid, err),
         };
@@ -141,6 +147,36 @@ impl ToolHost {
                 resolve(plugin_id, &entries, name).cloned().map_err(unknown)
             }
         }
+    }
+
+    /// The tool an approval was granted on, as the tenant has it now: a discovered tool is
+    /// discovered again (a script may have been renamed or replaced since the call was held),
+    /// and a tool whose declaration changed is refused, which voids the approval.
+    async fn find_approved_tool(
+        &self,
+        request: &CallRequest<'_>,
+        digest: &str,
+        engine: &PolicyEngine,
+    ) -> Result<ToolEntry, HostError> {
+        let void = |change: &str| HostError::ToolChanged {
+            tool: qualified_name(&self.metadata().id, request.tool),
+            id: request.approval_id.unwrap_or_default().to_string(),
+            change: change.to_string(),
+        };
+        let mut entry = self.find_tool(request.tool, engine).await?;
+        if entry.kind == ToolKind::Discovered {
+            let entries = self.list(engine, true).await?;
+            entry = resolve(&self.metadata().id, &entries, request.tool)
+                .cloned()
+                .map_err(|_| void("it is no longer in the tenant"))?;
+        }
+        if entry.digest() != digest {
+            return Err(void(
+                "its declaration is not the one the approval was requested on (a script \
+                 renamed or replaced in the tenant, or a changed plugin)",
+            ));
+        }
+        Ok(entry)
     }
 
     fn role_table(&self) -> Result<RoleTable, HostError> {

@@ -39,6 +39,7 @@ impl ToolHost {
             caller: &caller.name,
             role: caller.role.as_deref(),
             approval_id: None,
+            tool_digest: None,
         };
         let admitted = self.admit(&request).await?;
         let explanation = admitted.decision.explanation.clone();
@@ -95,8 +96,9 @@ impl ToolHost {
         request: &CallRequest<'_>,
         admitted: &Admitted,
     ) -> Result<CallReport, HostError> {
-        let approval = self.approvals.create(
+        let approval = self.approvals.create_bound(
             &admitted.entry.name,
+            Some(&admitted.entry.digest()),
             &admitted.arguments,
             request.caller,
             &admitted.role,
@@ -144,6 +146,7 @@ impl ToolHost {
             caller: &approval.requester,
             role: Some(&approval.role),
             approval_id: Some(&approval.id),
+            tool_digest: approval.tool_digest.as_deref(),
         };
         let admitted = self.admit(&request).await?;
         let rule = format!("approval {} approved by {by}", approval.id);
