@@ -45,6 +45,8 @@ pub struct ToolSpec {
     pub annotations: Annotations,
     pub policy: Policy,
     pub permissions: Vec<String>,
+    /// Every request the tool may make (see [`crate::routes`]).
+    pub routes: Vec<crate::routes::Route>,
 }
 
 pub const LIST_COMPANIES: &str = "cw-rmm-list-companies";
@@ -146,6 +148,7 @@ fn spec_from_json(tool: &Value) -> ToolSpec {
                     .collect()
             })
             .unwrap_or_default(),
+        routes: crate::routes::from_catalog(tool),
     }
 }
 

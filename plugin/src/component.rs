@@ -32,6 +32,7 @@ use crate::catalog::{self, ToolSpec};
 use crate::errors::ToolError as PluginError;
 use crate::region::{self, ConfigSource};
 use crate::roles;
+use crate::routes::{self, Route as PluginRoute};
 use crate::tools::{self, context::Ctx};
 use crate::wasi_http::WasiTransport;
 use exports::toolhost::plugin::tools::Guest;
@@ -90,7 +91,19 @@ fn to_wit_tool(spec: ToolSpec) -> ToolDescriptor {
             catalog::Policy::Approval => PolicyHint::Approval,
         },
         permissions: spec.permissions,
+        routes: to_wit_routes(spec.routes),
     }
+}
+
+fn to_wit_routes(routes: Vec<PluginRoute>) -> Vec<Route> {
+    routes
+        .into_iter()
+        .map(|r| Route {
+            method: r.method,
+            path: r.path,
+            access: if r.write { Access::Write } else { Access::Read },
+        })
+        .collect()
 }
 
 struct Plugin;
@@ -141,6 +154,7 @@ impl Guest for Plugin {
                 })
                 .collect(),
             default_role: Some(roles::DEFAULT_ROLE.to_string()),
+            discovery_routes: to_wit_routes(routes::discovery()),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod http;
 pub mod region;
 pub mod roles;
+pub mod routes;
 pub mod schedule;
 pub mod script_tools;
 pub mod shape;

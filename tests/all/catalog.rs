@@ -129,7 +129,7 @@ fn template(id: &str, name: &str, description: &str, state: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn colliding_slugs_get_deterministic_names_and_classifier_modes() {
-    let env = TestEnv::start().await;
+    let mut env = TestEnv::start().await;
     let low = "10000000-0000-4000-8000-000000000001";
     let high = "f0000000-0000-4000-8000-000000000002";
     let templates = [
@@ -154,7 +154,11 @@ async fn colliding_slugs_get_deterministic_names_and_classifier_modes() {
         templates.iter().rev().cloned().collect(),
     ] {
         let fault = serve_listing(&env.sim, &order);
-        let tools = env.host.refresh_tools().await.unwrap();
+        env.host.refresh_tools().await.unwrap();
+        // The tenant's scripts changed since the connection was granted: an operator
+        // accepts them before they are served.
+        env.host.accept_grant("ops").await.unwrap();
+        let tools = env.host.tools().await.unwrap();
         env.sim.remove_fault(fault);
         let scripts: Vec<(String, String, Mode)> = tools
             .into_iter()

@@ -17,6 +17,7 @@ const ALL_CHECKS: &[&str] = &[
     "tools.schemas",
     "tools.descriptions",
     "tools.annotations",
+    "tools.routes",
     "tools.deterministic",
     "behaviour.unknown-tool",
     "behaviour.discover-tools",
@@ -173,6 +174,13 @@ async fn our_plugin_conforms_against_the_simulator() {
         "every check passes: {:#}",
         run.report
     );
+    // The device listing reads with a POST: allowed, and shown to the reviewer.
+    let warnings = run.check("tools.routes")["warnings"].to_string();
+    assert!(
+        warnings.contains("cw-rmm-list-devices")
+            && warnings.contains("POST /api/platform/v2/device/categories/all/endpoints"),
+        "{warnings}"
+    );
     assert_junit_matches(&run);
 }
 
@@ -191,7 +199,7 @@ async fn our_plugin_conforms_offline_with_discovery_skipped() {
     assert!(
         run.out
             .stdout
-            .contains("CONFORMS: 14 passed, 0 failed, 1 skipped"),
+            .contains("CONFORMS: 15 passed, 0 failed, 1 skipped"),
         "{}",
         run.out.stdout
     );

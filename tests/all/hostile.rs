@@ -24,6 +24,9 @@ const OUTPUT: usize = 256 << 10;
 const REQUESTS: u32 = 5;
 const REQUEST_BODY: u64 = 1024;
 
+/// Attacks on host memory outside the guest (handles, header maps), with their RSS figures.
+mod host_memory;
+
 fn tight(config: &mut HostConfig) {
     config.limits.deadline = DEADLINE;
     config.limits.max_memory_bytes = MEMORY;

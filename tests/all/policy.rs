@@ -1,10 +1,11 @@
 //! Policy end to end: default modes of static and script tools (never looser than the
 //! plugin's hint), operator overrides by exact name and glob (most specific wins),
-//! `policy set` taking effect at once, `never` refusals that name the policy line, and a
-//! malformed policy file that refuses calls instead of allowing them.
+//! `policy set` taking effect at once, `never` refusals that name the policy line, a pattern
+//! that cannot loosen a default of never (only the exact name can), and a malformed policy
+//! file that refuses calls instead of allowing them.
 
 use e2e::*;
-use simulator::{Simulator, DEMO_CLIENT_SECRET};
+use simulator::{Fault, FaultAction, PathMatch, Simulator, DEMO_CLIENT_SECRET};
 use std::collections::BTreeMap;
 use toolhost_governance::{AuditDecision, AuditOutcome};
 use toolhost_governance::{DecisionSource, Mode};
@@ -335,4 +336,135 @@ async fn cli_policy_list_and_set() {
     assert!(!list.success(), "{}", list.all());
     assert!(list.stderr.contains("line 2, column 23"), "{}", list.stderr);
     assert!(!sim.requests().iter().any(|r| r.path.contains("/companies")));
+}
+
+/// The seeded tenant has no data-destroying script, so discovery is served a listing with two
+/// (a wipe and a disk format, both classified never) and one ordinary script, then the
+/// simulator is restored: the catalog on disk keeps the tools.
+async fn discover_destructive_scripts(env: &TestEnv) {
+    let template = |id: &str, name: &str, description: &str| {
+        json!({
+            "templateId": id, "name": name, "description": description, "state": "active",
+            "jsonSchema": json!({"type": "object", "properties": {}}).to_string(),
+            "executorEngine": "powershell", "categories": []
+        })
+    };
+    let templates = [
+        template(
+            "20000000-0000-4000-8000-000000000003",
+            "Wipe Laptop",
+            "Erases everything.",
+        ),
+        template(
+            "30000000-0000-4000-8000-000000000004",
+            "Format Data Disk",
+            "Prepares a new data disk.",
+        ),
+        template(
+            "40000000-0000-4000-8000-000000000005",
+            "Uninstall Agent",
+            "Removes the agent.",
+        ),
+    ];
+    let body = json!({"Templates": templates, "count": templates.len()}).to_string();
+    let fault = env.sim.inject(
+        Fault::on_path(
+            PathMatch::Exact("/api/platform/v1/automation/shellScripts".into()),
+            FaultAction::Status {
+                status: 200,
+                body: Some(body),
+                retry_after: None,
+            },
+        )
+        .method("GET"),
+    );
+    env.host.refresh_tools().await.expect("refresh");
+    env.sim.remove_fault(fault);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
+    let env = TestEnv::start().await;
+    discover_destructive_scripts(&env).await;
+    let file = env.host.config().policy_file.clone();
+    let wipe = "cw-rmm-script-wipe-laptop";
+    let format = "cw-rmm-script-format-data-disk";
+    let before = modes(&env).await;
+    assert_eq!(before[wipe].0, Mode::Never, "{}", before[wipe].1);
+    assert_eq!(before[format].0, Mode::Never, "{}", before[format].1);
+
+    // The README's broad pattern.
+    let pattern = format!("{NS}cw-rmm-script-*");
+    env.host.set_policy(&pattern, Mode::Approval).unwrap();
+    let listed = modes(&env).await;
+    for (tool, verb) in [(wipe, "`wipe`"), (format, "`format`")] {
+        let (mode, why, source) = &listed[tool];
+        assert_eq!(*mode, Mode::Never, "{tool}: {why}");
+        assert!(
+            matches!(source, DecisionSource::Classifier { rule } if rule.contains(verb)),
+            "{tool}: {source:?}"
+        );
+        assert!(why.starts_with("default never (classifier: "), "{why}");
+        assert!(
+            why.contains(&format!(
+                "the pattern `{pattern}` ({} line 2) cannot loosen a default of never: set the \
+                 exact name with `toolhost policy set {NS}{tool} approval` to allow it",
+                file.display()
+            )),
+            "{tool}: {why}"
+        );
+    }
+    // The pattern still applies where the default is not never.
+    let (mode, _, source) = &listed["cw-rmm-script-uninstall-agent"];
+    assert_eq!(*mode, Mode::Approval);
+    assert!(
+        matches!(source, DecisionSource::Override { pattern: p, line: 2, .. } if *p == pattern),
+        "{source:?}"
+    );
+
+    // A call is refused, with the reason, and nothing reaches the API.
+    let requests = env.sim.requests().len();
+    let err = env
+        .call_as(
+            wipe,
+            json!({"targets": [seed::MARIA_LAPTOP_ID]}),
+            None,
+            &approve_as("ops"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HostError::Refused { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("cannot loosen a default of never"), "{text}");
+    assert_eq!(env.sim.requests().len(), requests, "a call went upstream");
+    assert!(env.writes().is_empty());
+    assert!(env
+        .host
+        .list_approvals(&Default::default())
+        .unwrap()
+        .is_empty());
+    let last = env.audit().pop().unwrap();
+    assert_eq!(
+        (last.decision, last.outcome),
+        (AuditDecision::Never, AuditOutcome::Refused)
+    );
+
+    // The exact name loosens it; the other never tool stays never.
+    env.host
+        .set_policy(&format!("{NS}{wipe}"), Mode::Approval)
+        .unwrap();
+    let listed = modes(&env).await;
+    let (mode, why, source) = &listed[wipe];
+    assert_eq!(*mode, Mode::Approval, "{why}");
+    assert!(
+        matches!(source, DecisionSource::Override { line: 3, .. }),
+        "{source:?}"
+    );
+    assert_eq!(listed[format].0, Mode::Never);
+    pending_id(
+        env.call(wipe, json!({"targets": [seed::MARIA_LAPTOP_ID]}))
+            .await,
+    );
+    assert_eq!(env.sim.requests().len(), requests, "a call went upstream");
+    assert!(env.writes().is_empty());
 }

@@ -366,3 +366,34 @@ async fn roles_toml_changes_apply_at_once_and_a_broken_one_refuses_calls() {
     assert!(err.to_string().contains("line 2, column 13"), "{err}");
     assert_eq!(env.sim.requests().len(), before);
 }
+
+/// Limited Access is checked on what the API says, not on what the caller says: a device of
+/// another company stays hidden even when the call names an in-scope company and site, and a
+/// ticket for an in-scope company cannot carry an endpoint of another company.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limited_access_checks_the_apis_ids_and_every_endpoint_of_a_ticket() {
+    let env = scoped_env().await;
+    let call =
+        |tool: &'static str, args: Value| env.call_as(tool, args, Some(CSM), &DeferApprovals);
+    let claimed = json!({
+        "endpointId": seed::OFFLINE_DESKTOP_ID,
+        "companyId": seed::CONTOSO_ID,
+        "siteId": seed::CONTOSO_SYDNEY_SITE_ID,
+    });
+    let result = call("cw-rmm-get-device", claimed).await;
+    assert!(
+        result.is_err(),
+        "a device of another company was shown under the caller's ids: {result:?}"
+    );
+
+    let mut ticket = ticket_args("e2e csm foreign endpoint");
+    ticket["endpointIds"] = json!([seed::MARIA_LAPTOP_ID, seed::OFFLINE_DESKTOP_ID]);
+    let id = pending_id(call("cw-rmm-create-ticket", ticket).await);
+    let err = env.host.approve(&id, "ops").await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("endpointIds[1]") && message.contains(seed::OFFLINE_DESKTOP_ID),
+        "{message}"
+    );
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}

@@ -227,6 +227,7 @@ impl<'a> Bytes<'a> {
                 })
                 .collect(),
             default_role: self.bool().then(|| self.string()),
+            discovery_routes: self.routes(),
         }
     }
 
@@ -249,6 +250,21 @@ impl<'a> Bytes<'a> {
                 _ => wit::PolicyHint::Never,
             },
             permissions: self.strings(),
+            routes: self.routes(),
         }
+    }
+
+    fn routes(&mut self) -> Vec<wit::Route> {
+        (0..self.small(3))
+            .map(|_| wit::Route {
+                method: self.string(),
+                path: self.string(),
+                access: if self.bool() {
+                    wit::Access::Read
+                } else {
+                    wit::Access::Write
+                },
+            })
+            .collect()
     }
 }

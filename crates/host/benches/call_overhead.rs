@@ -124,7 +124,13 @@ async fn main() -> anyhow::Result<()> {
     .await;
 
     let runtime = host.runtime();
-    let context = host_context(&host);
+    let routes = runtime
+        .static_tools()
+        .iter()
+        .find(|t| t.name == tool)
+        .expect("the benchmarked tool is static")
+        .routes_for(tool);
+    let context = host_context(&host).scoped(routes);
     let component = measure(|| {
         let context = context.clone();
         async move {

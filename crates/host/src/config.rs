@@ -44,8 +44,10 @@ pub struct OutboundLimits {
     pub timeouts: Timeouts,
     /// Retries of idempotent requests on transient failures.
     pub retry: RetryPolicy,
-    /// Requests one call may make.
+    /// Requests one call may send upstream, retries and 401 replays included.
     pub max_requests_per_call: u32,
+    /// Requests one call may have in flight at once (sent, answer not yet read).
+    pub max_in_flight_per_call: u32,
     /// Largest request body a plugin may send.
     pub max_request_body_bytes: u64,
     /// Largest response body the gate passes back to the plugin.
@@ -59,6 +61,9 @@ impl Default for OutboundLimits {
             retry: RetryPolicy::default(),
             // Listing 10,000 devices takes 20 pages per company chunk; leave headroom.
             max_requests_per_call: 200,
+            // The ConnectWise plugin sends one request at a time; a plugin that fans out
+            // gets a few connections, not one per page it wants.
+            max_in_flight_per_call: 8,
             max_request_body_bytes: 1 << 20,
             max_response_body_bytes: 16 << 20,
         }

@@ -45,6 +45,10 @@ pub enum HostError {
         id: String,
         change: String,
     },
+    #[error("{what} is not what was granted ({changes}). Nothing was sent. Review it with `toolhost grant show` and accept it with `toolhost grant accept` (or in the admin UI)")]
+    NotGranted { what: String, changes: String },
+    #[error("the plugin asks to call {origin}, which needs your explicit consent because {reason}: connect again with `--allow-origin {origin}` if you trust it")]
+    OriginNotAllowed { origin: String, reason: String },
     #[error("`{tool}` was not run: {by} denied the approval")]
     ApprovalDenied { tool: String, by: String },
     #[error("`{tool}` refused for this role: {denied}")]
@@ -98,6 +102,8 @@ impl HostError {
             HostError::ApprovalRequired { .. } => "approval-required",
             HostError::ApprovalDenied { .. } => "approval-denied",
             HostError::ToolChanged { .. } => "tool-changed",
+            HostError::NotGranted { .. } => "not-granted",
+            HostError::OriginNotAllowed { .. } => "origin-not-allowed",
             HostError::RoleDenied { .. } => "role-denied",
             HostError::Approval(_) => "approval",
             HostError::PolicyFile(_) => "policy-file",

@@ -6,11 +6,14 @@ use crate::catalog::{Catalog, Tenant, ToolEntry};
 use crate::config::HostConfig;
 use crate::connection::{self, ConnectionSettings};
 use crate::error::HostError;
+use crate::grant::{Grant, GrantDiff};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toolhost_base::SecretString;
 use toolhost_governance::{ApprovalStore, AuditLog, PolicyEngine, Role, RoleTable, BUILTIN_ROLE};
-use toolhost_sandbox::{CallContext, PluginMetadata, PluginRuntime, RuntimeOptions, TokenProvider};
+use toolhost_sandbox::{
+    CallContext, Origin, PluginMetadata, PluginRuntime, RuntimeOptions, TokenProvider,
+};
 
 /// What `connect` did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,6 +29,9 @@ pub struct ConnectReport {
     pub discovered_tools: usize,
     /// The connection file.
     pub saved_to: PathBuf,
+    /// What the plugin was granted: where its traffic and the client secret may go, every
+    /// tool with its routes.
+    pub grant: Grant,
 }
 
 /// A connection whose credentials and discovery worked, not yet saved or in use: made
@@ -33,6 +39,7 @@ pub struct ConnectReport {
 pub struct VerifiedConnection {
     connection: Connection,
     discovered_tools: usize,
+    grant: Grant,
 }
 
 pub(crate) struct Connection {
@@ -61,6 +68,10 @@ pub struct ToolHost {
     pub(crate) audit: AuditLog,
     /// The plugin's permission matrix (or the built-in role), before `roles.toml`.
     pub(crate) default_roles: RoleTable,
+    /// What the operator accepted for the connection.
+    pub(crate) grant: Option<Grant>,
+    /// How the component differs from its grant: while set, nothing runs.
+    pub(crate) grant_mismatch: Option<GrantDiff>,
 }
 
 impl ToolHost {
@@ -80,6 +91,8 @@ impl ToolHost {
         let default_roles = default_roles(runtime.metadata());
         let mut host = ToolHost {
             default_roles,
+            grant: None,
+            grant_mismatch: None,
             connection: None,
             catalog: Catalog::new(config.home.clone(), config.catalog_ttl),
             runtime,
@@ -89,6 +102,7 @@ impl ToolHost {
         };
         if let Some(settings) = connection::load(&host.config.home)? {
             host.connection = Some(host.build_connection(settings)?);
+            host.check_grant()?;
         }
         Ok(host)
     }
@@ -152,8 +166,9 @@ impl ToolHost {
             .unwrap_or_default()
     }
 
-    /// Proves the credentials by minting a token, discovers the tenant's tools, and saves
-    /// the connection only when both worked.
+    /// Proves the credentials by minting a token (shared from then on with every process
+    /// of the home), discovers the tenant's tools, and saves the connection only when both
+    /// worked.
     pub async fn connect(
         &mut self,
         settings: ConnectionSettings,
@@ -168,17 +183,33 @@ impl ToolHost {
         &self,
         settings: ConnectionSettings,
     ) -> Result<VerifiedConnection, HostError> {
+        self.verify_connection_allowing(settings, &[]).await
+    }
+
+    /// [`ToolHost::verify_connection`], with extra origins the operator named explicitly
+    /// (`--allow-origin`): http, loopback, private or IP-literal origins the plugin declares
+    /// are refused otherwise.
+    pub async fn verify_connection_allowing(
+        &self,
+        settings: ConnectionSettings,
+        allowed_origins: &[Origin],
+    ) -> Result<VerifiedConnection, HostError> {
+        self.check_extra_origins(&settings.region, allowed_origins)?;
         let connection = self.build_connection(settings)?;
         if let Some(provider) = &connection.provider {
-            provider.token().await?;
+            // A new token, not a stored one: connecting proves the credentials work now.
+            provider.fresh_token().await?;
         }
         let discovered_tools = self
             .catalog
             .refresh(&self.runtime, &connection.tenant())
             .await?;
+        let mut grant = self.current_grant(&connection).await?;
+        grant.allowed_origins = allowed_origins.to_vec();
         Ok(VerifiedConnection {
             connection,
             discovered_tools,
+            grant,
         })
     }
 
@@ -190,8 +221,10 @@ impl ToolHost {
         let VerifiedConnection {
             connection,
             discovered_tools,
+            grant,
         } = verified;
         let saved_to = connection::save(&self.config.home, &connection.settings)?;
+        self.record_grant(grant.clone())?;
         let region = connection.settings.region.clone();
         let api = self
             .metadata()
@@ -205,12 +238,18 @@ impl ToolHost {
             static_tools: self.runtime.static_tools().len(),
             discovered_tools,
             saved_to,
+            grant,
         })
     }
 
     fn build_connection(&self, settings: ConnectionSettings) -> Result<Connection, HostError> {
-        let (context, provider) =
-            connection::call_context(self.runtime.metadata(), &settings, &self.config.outbound)?;
+        // One token per connection for the whole home, whichever process needs it.
+        let (context, provider) = connection::shared_call_context(
+            self.runtime.metadata(),
+            &settings,
+            &self.config.outbound,
+            &self.config.home,
+        )?;
         Ok(Connection {
             settings,
             context,
@@ -233,7 +272,23 @@ impl ToolHost {
         self.catalog.refreshed_at()
     }
 
+    /// The tools served: every tool, less those whose declaration changed since it was
+    /// granted. Nothing while the component does not match its grant.
     pub(crate) async fn list(
+        &self,
+        engine: &PolicyEngine,
+        force_refresh: bool,
+    ) -> Result<Vec<ToolEntry>, HostError> {
+        self.refuse_ungranted()?;
+        let mut entries = self.list_all(engine, force_refresh).await?;
+        if let Some(grant) = &self.grant {
+            entries.retain(|e| grant.serves(e));
+        }
+        Ok(entries)
+    }
+
+    /// Every tool the plugin and the tenant offer now, granted or not.
+    pub(crate) async fn list_all(
         &self,
         engine: &PolicyEngine,
         force_refresh: bool,

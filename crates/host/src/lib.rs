@@ -19,6 +19,7 @@ mod catalog;
 mod config;
 mod connection;
 mod error;
+mod grant;
 mod host;
 mod operator;
 mod pipeline;
@@ -33,6 +34,7 @@ pub use connection::{
     connection_path, ConnectRequest, ConnectionError, ConnectionFileError, ConnectionSettings,
 };
 pub use error::HostError;
+pub use grant::{grant_path, needs_explicit_allow, Grant, GrantDiff, GrantReview, GrantedTool};
 pub use host::{ConnectReport, ToolHost, VerifiedConnection};
 pub use pipeline::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,

@@ -15,6 +15,7 @@
 //! first_byte_timeout_secs = 30
 //! between_bytes_timeout_secs = 30
 //! max_requests_per_call = 200
+//! max_in_flight_per_call = 8
 //! max_request_body_kb = 1024
 //! max_response_body_kb = 16384
 //! max_retries = 3
@@ -83,6 +84,7 @@ struct Outbound {
     first_byte_timeout_secs: Value,
     between_bytes_timeout_secs: Value,
     max_requests_per_call: Value,
+    max_in_flight_per_call: Value,
     max_request_body_kb: Value,
     max_response_body_kb: Value,
     max_retries: Value,
@@ -188,6 +190,14 @@ fn apply_text(config: &mut HostConfig, path: &Path, text: &str) -> Result<(), Se
         out.max_requests_per_call = n as u32;
     }
     if let Some(n) = read(
+        &o.max_in_flight_per_call,
+        "outbound.max_in_flight_per_call",
+        1,
+        256,
+    )? {
+        out.max_in_flight_per_call = n as u32;
+    }
+    if let Some(n) = read(
         &o.max_request_body_kb,
         "outbound.max_request_body_kb",
         1,
@@ -231,7 +241,7 @@ mod tests {
         let mut c = config();
         let text = "[limits]\nmemory_mb = 32\ndeadline_secs = 5\nmax_output_kb = 8\nmax_concurrent_calls = 2\n\
                     [outbound]\nconnect_timeout_secs = 2\nfirst_byte_timeout_secs = 3\nbetween_bytes_timeout_secs = 4\n\
-                    max_requests_per_call = 7\nmax_request_body_kb = 1\nmax_response_body_kb = 2\nmax_retries = 0\nretry_budget_secs = 9\n\
+                    max_requests_per_call = 7\nmax_in_flight_per_call = 3\nmax_request_body_kb = 1\nmax_response_body_kb = 2\nmax_retries = 0\nretry_budget_secs = 9\n\
                     [catalog]\nttl_secs = 0\n[approvals]\nttl_hours = 2\n";
         apply_text(&mut c, Path::new("t.toml"), text).unwrap();
         assert_eq!(c.limits.max_memory_bytes, 32 << 20);
@@ -242,12 +252,31 @@ mod tests {
         assert_eq!(c.outbound.timeouts.first_byte, Duration::from_secs(3));
         assert_eq!(c.outbound.timeouts.between_bytes, Duration::from_secs(4));
         assert_eq!(c.outbound.max_requests_per_call, 7);
+        assert_eq!(c.outbound.max_in_flight_per_call, 3);
         assert_eq!(c.outbound.max_request_body_bytes, 1 << 10);
         assert_eq!(c.outbound.max_response_body_bytes, 2 << 10);
         assert_eq!(c.outbound.retry.max_retries, 0);
         assert_eq!(c.outbound.retry.max_elapsed, Duration::from_secs(9));
         assert_eq!(c.catalog_ttl, Duration::ZERO);
         assert_eq!(c.approval_ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn the_in_flight_cap_is_range_checked() {
+        let mut c = config();
+        assert_eq!(c.outbound.max_in_flight_per_call, 8);
+        for bad in ["0", "257"] {
+            let text = format!("[outbound]\nmax_in_flight_per_call = {bad}\n");
+            let err = apply_text(&mut c, Path::new("t.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("t.toml, line 2, column 26:"), "{err}");
+            assert!(
+                err.contains("outbound.max_in_flight_per_call") && err.contains("1..=256"),
+                "{err}"
+            );
+        }
+        assert_eq!(c.outbound.max_in_flight_per_call, 8);
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   decides whether the request may leave (exact origins, counts, sizes, timeouts), where it
 //!   goes (upstream routes) and what it carries (the bearer token the plugin never sees)
 //!   ([`OutboundPolicy`], [`GateFailure`]).
-//! - Credentials: OAuth2 client credentials minted and cached by the host ([`TokenProvider`]).
+//! - Credentials: OAuth2 client credentials minted and cached by the host, one token per
+//!   connection shared by every process of a home ([`TokenProvider`], [`TokenStore`]).
 //!
 //! This is the only toolhost crate that depends on wasmtime.
 
@@ -21,6 +22,7 @@ mod runtime;
 
 pub use credentials::{
     AccessToken, BodyEncoding, ClientCredentials, CredentialError, TokenEndpoint, TokenProvider,
+    TokenStore, TOKEN_FILE, TOKEN_LOCK_FILE,
 };
 pub use outbound::{
     AllowedOrigins, CallLedger, GateFailure, Origin, OriginError, OutboundGate, OutboundPolicy,
@@ -32,6 +34,8 @@ pub use runtime::{
     LinkedPlugin, LoadError, PluginMetadata, PluginRuntime, PolicyHint, Region, RoleTemplate,
     RuntimeOptions, ToolDescriptor, ToolError,
 };
+
+pub use outbound::tool_routes::{Access, RouteError, ToolRoute, ToolRoutes};
 
 /// The raw types of the plugin world as the guest returns them, before the host checks them
 /// (what `toolhost conformance` judges).

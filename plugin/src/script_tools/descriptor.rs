@@ -49,6 +49,7 @@ pub fn descriptor(script: &ShellScript, tool_name: &str) -> ToolSpec {
         annotations: RUN,
         policy: Policy::Approval,
         permissions: vec!["scheduled-task:create".to_string()],
+        routes: crate::routes::script_tool(),
     }
 }
 

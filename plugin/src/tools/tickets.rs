@@ -232,13 +232,14 @@ pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     if let Some(priority) = priority {
         body["priority"] = json!({"id": resolve(ctx, "priority", &priority, "priorities")?});
     }
-    if let Some(company) = company {
+    if let Some(company) = &company {
         body["company"] = json!({"id": company});
     }
-    if let Some(site) = site {
+    if let Some(site) = &site {
         body["site"] = json!({"id": site});
     }
-    if let Some(endpoints) = endpoints {
+    if let Some(endpoints) = &endpoints {
+        check_endpoints_belong(ctx, endpoints, company.as_deref(), site.as_deref())?;
         body["assets"] = endpoints
             .iter()
             .map(|id| json!({"id": id}))
@@ -252,6 +253,36 @@ pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         ));
     }
     Ok(ticket_details(&created))
+}
+
+/// Every endpoint of a ticket belongs to the ticket's company and site, by the API's own
+/// listing: the host checks a limited role's scope on `companyId`/`siteId`, so an endpoint of
+/// another company must not ride along.
+fn check_endpoints_belong(
+    ctx: &Ctx,
+    endpoints: &[String],
+    company: Option<&str>,
+    site: Option<&str>,
+) -> ToolResult<()> {
+    if company.is_none() && site.is_none() {
+        return Ok(());
+    }
+    for (i, endpoint) in endpoints.iter().enumerate() {
+        let (actual_company, actual_site) = super::devices::details::locate(ctx, endpoint)?;
+        let outside = |given: Option<&str>, actual: &str| {
+            given.is_some_and(|g| !g.eq_ignore_ascii_case(actual))
+        };
+        if outside(company, &actual_company) || outside(site, &actual_site) {
+            return Err(ToolError::invalid(
+                format!("endpointIds[{i}]"),
+                format!(
+                    "endpoint {endpoint} is not in the ticket's company and site; pass endpoints \
+                     of that company and site only"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

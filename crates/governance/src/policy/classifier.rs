@@ -3,8 +3,9 @@
 //! Decisions (in this order):
 //! 1. `wipe`, or `format` next to a storage word (disk, drive, volume, partition) anywhere:
 //!    **never**. These destroy data with no undo, so they should not be one click away; an
-//!    operator who really wants them sets an override. `format` alone ("report in CSV
-//!    format") is only a destructive verb (approval), not a never.
+//!    operator who really wants them sets an override by exact name (a pattern cannot loosen
+//!    a never). `format` alone ("report in CSV format") is only a destructive verb
+//!    (approval), not a never.
 //! 2. Any destructive verb ([`DESTRUCTIVE_VERBS`]) anywhere: **approval**.
 //! 3. Any verb that changes a device ([`MUTATING_VERBS`]) anywhere: **approval**.
 //! 4. A read-only verb ([`READ_ONLY_VERBS`]) in the tool's *name*: **auto**. The name, not

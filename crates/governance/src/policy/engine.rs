@@ -1,6 +1,6 @@
 //! [`PolicyEngine::decide`]: a tool's mode and why, in words an operator can act on.
 
-use super::defaults::{default_mode, DefaultBasis};
+use super::defaults::{default_mode, DefaultBasis, DefaultMode};
 use super::file::{PolicyFile, PolicyFileError};
 use super::mode::Mode;
 use crate::tool::ToolFacts;
@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DecisionSource {
-    /// The plugin's hint (static tools).
+    /// The plugin's hint (static tools); also a never hint that a pattern could not loosen.
     Default {
         /// The table entry or hint that applied, in words, e.g. "plugin hint `approval`".
         rule: String,
     },
-    /// The script-tool classifier.
+    /// The script-tool classifier; also a never that a pattern could not loosen.
     Classifier {
         /// The word that decided it, e.g. "classifier: destructive verb `uninstall`".
         rule: String,
@@ -78,39 +78,60 @@ impl PolicyEngine {
         self.file.default_role.as_deref()
     }
 
-    /// The mode `tool` runs under: the most specific override, else its default.
+    /// The mode `tool` runs under: the most specific override, else its default. Only an
+    /// exact name loosens a default of never: a pattern that would is set aside (the default
+    /// stands, as the source), and the explanation names the exact rule that would allow it.
     pub fn decide(&self, tool: &ToolFacts<'_>) -> Decision {
         let name = tool.name;
-        if let Some(rule) = self.file.matching(name) {
-            let pattern = rule.pattern.as_str();
-            let how = if rule.pattern.is_exact() {
-                format!("change it with `toolhost policy set {name} <mode>`")
-            } else {
-                format!(
-                    "change it for every matching tool with `toolhost policy set '{pattern}' \
-                     <mode>`, or for this tool only with `toolhost policy set {name} <mode>`"
-                )
-            };
-            return Decision {
-                mode: rule.mode,
-                source: DecisionSource::Override {
-                    pattern: pattern.to_string(),
-                    path: self.file.path.clone(),
-                    line: rule.line,
-                },
-                explanation: format!(
-                    "set by {} line {} (`{pattern}` = {}); {how}",
-                    self.file.path.display(),
-                    rule.line,
-                    rule.mode
-                ),
-            };
-        }
         let default = default_mode(tool);
-        let explanation = format!(
-            "default {} ({}); override it with `toolhost policy set {name} <mode>`",
-            default.mode, default.rule
-        );
+        let Some(rule) = self.file.matching(name) else {
+            let explanation = format!(
+                "default {} ({}); override it with `toolhost policy set {name} <mode>`",
+                default.mode, default.rule
+            );
+            return Self::from_default(default, explanation);
+        };
+        // A never default means "destroys data with no undo" (or the plugin forbids it): a
+        // broad pattern written for ordinary tools must not make such a tool one click away
+        // without the operator ever naming it. Tightening is always fine.
+        if default.mode == Mode::Never && rule.mode < Mode::Never && !rule.pattern.is_exact() {
+            let explanation = format!(
+                "default never ({}); the pattern `{}` ({} line {}) cannot loosen a default of \
+                 never: set the exact name with `toolhost policy set {name} {}` to allow it",
+                default.rule,
+                rule.pattern,
+                self.file.path.display(),
+                rule.line,
+                rule.mode
+            );
+            return Self::from_default(default, explanation);
+        }
+        let pattern = rule.pattern.as_str();
+        let how = if rule.pattern.is_exact() {
+            format!("change it with `toolhost policy set {name} <mode>`")
+        } else {
+            format!(
+                "change it for every matching tool with `toolhost policy set '{pattern}' \
+                 <mode>`, or for this tool only with `toolhost policy set {name} <mode>`"
+            )
+        };
+        Decision {
+            mode: rule.mode,
+            source: DecisionSource::Override {
+                pattern: pattern.to_string(),
+                path: self.file.path.clone(),
+                line: rule.line,
+            },
+            explanation: format!(
+                "set by {} line {} (`{pattern}` = {}); {how}",
+                self.file.path.display(),
+                rule.line,
+                rule.mode
+            ),
+        }
+    }
+
+    fn from_default(default: DefaultMode, explanation: String) -> Decision {
         let source = match default.basis {
             DefaultBasis::Classifier => DecisionSource::Classifier { rule: default.rule },
             DefaultBasis::Hint => DecisionSource::Default { rule: default.rule },
@@ -188,6 +209,85 @@ mod tests {
         let e = engine("[tools]\n\"connectwise_rmm:cw-rmm-run-task\" = \"auto\"\n");
         let d = e.decide(&static_tool("cw-rmm-run-task", Mode::Approval, false));
         assert_eq!(d.mode, Mode::Auto);
+    }
+
+    #[test]
+    fn a_pattern_cannot_loosen_a_classifier_never() {
+        let wipe = script_tool("cw-rmm-script-wipe-pc", "", Mode::Approval);
+        for mode in ["auto", "approval"] {
+            let e = engine(&format!(
+                "[tools]\n\"connectwise_rmm:cw-rmm-script-*\" = \"{mode}\"\n"
+            ));
+            let d = e.decide(&wipe);
+            assert_eq!(d.mode, Mode::Never, "{mode}");
+            assert_eq!(
+                d.source,
+                DecisionSource::Classifier {
+                    rule: "classifier: data-destroying verb `wipe`".into()
+                }
+            );
+            assert_eq!(
+                d.explanation,
+                format!(
+                    "default never (classifier: data-destroying verb `wipe`); the pattern \
+                     `connectwise_rmm:cw-rmm-script-*` (/x/policy.toml line 2) cannot loosen a \
+                     default of never: set the exact name with `toolhost policy set \
+                     connectwise_rmm:cw-rmm-script-wipe-pc {mode}` to allow it"
+                )
+            );
+        }
+        // However specific: `?` is a pattern too, and so is a narrower `*`.
+        for pattern in ["cw-rmm-script-wipe-p?", "cw-rmm-script-wipe-*"] {
+            let e = engine(&format!(
+                "[tools]\n\"connectwise_rmm:{pattern}\" = \"auto\"\n"
+            ));
+            assert_eq!(e.decide(&wipe).mode, Mode::Never, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_cannot_loosen_a_never_hint() {
+        let e = engine("[tools]\n\"connectwise_rmm:*\" = \"auto\"\n");
+        let d = e.decide(&static_tool("cw-rmm-purge", Mode::Never, false));
+        assert_eq!(d.mode, Mode::Never);
+        assert_eq!(
+            d.source,
+            DecisionSource::Default {
+                rule: "plugin hint `never`".into()
+            }
+        );
+        assert!(
+            d.explanation.contains(
+                "cannot loosen a default of never: set the exact name with `toolhost policy \
+                 set connectwise_rmm:cw-rmm-purge auto`"
+            ),
+            "{}",
+            d.explanation
+        );
+    }
+
+    #[test]
+    fn the_exact_name_loosens_a_never_and_patterns_still_tighten_and_loosen_the_rest() {
+        let e = engine(
+            "[tools]\n\"connectwise_rmm:cw-rmm-script-*\" = \"auto\"\n\
+             \"connectwise_rmm:cw-rmm-script-wipe-pc\" = \"approval\"\n\
+             \"connectwise_rmm:cw-rmm-list-*\" = \"never\"\n\
+             \"connectwise_rmm:cw-rmm-purge-*\" = \"never\"\n",
+        );
+        let d = e.decide(&script_tool("cw-rmm-script-wipe-pc", "", Mode::Approval));
+        assert_eq!(d.mode, Mode::Approval);
+        assert!(matches!(d.source, DecisionSource::Override { line: 3, .. }));
+        // Loosening an approval default by pattern is still the operator's call.
+        let d = e.decide(&script_tool("cw-rmm-script-uninstall-x", "", Mode::Auto));
+        assert_eq!(d.mode, Mode::Auto);
+        assert!(matches!(d.source, DecisionSource::Override { line: 2, .. }));
+        // Tightening by pattern, from auto and from never alike: the rule is the source.
+        let d = e.decide(&static_tool("cw-rmm-list-devices", Mode::Auto, true));
+        assert_eq!(d.mode, Mode::Never);
+        assert!(matches!(d.source, DecisionSource::Override { line: 4, .. }));
+        let d = e.decide(&static_tool("cw-rmm-purge-all", Mode::Never, false));
+        assert_eq!(d.mode, Mode::Never);
+        assert!(matches!(d.source, DecisionSource::Override { line: 5, .. }));
     }
 
     #[test]

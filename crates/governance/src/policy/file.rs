@@ -156,7 +156,7 @@ impl PolicyFile {
 
     /// The most specific rule matching `tool`: an exact name beats every pattern; among
     /// patterns the longest literal prefix, then the most literal characters, then the later
-    /// line wins.
+    /// line wins. Whether the rule may loosen the tool's default is the engine's to decide.
     pub fn matching(&self, tool: &str) -> Option<&Rule> {
         self.rules
             .iter()

@@ -3,7 +3,8 @@
 //! - [`defaults`]: the built-in default of a tool (the plugin's hint for static tools, the
 //!   [`classifier`] for script tools), never looser than the plugin's own hint.
 //! - [`file`]: operator overrides in a TOML policy file (exact names and `*`/`?` globs).
-//! - [`engine`]: [`PolicyEngine::decide`], which says the mode and why.
+//! - [`engine`]: [`PolicyEngine::decide`], which says the mode and why: the most specific
+//!   override wins, except that only an exact name may loosen a default of never.
 //!
 //! The plugin suggests, the host decides: any error here is an error, never "allow".
 

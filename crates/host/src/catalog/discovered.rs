@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use toolhost_base::write_private;
-use toolhost_sandbox::{Annotations, PolicyHint, ToolDescriptor};
+use toolhost_sandbox::{Annotations, PolicyHint, ToolDescriptor, ToolRoute};
 
 const CATALOG_FILE: &str = "catalog.json";
 
@@ -42,6 +42,10 @@ pub(crate) struct StoredTool {
     pub annotations: [bool; 4],
     pub policy_hint: PolicyHint,
     pub permissions: Vec<String>,
+    /// A catalog written before tools declared routes has none: such a tool can make no
+    /// request until it is discovered again.
+    #[serde(default)]
+    pub routes: Vec<ToolRoute>,
 }
 
 impl From<&ToolDescriptor> for StoredTool {
@@ -56,6 +60,7 @@ impl From<&ToolDescriptor> for StoredTool {
             annotations: [a.read_only, a.destructive, a.idempotent, a.open_world],
             policy_hint: d.policy_hint,
             permissions: d.permissions.clone(),
+            routes: d.routes.clone(),
         }
     }
 }
@@ -77,6 +82,7 @@ impl From<StoredTool> for ToolDescriptor {
             },
             policy_hint: s.policy_hint,
             permissions: s.permissions,
+            routes: s.routes,
         }
     }
 }
@@ -163,6 +169,7 @@ mod tests {
             },
             policy_hint: PolicyHint::Approval,
             permissions: vec!["scheduled-task:create".into()],
+            routes: Vec::new(),
         }
     }
 

@@ -4,7 +4,7 @@
 use super::report::Check;
 use std::collections::BTreeSet;
 use toolhost_sandbox::wit;
-use toolhost_sandbox::{is_valid_tool_name, PluginMetadata};
+use toolhost_sandbox::{is_valid_tool_name, Access, PluginMetadata, ToolRoute};
 
 pub fn metadata(raw: &wit::PluginMetadata) -> Check {
     let mut findings = Vec::new();
@@ -148,9 +148,44 @@ pub fn annotations(tools: &[wit::ToolDescriptor]) -> Check {
     )
 }
 
+/// Every route well-formed; a read-only tool declares reads only; a read sent as anything
+/// but GET or HEAD is allowed and reported as a warning, for the operator to see.
+pub fn routes(tools: &[wit::ToolDescriptor]) -> Check {
+    let mut findings = Vec::new();
+    let mut warnings = Vec::new();
+    for tool in tools {
+        for r in &tool.routes {
+            let access = match r.access {
+                wit::Access::Read => Access::Read,
+                wit::Access::Write => Access::Write,
+            };
+            match ToolRoute::new(&r.method, &r.path, access) {
+                Err(err) => findings.push(format!("`{}` route: {err}", tool.name)),
+                Ok(route) if tool.annotations.read_only && access == Access::Write => findings
+                    .push(format!(
+                        "`{}` is read-only but declares the write `{route}`",
+                        tool.name
+                    )),
+                Ok(route) if route.is_unusual_read() => warnings.push(format!(
+                    "`{}` reads with `{} {}` (not GET or HEAD)",
+                    tool.name, route.method, route.path
+                )),
+                Ok(_) => {}
+            }
+        }
+    }
+    Check::new(
+        "tools.routes",
+        "every request a tool may make is declared, and read-only tools only read",
+        findings,
+    )
+    .with_warnings(warnings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conformance::Status;
 
     fn tool(
         name: &str,
@@ -172,7 +207,40 @@ mod tests {
             },
             policy_hint: hint,
             permissions: vec![],
+            routes: vec![wit::Route {
+                method: "GET".into(),
+                path: "/v1/things".into(),
+                access: wit::Access::Read,
+            }],
         }
+    }
+
+    #[test]
+    fn routes_are_checked_and_unusual_reads_warned() {
+        let obj = r#"{"type":"object"}"#;
+        let mut reader = tool("reader", obj, false, wit::PolicyHint::Auto);
+        assert!(routes(std::slice::from_ref(&reader)).status == Status::Pass);
+        reader.routes.push(wit::Route {
+            method: "POST".into(),
+            path: "/v1/things/search".into(),
+            access: wit::Access::Read,
+        });
+        let check = routes(std::slice::from_ref(&reader));
+        assert_eq!(check.status, Status::Pass);
+        assert_eq!(check.warnings.len(), 1, "{:?}", check.warnings);
+        reader.routes.push(wit::Route {
+            method: "POST".into(),
+            path: "/v1/things".into(),
+            access: wit::Access::Write,
+        });
+        reader.routes.push(wit::Route {
+            method: "GET".into(),
+            path: "relative".into(),
+            access: wit::Access::Read,
+        });
+        let check = routes(&[reader]);
+        assert_eq!(check.status, Status::Fail);
+        assert_eq!(check.findings.len(), 2, "{:?}", check.findings);
     }
 
     #[test]

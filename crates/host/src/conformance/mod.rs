@@ -17,7 +17,7 @@ use std::time::Duration;
 use toolhost_base::SecretString;
 use toolhost_sandbox::{
     is_world_import, CallContext, CallLimits, CompiledPlugin, Origin, PluginMetadata,
-    RuntimeOptions, UpstreamRoutes,
+    RuntimeOptions, ToolRoutes, UpstreamRoutes,
 };
 
 /// What behavioural calls talk to.
@@ -145,6 +145,7 @@ pub async fn run(path: &Path, backend: Backend, cache_dir: Option<&Path>) -> Rep
     report.push(declarations::schemas(&tools));
     report.push(declarations::descriptions(&tools));
     report.push(declarations::annotations(&tools));
+    report.push(declarations::routes(&tools));
     report.push(behaviour::deterministic_listing(&linked, &tools).await);
     let metadata = PluginMetadata::try_from(raw_metadata.clone()).ok();
     report.plugin = Some(report::PluginSummary {
@@ -166,7 +167,17 @@ pub async fn run(path: &Path, backend: Backend, cache_dir: Option<&Path>) -> Rep
             ),
             Vec::new(),
         ),
-        _ => behaviour::discovery(&linked, &ctx, &tools, &mut observed).await,
+        _ => {
+            let routes = ToolRoutes {
+                tool: format!("{}:discover-tools", raw_metadata.id),
+                routes: metadata
+                    .as_ref()
+                    .map(|m| m.discovery_routes.clone())
+                    .unwrap_or_default(),
+            };
+            let scoped = ctx.clone().scoped(routes);
+            behaviour::discovery(&linked, &scoped, &tools, &mut observed).await
+        }
     };
     report.push(discovery);
     let every_tool: Vec<_> = tools.iter().chain(discovered.iter()).cloned().collect();

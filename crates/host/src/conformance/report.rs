@@ -25,6 +25,9 @@ pub struct Check {
     pub status: Status,
     /// What was wrong (for a failure) or why it was skipped.
     pub findings: Vec<String>,
+    /// What passed but an operator should know (for example a read sent as a POST).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Check {
@@ -40,7 +43,14 @@ impl Check {
             title,
             status,
             findings,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The same check, carrying `warnings`.
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Check {
+        self.warnings = warnings;
+        self
     }
 
     /// A check not run, and why.
@@ -50,6 +60,7 @@ impl Check {
             title,
             status: Status::Skip,
             findings: vec![reason.into()],
+            warnings: Vec::new(),
         }
     }
 }
@@ -137,6 +148,9 @@ impl Report {
             let _ = writeln!(out, "  {mark}  {:28} {}", check.id, check.title);
             for finding in &check.findings {
                 let _ = writeln!(out, "          - {finding}");
+            }
+            for warning in &check.warnings {
+                let _ = writeln!(out, "          ! warning: {warning}");
             }
         }
         let _ = writeln!(

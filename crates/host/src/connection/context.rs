@@ -1,13 +1,17 @@
 //! What calls through a connection may reach and how they authenticate: the region's
 //! origins, its upstream routes, and a token provider for the plugin's credential kind.
+//! A host's connection shares its token with every process of the home (see
+//! [`shared_call_context`]); conformance runs against throw-away backends keep theirs in
+//! memory.
 
 use super::file::ConnectionSettings;
 use super::request::ConnectionError;
 use crate::config::OutboundLimits;
+use std::path::Path;
 use std::sync::Arc;
 use toolhost_sandbox::{
     AllowedOrigins, BodyEncoding, CallContext, ClientCredentials, CredentialKind, OutboundPolicy,
-    PluginMetadata, TokenEndpoint, TokenProvider,
+    PluginMetadata, TokenEndpoint, TokenProvider, TokenStore,
 };
 
 /// `toolhost/<version> (<plugin>/<version>)`: how the vendor can tell our traffic apart.
@@ -20,13 +24,35 @@ fn user_agent(metadata: &PluginMetadata) -> String {
     )
 }
 
+type Built = (CallContext, Option<Arc<TokenProvider>>);
+
 /// The call context of `settings` for the plugin described by `metadata`, and the token
-/// provider when the plugin uses credentials.
+/// provider when the plugin uses credentials; the token lives in this process only.
 pub(crate) fn call_context(
     metadata: &PluginMetadata,
     settings: &ConnectionSettings,
     limits: &OutboundLimits,
-) -> Result<(CallContext, Option<Arc<TokenProvider>>), ConnectionError> {
+) -> Result<Built, ConnectionError> {
+    build(metadata, settings, limits, None)
+}
+
+/// Like [`call_context`], with the token shared by every process of `home` (the CLI,
+/// `toolhost mcp`, `toolhost ui`): one token per connection, not one per process.
+pub(crate) fn shared_call_context(
+    metadata: &PluginMetadata,
+    settings: &ConnectionSettings,
+    limits: &OutboundLimits,
+    home: &Path,
+) -> Result<Built, ConnectionError> {
+    build(metadata, settings, limits, Some(TokenStore::in_home(home)))
+}
+
+fn build(
+    metadata: &PluginMetadata,
+    settings: &ConnectionSettings,
+    limits: &OutboundLimits,
+    store: Option<TokenStore>,
+) -> Result<Built, ConnectionError> {
     let region = metadata
         .region(&settings.region)
         .ok_or_else(|| ConnectionError::unknown_region(&settings.region, metadata))?;
@@ -40,21 +66,27 @@ pub(crate) fn call_context(
             token_path,
             body_encoding,
             scopes,
-        } => Some(Arc::new(TokenProvider::new(
-            TokenEndpoint {
-                origin: region.api.clone(),
-                path: token_path.clone(),
-                encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
-                scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
-                user_agent: user_agent.clone(),
-            },
-            ClientCredentials {
-                client_id: settings.client_id.clone(),
-                client_secret: settings.client_secret.clone(),
-            },
-            settings.routes.clone(),
-            limits.timeouts,
-        ))),
+        } => {
+            let provider = TokenProvider::new(
+                TokenEndpoint {
+                    origin: region.api.clone(),
+                    path: token_path.clone(),
+                    encoding: BodyEncoding::parse(body_encoding).unwrap_or(BodyEncoding::Json),
+                    scopes: settings.scopes.clone().unwrap_or_else(|| scopes.clone()),
+                    user_agent: user_agent.clone(),
+                },
+                ClientCredentials {
+                    client_id: settings.client_id.clone(),
+                    client_secret: settings.client_secret.clone(),
+                },
+                settings.routes.clone(),
+                limits.timeouts,
+            );
+            Some(Arc::new(match store {
+                Some(store) => provider.shared_in(store),
+                None => provider,
+            }))
+        }
     };
     let outbound = OutboundPolicy {
         allowed,
@@ -63,6 +95,7 @@ pub(crate) fn call_context(
         timeouts: limits.timeouts,
         retry: limits.retry,
         max_requests_per_call: limits.max_requests_per_call,
+        max_in_flight_per_call: limits.max_in_flight_per_call,
         max_request_body_bytes: limits.max_request_body_bytes,
         max_response_body_bytes: limits.max_response_body_bytes,
         user_agent,
@@ -72,6 +105,8 @@ pub(crate) fn call_context(
         CallContext {
             outbound: Arc::new(outbound),
             config,
+            // Each call is scoped to its tool's routes when it is made.
+            tool_routes: Arc::default(),
         },
         provider,
     ))

@@ -6,6 +6,6 @@ mod context;
 mod file;
 mod request;
 
-pub(crate) use context::call_context;
+pub(crate) use context::{call_context, shared_call_context};
 pub use file::{connection_path, load, save, ConnectionFileError, ConnectionSettings};
 pub use request::{ConnectRequest, ConnectionError};

@@ -85,6 +85,10 @@ impl ToolHost {
             attempt.tool = &tool;
             return self.refuse(&attempt, AuditDecision::RoleDenied, err);
         }
+        // A component that does not match its grant runs nothing, not even a lookup.
+        if let Err(err) = self.refuse_ungranted() {
+            return self.refuse(&attempt, AuditDecision::Invalid, err);
+        }
         let found = match request.tool_digest {
             Some(digest) => self.find_approved_tool(request, digest, &engine).await,
             None => self.find_tool(request.tool, &engine).await,
@@ -139,14 +143,22 @@ impl ToolHost {
             suggestion,
         };
         let entries = self.list(engine, false).await?;
-        match resolve(plugin_id, &entries, name) {
+        let found = match resolve(plugin_id, &entries, name) {
             Ok(entry) => Ok(entry.clone()),
             Err(suggestion) if !self.is_connected() => Err(unknown(suggestion)),
             Err(_) => {
                 let entries = self.list(engine, true).await?;
                 resolve(plugin_id, &entries, name).cloned().map_err(unknown)
             }
+        };
+        if found.is_err() {
+            // Not served is not the same as unknown: say why, and how to accept it.
+            let all = self.list_all(engine, false).await?;
+            if let Some(err) = self.withheld(&all, name) {
+                return Err(err);
+            }
         }
+        found
     }
 
     /// The tool an approval was granted on, as the tenant has it now: a discovered tool is
@@ -165,7 +177,9 @@ impl ToolHost {
         };
         let mut entry = self.find_tool(request.tool, engine).await?;
         if entry.kind == ToolKind::Discovered {
-            let entries = self.list(engine, true).await?;
+            // Every tool, withheld ones too: a changed declaration voids the approval with
+            // that reason, not as if the tool were gone.
+            let entries = self.list_all(engine, true).await?;
             entry = resolve(&self.metadata().id, &entries, request.tool)
                 .cloned()
                 .map_err(|_| void("it is no longer in the tenant"))?;

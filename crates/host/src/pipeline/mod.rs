@@ -219,7 +219,10 @@ impl ToolHost {
         let outcome = self
             .runtime
             .call_tool(
-                connection.context.clone(),
+                connection
+                    .context
+                    .clone()
+                    .scoped(entry.descriptor.routes_for(&entry.name)),
                 &entry.descriptor.name,
                 request.arguments,
             )

@@ -1,73 +1,39 @@
 //! OAuth2 client credentials, performed by the host on the plugin's behalf.
 //!
-//! The Asio API locks a key that mints tokens too often (HTTP 423), so a token is minted
-//! once, cached until shortly before it expires, refreshed single-flight (one mint however
-//! many calls are waiting), and re-minted after a 401 only if nobody has done so already.
+//! The Asio API locks a key that mints more than five tokens in ten seconds (HTTP 423), so
+//! a token is minted once per connection and home, not once per process or per request:
+//! - it is cached in memory and, when the provider is [shared](TokenProvider::shared_in),
+//!   in the home's [`TokenStore`], and reused until shortly before it expires;
+//! - a refresh is single-flight: one mint however many calls (an async mutex) and
+//!   processes (the store's OS file lock) are waiting;
+//! - after a 401, a token that someone already replaced is replaced by the newer one, not
+//!   by a mint; a token minted *because of* a 401 is not replaced again after another 401
+//!   until the API has accepted it or a grace period has passed, so an endpoint that
+//!   answers 401 whatever the token cannot make the host mint once per request;
+//! - a 423 lock-out deadline is shared too: nobody mints before it.
 
-use crate::outbound::origin::Origin;
+use super::error::CredentialError;
+use super::mint::{self, refresh_margin, ClientCredentials, TokenEndpoint};
+use super::token_store::{SharedToken, StoreError, StoredToken, TokenBinding, TokenStore};
 use crate::outbound::routes::UpstreamRoutes;
-use crate::outbound::transport::{self, Timeouts};
-use bytes::Bytes;
+use crate::outbound::transport::Timeouts;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
-use toolhost_base::{scrub, SecretString};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+use toolhost_base::SecretString;
 
-const MAX_TOKEN_RESPONSE_BYTES: u64 = 64 * 1024;
-/// Without a Retry-After, a locked key is left alone this long before the next mint.
-const DEFAULT_LOCK_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a token minted after a 401 may itself be answered 401 without a new mint
+/// (unless the API accepted it meanwhile): at most one such mint per token in this time,
+/// far below the lock-out rate.
+const UNPROVEN_GRACE: Duration = Duration::from_secs(30);
+/// Beyond the longest token request, how long to wait for another process's mint.
+const LOCK_PATIENCE_MARGIN: Duration = Duration::from_secs(5);
 
-/// How the token request's body is encoded; the plugin declares which its API expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyEncoding {
-    /// `application/json`.
-    Json,
-    /// `application/x-www-form-urlencoded`, the OAuth2 default.
-    Form,
-}
-
-impl BodyEncoding {
-    /// Reads the plugin's declared encoding (`json` or `form`).
-    pub fn parse(text: &str) -> Option<BodyEncoding> {
-        match text {
-            "json" => Some(BodyEncoding::Json),
-            "form" => Some(BodyEncoding::Form),
-            _ => None,
-        }
-    }
-}
-
-/// Where and how to mint.
-#[derive(Debug, Clone)]
-pub struct TokenEndpoint {
-    /// The origin the token is minted at (the real one; routes apply as for the plugin).
-    pub origin: Origin,
-    /// The token path, e.g. `/v1/token`.
-    pub path: String,
-    /// How the request body is encoded.
-    pub encoding: BodyEncoding,
-    /// Scopes to request, sent space-separated.
-    pub scopes: Vec<String>,
-    /// The `User-Agent` of the token request.
-    pub user_agent: String,
-}
-
-/// The OAuth2 client id and secret the host holds on the plugin's behalf.
-#[derive(Debug, Clone)]
-pub struct ClientCredentials {
-    /// The client id (not a secret; it appears in audit records).
-    pub client_id: String,
-    /// The client secret; redacted wherever it is printed.
-    pub client_secret: SecretString,
-}
-
-/// A minted access token. `generation` tells a refresh after a 401 whether someone else
-/// has already replaced the rejected token.
+/// A minted access token, as handed to the gate for one request.
 #[derive(Debug, Clone)]
 pub struct AccessToken {
     /// The bearer token itself.
     pub value: SecretString,
-    generation: u64,
 }
 
 #[cfg(test)]
@@ -76,82 +42,36 @@ impl AccessToken {
     pub(crate) fn for_tests(value: &str) -> AccessToken {
         AccessToken {
             value: SecretString::new(value),
-            generation: 0,
         }
     }
 }
 
-/// Why no access token could be had. Each message says what the operator can do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CredentialError {
-    /// The client id or secret is wrong (`invalid_client`, or a 401 from the token endpoint).
-    #[error("the API rejected the client id or secret ({message}); run `toolhost connect` with the correct credentials")]
-    InvalidClient {
-        /// The endpoint's own explanation, with the secret scrubbed.
-        message: String,
-    },
-    /// The key may not have the requested scopes (`invalid_scope`).
-    #[error("the API refused the requested scopes ({message}); grant them to the API key in the Asio portal or request fewer with `toolhost connect --scopes`")]
-    InvalidScope {
-        /// The endpoint's own explanation, with the secret scrubbed.
-        message: String,
-    },
-    /// The key is locked for minting too often (HTTP 423); no mint is tried until it lifts.
-    #[error("the API has locked this API key after too many token requests (HTTP 423); wait {} s before trying again", retry_after.as_secs())]
-    Locked {
-        /// How long until the next mint may be tried.
-        retry_after: Duration,
-    },
-    /// The token endpoint could not be reached.
-    #[error(
-        "could not reach the token endpoint {origin}: {detail}; check the region and the network"
-    )]
-    Unreachable {
-        /// The token endpoint's origin.
-        origin: String,
-        /// The transport error.
-        detail: String,
-    },
-    /// Any other non-success answer from the token endpoint.
-    #[error("the token endpoint answered HTTP {status}: {message}")]
-    Rejected {
-        /// The HTTP status.
-        status: u16,
-        /// The endpoint's explanation, with the secret scrubbed.
-        message: String,
-    },
-    /// A success answer without a usable `access_token`.
-    #[error("the token endpoint returned an unusable answer: {detail}")]
-    MalformedResponse {
-        /// What was wrong with it.
-        detail: String,
-    },
+impl StoredToken {
+    fn access(&self) -> AccessToken {
+        AccessToken {
+            value: self.value.clone(),
+        }
+    }
 }
 
-struct CachedToken {
-    token: AccessToken,
-    refresh_at: Instant,
-}
-
-#[derive(Default)]
-struct TokenState {
-    cached: Option<CachedToken>,
-    locked_until: Option<Instant>,
-    generation: u64,
-}
-
-/// Mints and caches the access token of one connection; shared by every call through it.
+/// Mints and caches the access token of one connection; shared by every call through it
+/// and, once [shared](TokenProvider::shared_in), by every process of the home.
 pub struct TokenProvider {
     endpoint: TokenEndpoint,
     credentials: ClientCredentials,
     routes: UpstreamRoutes,
     timeouts: Timeouts,
-    state: Mutex<TokenState>,
+    shared: Option<(TokenStore, TokenBinding)>,
+    /// Held while the record is consulted and a token maybe minted: the in-process flight.
+    flight: tokio::sync::Mutex<()>,
+    /// The last record seen or written: the fast path, which never waits for a mint.
+    memory: Mutex<SharedToken>,
     mints: AtomicU64,
 }
 
 impl TokenProvider {
-    /// A provider that mints at `endpoint` (through `routes`) once a token is first needed.
+    /// A provider that mints at `endpoint` (through `routes`) once a token is first needed,
+    /// and keeps the token in memory only.
     pub fn new(
         endpoint: TokenEndpoint,
         credentials: ClientCredentials,
@@ -163,9 +83,31 @@ impl TokenProvider {
             credentials,
             routes,
             timeouts,
-            state: Mutex::new(TokenState::default()),
+            shared: None,
+            flight: tokio::sync::Mutex::new(()),
+            memory: Mutex::new(SharedToken::default()),
             mints: AtomicU64::new(0),
         }
+    }
+
+    /// The same provider, sharing its token and lock-out with every process that uses
+    /// `store` for the same connection.
+    pub fn shared_in(mut self, store: TokenStore) -> TokenProvider {
+        let token_url = format!("{}{}", self.endpoint.origin.url(), self.endpoint.path);
+        let binding = TokenBinding::new(
+            &token_url,
+            &self.routes.resolve(&self.endpoint.origin).url(),
+            &self.credentials.client_id,
+            &self.endpoint.scopes,
+            &self.credentials.client_secret,
+        );
+        self.shared = Some((store, binding));
+        self
+    }
+
+    /// Where this provider mints: the gate keeps plugins away from it.
+    pub fn endpoint(&self) -> &TokenEndpoint {
+        &self.endpoint
     }
 
     /// How many tokens this provider has minted.
@@ -178,225 +120,286 @@ impl TokenProvider {
         vec![self.credentials.client_secret.clone()]
     }
 
-    /// A valid token, minting one only when there is none or it is about to expire.
+    /// A valid token, minting one only when neither this process nor another sharing the
+    /// store has one that is not about to expire.
     pub async fn token(&self) -> Result<AccessToken, CredentialError> {
-        let mut state = self.state.lock().await;
-        if let Some(cached) = &state.cached {
-            if Instant::now() < cached.refresh_at {
-                return Ok(cached.token.clone());
-            }
+        let current = |record: &SharedToken, now| record.usable(now).map(StoredToken::access);
+        if let Some(token) = current(&self.remembered(), SystemTime::now()) {
+            return Ok(token);
         }
-        self.mint_locked(&mut state).await
+        self.obtain(current, |token| token, None).await
     }
 
-    /// Called after upstream answered 401 to `rejected`: mints a new token unless another
-    /// caller already replaced it.
+    /// A token minted now (unless the key is locked out), shared from then on: what
+    /// `toolhost connect` uses to prove the credentials work today.
+    pub async fn fresh_token(&self) -> Result<AccessToken, CredentialError> {
+        self.obtain(|_, _| None, |token| token, None).await
+    }
+
+    /// Called after upstream answered 401 to `rejected`. `Some`: the token to replay the
+    /// request with, newer than `rejected` (someone else's replacement, else a new mint).
+    /// `None`: `rejected` was itself minted after a 401 and has not been accepted yet, so
+    /// the 401 is not about the token's age and minting again would only burn the key.
     pub async fn token_after_rejection(
         &self,
         rejected: &AccessToken,
-    ) -> Result<AccessToken, CredentialError> {
-        let mut state = self.state.lock().await;
-        if let Some(cached) = &state.cached {
-            if cached.token.generation != rejected.generation {
-                return Ok(cached.token.clone());
-            }
+    ) -> Result<Option<AccessToken>, CredentialError> {
+        let replacement = |record: &SharedToken, now| replacement(record, rejected, now);
+        if let Some(answer) = replacement(&self.remembered(), SystemTime::now()) {
+            return Ok(answer);
         }
-        state.cached = None;
-        self.mint_locked(&mut state).await
+        self.obtain(replacement, Some, Some(rejected)).await
     }
 
-    async fn mint_locked(&self, state: &mut TokenState) -> Result<AccessToken, CredentialError> {
-        if let Some(until) = state.locked_until {
-            let now = Instant::now();
-            if now < until {
-                return Err(CredentialError::Locked {
-                    retry_after: until - now,
-                });
-            }
-            state.locked_until = None;
+    /// Called when upstream accepted `token` (a success answer): a token minted after a 401
+    /// is trusted again from now on, by every process of the home.
+    pub async fn accepted(&self, token: &AccessToken) {
+        let on_probation = |record: &SharedToken| {
+            record
+                .token
+                .as_ref()
+                .is_some_and(|t| t.value == token.value && t.unproven_until.is_some())
+        };
+        if !on_probation(&self.remembered()) {
+            return;
         }
-        match self.mint().await {
+        let _flight = self.flight.lock().await;
+        let result = self
+            .with_record(|record| {
+                if on_probation(record) {
+                    if let Some(t) = record.token.as_mut() {
+                        t.unproven_until = None;
+                    }
+                    return true;
+                }
+                false
+            })
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(%err, "could not record that the API accepted the new token");
+        }
+    }
+
+    /// Under the flight: what the record already answers (`reuse`), else a mint (unless
+    /// the key is locked out), recorded for everyone. With `rejected` (a token upstream
+    /// answered 401 to), that token leaves the record and the new one starts unproven.
+    async fn obtain<R>(
+        &self,
+        reuse: impl Fn(&SharedToken, SystemTime) -> Option<R>,
+        wrap: fn(AccessToken) -> R,
+        rejected: Option<&AccessToken>,
+    ) -> Result<R, CredentialError> {
+        let _flight = self.flight.lock().await;
+        // Another call of this process may have done the work while this one waited.
+        if let Some(answer) = reuse(&self.remembered(), SystemTime::now()) {
+            return Ok(answer);
+        }
+        let guard = match &self.shared {
+            Some((store, _)) => Some(store.lock(self.lock_patience()).await?),
+            None => None,
+        };
+        let mut record = match (&guard, &self.shared) {
+            (Some(guard), Some((_, binding))) => guard.read(binding),
+            _ => self.remembered(),
+        };
+        let now = SystemTime::now();
+        if let Some(answer) = reuse(&record, now) {
+            self.remember(&record);
+            return Ok(answer);
+        }
+        // A refused token is dead for everyone: no process should send it again, even if
+        // no new one can be had (a lock-out then fails calls before they go upstream).
+        if let (Some(rejected), Some(current)) = (rejected, &record.token) {
+            if current.value == rejected.value {
+                record.token = None;
+            }
+        }
+        let result = match record.locked_until.filter(|until| now < *until) {
+            Some(until) => Err(CredentialError::Locked {
+                retry_after: until.duration_since(now).unwrap_or_default(),
+            }),
+            None => self.mint_into(&mut record, rejected.is_some()).await,
+        };
+        if let (Some(guard), Some((_, binding))) = (&guard, &self.shared) {
+            // A token in hand is good either way; failing to share it only costs other
+            // processes a mint of their own.
+            if let Err(err) = guard.write(binding, &record) {
+                tracing::warn!(%err, "could not share the token with the home's other processes");
+            }
+        }
+        self.remember(&record);
+        result.map(wrap)
+    }
+
+    /// Mints, and puts the outcome in `record`: the new token, or the lock-out deadline.
+    async fn mint_into(
+        &self,
+        record: &mut SharedToken,
+        after_rejection: bool,
+    ) -> Result<AccessToken, CredentialError> {
+        let minted = mint::mint(
+            &self.endpoint,
+            &self.credentials,
+            &self.routes,
+            self.timeouts,
+        )
+        .await;
+        let now = SystemTime::now();
+        match minted {
             Ok((value, lifetime)) => {
                 self.mints.fetch_add(1, Ordering::Relaxed);
-                state.generation += 1;
-                let token = AccessToken {
+                tracing::debug!(after_rejection, "minted an access token");
+                let stored = StoredToken {
                     value,
-                    generation: state.generation,
+                    refresh_at: now + refresh_margin(lifetime),
+                    unproven_until: after_rejection.then_some(now + UNPROVEN_GRACE),
                 };
-                state.cached = Some(CachedToken {
-                    token: token.clone(),
-                    refresh_at: Instant::now() + refresh_margin(lifetime),
-                });
+                let token = stored.access();
+                record.token = Some(stored);
+                record.locked_until = None;
                 Ok(token)
             }
             Err(CredentialError::Locked { retry_after }) => {
-                state.locked_until = Some(Instant::now() + retry_after);
+                record.locked_until = Some(now + retry_after);
                 Err(CredentialError::Locked { retry_after })
             }
             Err(other) => Err(other),
         }
     }
 
-    async fn mint(&self) -> Result<(SecretString, Duration), CredentialError> {
-        let request = self.token_request();
-        let target = self.routes.resolve(&self.endpoint.origin);
-        let options = self.timeouts.tightened_by(None);
-        let response = transport::fetch(request, target, options, MAX_TOKEN_RESPONSE_BYTES)
-            .await
-            .map_err(|err| CredentialError::Unreachable {
-                origin: self.endpoint.origin.url(),
-                detail: err.to_string(),
-            })?;
-        let secret = &self.credentials.client_secret;
-        let body = scrub(&String::from_utf8_lossy(&response.body), &[secret]);
-        let status = response.status.as_u16();
-        if status == 423 {
-            let retry_after = retry_after(&response.headers).unwrap_or(DEFAULT_LOCK_BACKOFF);
-            return Err(CredentialError::Locked { retry_after });
-        }
-        if !response.status.is_success() {
-            let (code, message) = oauth_error(&body);
-            return Err(match (status, code.as_deref()) {
-                (_, Some("invalid_client")) | (401, _) => {
-                    CredentialError::InvalidClient { message }
+    /// Reads the shared record (or memory), lets `change` edit it, and writes it back when
+    /// `change` says it changed anything. The caller holds the flight.
+    async fn with_record(
+        &self,
+        change: impl FnOnce(&mut SharedToken) -> bool,
+    ) -> Result<(), CredentialError> {
+        match &self.shared {
+            Some((store, binding)) => {
+                let guard = store.lock(self.lock_patience()).await?;
+                let mut record = guard.read(binding);
+                if change(&mut record) {
+                    guard.write(binding, &record)?;
                 }
-                (_, Some("invalid_scope")) => CredentialError::InvalidScope { message },
-                _ => CredentialError::Rejected { status, message },
-            });
-        }
-        parse_token(&body)
-    }
-
-    fn token_request(&self) -> http::Request<Bytes> {
-        let scope = self.endpoint.scopes.join(" ");
-        let (content_type, body) = match self.endpoint.encoding {
-            BodyEncoding::Json => (
-                "application/json",
-                serde_json::json!({
-                    "grant_type": "client_credentials",
-                    "client_id": self.credentials.client_id,
-                    "client_secret": self.credentials.client_secret.expose(),
-                    "scope": scope,
-                })
-                .to_string(),
-            ),
-            BodyEncoding::Form => (
-                "application/x-www-form-urlencoded",
-                serde_urlencoded::to_string([
-                    ("grant_type", "client_credentials"),
-                    ("client_id", self.credentials.client_id.as_str()),
-                    ("client_secret", self.credentials.client_secret.expose()),
-                    ("scope", scope.as_str()),
-                ])
-                .unwrap_or_default(),
-            ),
-        };
-        let uri = format!("{}{}", self.endpoint.origin.url(), self.endpoint.path);
-        let mut request = http::Request::new(Bytes::from(body));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = uri.parse().unwrap_or_default();
-        let headers = request.headers_mut();
-        let host = self.endpoint.origin.url();
-        let host = host.split("://").nth(1).unwrap_or_default();
-        for (name, value) in [
-            ("host", host),
-            ("content-type", content_type),
-            ("accept", "application/json"),
-            ("user-agent", self.endpoint.user_agent.as_str()),
-        ] {
-            if let Ok(value) = http::HeaderValue::from_str(value) {
-                headers.insert(name, value);
+                self.remember(&record);
+            }
+            None => {
+                let mut record = self.remembered();
+                change(&mut record);
+                self.remember(&record);
             }
         }
-        request
+        Ok(())
+    }
+
+    fn remembered(&self) -> SharedToken {
+        // A poisoned lock only means a panic elsewhere; the record itself stays usable.
+        self.memory
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn remember(&self, record: &SharedToken) {
+        *self.memory.lock().unwrap_or_else(|p| p.into_inner()) = record.clone();
+    }
+
+    /// Long enough for another process's token request to finish however slow it is.
+    fn lock_patience(&self) -> Duration {
+        let t = self.timeouts;
+        t.connect + t.first_byte + t.between_bytes + LOCK_PATIENCE_MARGIN
     }
 }
 
-/// Refresh a minute early, or at half-life for short-lived tokens.
-fn refresh_margin(lifetime: Duration) -> Duration {
-    if lifetime > Duration::from_secs(120) {
-        lifetime - Duration::from_secs(60)
-    } else {
-        lifetime / 2
+/// What a record answers after a 401 to `rejected`: a newer usable token (replay with it),
+/// "do not replay" for an unproven token within its grace, or nothing (mint).
+fn replacement(
+    record: &SharedToken,
+    rejected: &AccessToken,
+    now: SystemTime,
+) -> Option<Option<AccessToken>> {
+    let current = record.usable(now)?;
+    if current.value != rejected.value {
+        return Some(Some(current.access()));
     }
+    current
+        .unproven_until
+        .is_some_and(|until| now < until)
+        .then_some(None)
 }
 
-pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-fn oauth_error(body: &str) -> (Option<String>, String) {
-    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let field = |name: &str| {
-        parsed
-            .as_ref()
-            .and_then(|v| v.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
-    let code = field("error");
-    let message = field("error_description")
-        .or_else(|| field("message"))
-        .or_else(|| code.clone())
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    (code, message)
-}
-
-fn parse_token(body: &str) -> Result<(SecretString, Duration), CredentialError> {
-    #[derive(serde::Deserialize)]
-    struct TokenResponse {
-        access_token: String,
-        expires_in: Option<u64>,
+impl From<StoreError> for CredentialError {
+    fn from(err: StoreError) -> CredentialError {
+        match err {
+            StoreError::Io { path, source } => CredentialError::Store {
+                path: path.display().to_string(),
+                detail: source.to_string(),
+            },
+            StoreError::Busy { path, waited } => CredentialError::StoreBusy {
+                path: path.display().to_string(),
+                waited,
+            },
+        }
     }
-    let parsed: TokenResponse =
-        serde_json::from_str(body).map_err(|err| CredentialError::MalformedResponse {
-            detail: format!("expected {{access_token, expires_in}}: {err}"),
-        })?;
-    if parsed.access_token.is_empty() {
-        return Err(CredentialError::MalformedResponse {
-            detail: "access_token is empty".into(),
-        });
-    }
-    // The spec's example lifetime is 3599 s; without one, assume the documented hour.
-    let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3599).max(1));
-    Ok((SecretString::new(parsed.access_token), lifetime))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn refreshes_before_expiry() {
-        assert_eq!(
-            refresh_margin(Duration::from_secs(3599)),
-            Duration::from_secs(3539)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(60)),
-            Duration::from_secs(30)
-        );
+    fn stored(value: &str, unproven_for: Option<Duration>) -> SharedToken {
+        let now = SystemTime::now();
+        SharedToken {
+            token: Some(StoredToken {
+                value: SecretString::new(value),
+                refresh_at: now + Duration::from_secs(3600),
+                unproven_until: unproven_for.map(|d| now + d),
+            }),
+            locked_until: None,
+        }
+    }
+
+    fn answer(record: &SharedToken, rejected: &str) -> Option<Option<String>> {
+        replacement(record, &AccessToken::for_tests(rejected), SystemTime::now())
+            .map(|t| t.map(|t| t.value.expose().to_string()))
     }
 
     #[test]
-    fn reads_oauth_errors_of_any_shape() {
-        let (code, msg) = oauth_error(r#"{"error":"invalid_client","error_description":"bad id"}"#);
+    fn a_401_to_a_replaced_token_replays_with_the_newer_one() {
         assert_eq!(
-            (code.as_deref(), msg.as_str()),
-            (Some("invalid_client"), "bad id")
+            answer(&stored("new", None), "old"),
+            Some(Some("new".into()))
         );
-        let (code, msg) = oauth_error("Locked");
-        assert_eq!((code, msg.as_str()), (None, "Locked"));
+        // Even when the newer one is itself unproven: it was not the one refused.
+        let unproven = stored("new", Some(UNPROVEN_GRACE));
+        assert_eq!(answer(&unproven, "old"), Some(Some("new".into())));
     }
 
     #[test]
-    fn parses_the_token_response() {
-        let (token, life) =
-            parse_token(r#"{"access_token":"abc","token_type":"Bearer","expires_in":3599}"#)
-                .unwrap();
-        assert_eq!((token.expose(), life.as_secs()), ("abc", 3599));
-        assert!(parse_token("<html>").is_err());
-        assert!(parse_token(r#"{"access_token":""}"#).is_err());
+    fn a_401_to_the_current_token_mints_unless_it_is_an_unproven_replacement() {
+        assert_eq!(answer(&stored("cur", None), "cur"), None);
+        assert_eq!(answer(&SharedToken::default(), "cur"), None);
+        assert_eq!(
+            answer(&stored("cur", Some(UNPROVEN_GRACE)), "cur"),
+            Some(None)
+        );
+        // Once the grace has passed, the token may be replaced again.
+        assert_eq!(answer(&stored("cur", Some(Duration::ZERO)), "cur"), None);
+    }
+
+    #[test]
+    fn store_errors_name_the_file() {
+        let err: CredentialError = StoreError::Busy {
+            path: "/h/token.lock".into(),
+            waited: Duration::from_secs(75),
+        }
+        .into();
+        assert!(err.to_string().contains("/h/token.lock"), "{err}");
+        assert!(err.to_string().contains("75 s"), "{err}");
+        let err: CredentialError = StoreError::Io {
+            path: "/h/token.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        }
+        .into();
+        assert!(err.to_string().contains("writable"), "{err}");
     }
 }

@@ -3,23 +3,37 @@
 //! `HttpRequestDenied` and the host must still say which rule stopped the request.
 
 use super::failure::GateFailure;
+use super::in_flight::InFlight;
 use super::ledger::CallLedger;
 use super::origin::Origin;
 use super::policy::OutboundPolicy;
+use super::token_endpoint::is_token_endpoint;
+use super::tool_routes::ToolRoutes;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
+use std::sync::Arc;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
-/// The origin `uri` targets, if the policy's allowlist names it exactly and the call is
-/// still within its request cap.
+/// A request the gate lets go: where it goes, and the in-flight slot it holds until its
+/// answer has been read.
+pub(crate) struct Admitted {
+    pub origin: Origin,
+    pub slot: InFlight,
+}
+
+/// Admits a request when its origin is on the allowlist exactly, it is not addressed to
+/// the credential's token endpoint, it matches a route of the tool being called, and the
+/// call is within its in-flight and request caps.
 ///
-/// The origin is checked first so that denied requests do not use up the cap: a plugin
-/// probing forbidden origins must not lock itself out of its own API.
+/// The caps are checked last so that denied requests do not use them up: a plugin probing
+/// forbidden origins must not lock itself out of its own API.
 pub(crate) fn admit(
     policy: &OutboundPolicy,
-    ledger: &CallLedger,
+    routes: &ToolRoutes,
+    ledger: &Arc<CallLedger>,
+    method: &http::Method,
     uri: &http::Uri,
-) -> Result<Origin, GateFailure> {
+) -> Result<Admitted, GateFailure> {
     let origin = Origin::of_uri(uri).map_err(|err| GateFailure::Malformed {
         reason: err.to_string(),
     })?;
@@ -29,11 +43,35 @@ pub(crate) fn admit(
             allowed: policy.allowed.describe(),
         });
     }
+    if let Some((provider, _)) = &policy.credentials {
+        if is_token_endpoint(provider.endpoint(), &policy.routes, &origin, uri.path()) {
+            return Err(GateFailure::TokenEndpoint {
+                method: method.to_string(),
+                path: uri.path().to_string(),
+            });
+        }
+    }
+    if routes.find(method.as_str(), uri.path()).is_none() {
+        return Err(GateFailure::NotARoute {
+            tool: routes.tool.clone(),
+            method: method.to_string(),
+            path: uri.path().to_string(),
+        });
+    }
+    let limit = policy.max_in_flight_per_call;
+    let slot = InFlight::enter(ledger, limit).ok_or(GateFailure::InFlightLimit { limit })?;
+    spend(policy, ledger)?;
+    Ok(Admitted { origin, slot })
+}
+
+/// Counts one more send upstream against the call's request cap: a plugin request's first
+/// send, and each retry and 401 replay of it, so the cap bounds what upstream sees.
+pub(crate) fn spend(policy: &OutboundPolicy, ledger: &CallLedger) -> Result<(), GateFailure> {
     let limit = policy.max_requests_per_call;
     if ledger.count_request() > limit {
         return Err(GateFailure::RequestLimit { limit });
     }
-    Ok(origin)
+    Ok(())
 }
 
 /// Reads a guest request body, failing once it passes `limit` bytes. The whole body is
@@ -67,26 +105,78 @@ mod tests {
         OutboundPolicy {
             allowed: AllowedOrigins::new(allowed.iter().map(|s| o(s))),
             max_requests_per_call: max_requests,
+            max_in_flight_per_call: 8,
             ..OutboundPolicy::deny_all()
+        }
+    }
+
+    /// The routes these tests' requests use, for GET and POST.
+    fn routes() -> ToolRoutes {
+        use super::super::tool_routes::{Access, ToolRoute};
+        let paths = ["/", "/v1", "/v1/x", "/v1/tokens", "/steal"];
+        ToolRoutes {
+            tool: "p:t".into(),
+            routes: paths
+                .iter()
+                .flat_map(|p| ["GET", "POST"].map(|m| ToolRoute::new(m, p, Access::Read).unwrap()))
+                .collect(),
         }
     }
 
     fn admit_uri(
         policy: &OutboundPolicy,
-        ledger: &CallLedger,
+        ledger: &Arc<CallLedger>,
         uri: &str,
     ) -> Result<Origin, GateFailure> {
-        admit(policy, ledger, &uri.parse().unwrap())
+        admit(
+            policy,
+            &routes(),
+            ledger,
+            &http::Method::GET,
+            &uri.parse().unwrap(),
+        )
+        .map(|a| a.origin)
+    }
+
+    #[test]
+    fn a_request_outside_the_tools_routes_is_refused_without_using_the_cap() {
+        let p = policy(&["https://api.example.com"], 1);
+        let ledger = new_ledger();
+        let uri: http::Uri = "https://api.example.com/v2/schedule-tasks".parse().unwrap();
+        let err = admit(&p, &routes(), &ledger, &http::Method::POST, &uri)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            GateFailure::NotARoute {
+                tool: "p:t".into(),
+                method: "POST".into(),
+                path: "/v2/schedule-tasks".into(),
+            }
+        );
+        assert!(err
+            .to_string()
+            .contains("`p:t` may not send POST /v2/schedule-tasks"));
+        // Off-origin stays an origin denial, whatever its path.
+        let off: http::Uri = "https://evil.example.net/v2/schedule-tasks"
+            .parse()
+            .unwrap();
+        assert!(matches!(
+            admit(&p, &routes(), &ledger, &http::Method::POST, &off),
+            Err(GateFailure::OriginDenied { .. })
+        ));
+        // The one request the cap allows is still there.
+        assert!(admit_uri(&p, &ledger, "https://api.example.com/v1").is_ok());
+    }
+
+    fn new_ledger() -> Arc<CallLedger> {
+        Arc::new(CallLedger::default())
     }
 
     #[test]
     fn admits_an_allowlisted_origin() {
         let p = policy(&["https://api.example.com"], 10);
-        let got = admit_uri(
-            &p,
-            &CallLedger::default(),
-            "https://API.example.com/v1/x?y=1",
-        );
+        let got = admit_uri(&p, &new_ledger(), "https://API.example.com/v1/x?y=1");
         assert_eq!(got, Ok(o("https://api.example.com:443")));
     }
 
@@ -96,8 +186,7 @@ mod tests {
             &["https://api.example.com", "https://login.example.com"],
             10,
         );
-        let err =
-            admit_uri(&p, &CallLedger::default(), "https://evil.example.net/steal").unwrap_err();
+        let err = admit_uri(&p, &new_ledger(), "https://evil.example.net/steal").unwrap_err();
         assert_eq!(
             err,
             GateFailure::OriginDenied {
@@ -116,14 +205,14 @@ mod tests {
     #[test]
     fn refuses_a_scheme_mismatch() {
         let p = policy(&["https://api.example.com"], 10);
-        let err = admit_uri(&p, &CallLedger::default(), "http://api.example.com/v1").unwrap_err();
+        let err = admit_uri(&p, &new_ledger(), "http://api.example.com/v1").unwrap_err();
         assert!(
             matches!(&err, GateFailure::OriginDenied { origin, .. } if origin == "http://api.example.com:80"),
             "{err:?}"
         );
         let p = policy(&["http://127.0.0.1:4000"], 10);
         assert!(matches!(
-            admit_uri(&p, &CallLedger::default(), "https://127.0.0.1:4000/"),
+            admit_uri(&p, &new_ledger(), "https://127.0.0.1:4000/"),
             Err(GateFailure::OriginDenied { .. })
         ));
     }
@@ -131,18 +220,13 @@ mod tests {
     #[test]
     fn refuses_a_port_mismatch() {
         let p = policy(&["https://api.example.com"], 10);
-        let err = admit_uri(
-            &p,
-            &CallLedger::default(),
-            "https://api.example.com:8443/v1",
-        )
-        .unwrap_err();
+        let err = admit_uri(&p, &new_ledger(), "https://api.example.com:8443/v1").unwrap_err();
         assert!(
             matches!(&err, GateFailure::OriginDenied { origin, .. } if origin == "https://api.example.com:8443"),
             "{err:?}"
         );
         // The scheme's default port written out is the same origin.
-        assert!(admit_uri(&p, &CallLedger::default(), "https://api.example.com:443/v1").is_ok());
+        assert!(admit_uri(&p, &new_ledger(), "https://api.example.com:443/v1").is_ok());
     }
 
     #[test]
@@ -155,7 +239,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    admit_uri(&p, &CallLedger::default(), uri),
+                    admit_uri(&p, &new_ledger(), uri),
                     Err(GateFailure::OriginDenied { .. })
                 ),
                 "{uri}"
@@ -169,7 +253,7 @@ mod tests {
         for uri in ["/v1/relative", "ftp://api.example.com/x"] {
             assert!(
                 matches!(
-                    admit_uri(&p, &CallLedger::default(), uri),
+                    admit_uri(&p, &new_ledger(), uri),
                     Err(GateFailure::Malformed { .. })
                 ),
                 "{uri}"
@@ -181,7 +265,7 @@ mod tests {
     fn deny_all_admits_nothing_and_says_so() {
         let err = admit_uri(
             &OutboundPolicy::deny_all(),
-            &CallLedger::default(),
+            &new_ledger(),
             "https://api.example.com/",
         )
         .unwrap_err();
@@ -191,7 +275,7 @@ mod tests {
     #[test]
     fn the_request_cap_trips_at_max_plus_one() {
         let p = policy(&["https://api.example.com"], 3);
-        let ledger = CallLedger::default();
+        let ledger = new_ledger();
         for _ in 0..3 {
             assert!(admit_uri(&p, &ledger, "https://api.example.com/").is_ok());
         }
@@ -203,15 +287,86 @@ mod tests {
         }
         let zero = policy(&["https://api.example.com"], 0);
         assert_eq!(
-            admit_uri(&zero, &CallLedger::default(), "https://api.example.com/"),
+            admit_uri(&zero, &new_ledger(), "https://api.example.com/"),
             Err(GateFailure::RequestLimit { limit: 0 })
         );
+    }
+
+    fn with_credential(mut p: OutboundPolicy) -> OutboundPolicy {
+        use crate::credentials::{BodyEncoding, ClientCredentials, TokenEndpoint, TokenProvider};
+        let api = o("https://api.example.com");
+        let provider = TokenProvider::new(
+            TokenEndpoint {
+                origin: api.clone(),
+                path: "/v1/token".into(),
+                encoding: BodyEncoding::Json,
+                scopes: vec![],
+                user_agent: "ua".into(),
+            },
+            ClientCredentials {
+                client_id: "id".into(),
+                client_secret: toolhost_base::SecretString::new("secret"),
+            },
+            crate::outbound::UpstreamRoutes::new(),
+            crate::outbound::Timeouts::default(),
+        );
+        p.credentials = Some((Arc::new(provider), vec![api]));
+        p
+    }
+
+    #[test]
+    fn the_token_endpoint_is_refused_naming_method_and_path() {
+        let p = with_credential(policy(&["https://api.example.com"], 10));
+        let ledger = new_ledger();
+        let uri = "https://api.example.com/V1//token/?grant_type=x"
+            .parse()
+            .unwrap();
+        let err = admit(&p, &routes(), &ledger, &http::Method::POST, &uri)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err,
+            GateFailure::TokenEndpoint {
+                method: "POST".into(),
+                path: "/V1//token/".into(),
+            }
+        );
+        assert!(err.to_string().contains("POST /V1//token/"), "{err}");
+        // Refused before the caps: it used up neither.
+        assert_eq!(ledger.count_request(), 1);
+        assert!(admit_uri(&p, &ledger, "https://api.example.com/v1/tokens").is_ok());
+    }
+
+    #[test]
+    fn the_in_flight_cap_trips_and_frees_with_its_slots() {
+        let mut p = policy(&["https://api.example.com"], 10);
+        p.max_in_flight_per_call = 2;
+        let ledger = new_ledger();
+        let get = |ledger| {
+            admit(
+                &p,
+                &routes(),
+                ledger,
+                &http::Method::GET,
+                &"https://api.example.com/".parse().unwrap(),
+            )
+        };
+        let first = get(&ledger).ok().unwrap();
+        let _second = get(&ledger).ok().unwrap();
+        assert_eq!(
+            get(&ledger).err(),
+            Some(GateFailure::InFlightLimit { limit: 2 })
+        );
+        drop(first);
+        assert!(get(&ledger).is_ok());
+        // The refused one was not counted against the request cap: 3 admitted, 1 refused.
+        assert_eq!(ledger.count_request(), 4);
     }
 
     #[test]
     fn denied_requests_do_not_use_up_the_cap() {
         let p = policy(&["https://api.example.com"], 1);
-        let ledger = CallLedger::default();
+        let ledger = new_ledger();
         for uri in ["https://evil.example.net/", "/relative"] {
             assert!(admit_uri(&p, &ledger, uri).is_err());
         }

@@ -7,7 +7,6 @@
 //! caller must be told its outcome is unknown rather than that it failed.
 
 use super::failure::GateFailure;
-use super::ledger::Attempt;
 use super::origin::Origin;
 use super::retry::{is_idempotent, AttemptResult};
 use wasmtime_wasi_http::Error as HttpError;
@@ -70,7 +69,7 @@ pub(crate) fn classify<B, D>(
     match sent {
         Ok((response, _)) => Verdict::Attempted(AttemptResult::Status(
             response.status().as_u16(),
-            crate::credentials::oauth2::retry_after(response.headers()),
+            crate::credentials::mint::retry_after(response.headers()),
         )),
         Err(err) if connection_failed(err) => Verdict::Attempted(AttemptResult::ConnectFailed),
         // A read whose connection dropped mid-exchange is safe to send again.
@@ -84,12 +83,13 @@ pub(crate) fn classify<B, D>(
     }
 }
 
-/// Whether to mint a fresh token and send the request once more. A 401 proves the request
-/// was not processed, so this is safe even for writes; but only once, or a revoked key
-/// would mint tokens in a loop (and the Asio API locks keys that mint too often).
-/// The caller also needs a credential and the token that was rejected.
-pub(crate) fn replays_after_401(result: AttemptResult, attempt: Attempt) -> bool {
-    matches!(result, AttemptResult::Status(401, _)) && attempt != Attempt::ReplayAfter401
+/// Whether to ask for a newer token and send the request once more. A 401 proves the
+/// request was not processed, so this is safe even for writes; but only once per plugin
+/// request (`replayed`: a replay already happened, even if a retry followed it), or a
+/// revoked key would mint tokens in a loop (and the Asio API locks keys that mint too
+/// often). The caller also needs a credential and the token that was rejected.
+pub(crate) fn replays_after_401(result: AttemptResult, replayed: bool) -> bool {
+    matches!(result, AttemptResult::Status(401, _)) && !replayed
 }
 
 /// Why a request got no answer. A write that may have reached upstream is "outcome
@@ -165,13 +165,13 @@ mod tests {
     #[test]
     fn a_401_is_replayed_once_and_never_retried() {
         let result = attempted(&Method::POST, &answered(401, None));
-        assert!(replays_after_401(result, Attempt::First));
-        assert!(replays_after_401(result, Attempt::Retry(2)));
-        assert!(!replays_after_401(result, Attempt::ReplayAfter401));
+        assert!(replays_after_401(result, false));
+        // Once replayed, never again: not even on a retry that follows the replay.
+        assert!(!replays_after_401(result, true));
         assert_eq!(first_retry(&Method::GET, &answered(401, None)), None);
         for status in [200, 403, 423, 429] {
             let result = attempted(&Method::GET, &answered(status, None));
-            assert!(!replays_after_401(result, Attempt::First), "{status}");
+            assert!(!replays_after_401(result, false), "{status}");
         }
     }
 
@@ -179,7 +179,7 @@ mod tests {
     fn a_423_from_the_api_goes_back_to_the_plugin_untouched() {
         // A locked key must be left alone: neither a fresh token nor a retry.
         let result = attempted(&Method::GET, &answered(423, Some("60")));
-        assert!(!replays_after_401(result, Attempt::First));
+        assert!(!replays_after_401(result, false));
         assert_eq!(first_retry(&Method::GET, &answered(423, Some("60"))), None);
     }
 

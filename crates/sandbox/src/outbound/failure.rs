@@ -1,7 +1,7 @@
 //! Why the gate stopped a request. The guest only ever sees a WASI error code; this is what
 //! the host reports instead, so every variant names what an operator needs to act on.
 
-use crate::credentials::oauth2::CredentialError;
+use crate::credentials::error::CredentialError;
 
 /// Why the gate stopped a request, recorded in the call's [`CallLedger`](super::CallLedger).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,13 +20,44 @@ pub enum GateFailure {
         /// What is wrong with the URI.
         reason: String,
     },
-    /// The call already used up its per-call request budget.
+    /// The call already used up its per-call request budget. Every request sent upstream
+    /// counts: retries and the replay after a 401 too.
     #[error(
-        "outbound request denied: this call already made {limit} requests, the per-call limit"
+        "outbound request denied: this call already made {limit} requests (retries and 401 replays included), the per-call limit; raise `outbound.max_requests_per_call` in toolhost.toml if the tool needs more"
     )]
     RequestLimit {
         /// The per-call request cap.
         limit: u32,
+    },
+    /// The call already has as many requests in flight as it may (sent and not yet fully
+    /// answered): a plugin may not open requests faster than it reads their answers.
+    #[error(
+        "outbound request denied: this call already has {limit} requests in flight, the per-call limit; await earlier responses first, or raise `outbound.max_in_flight_per_call` in toolhost.toml"
+    )]
+    InFlightLimit {
+        /// The per-call in-flight cap.
+        limit: u32,
+    },
+    /// The plugin addressed the credential's token endpoint. Only the host requests tokens:
+    /// a plugin that could would see or burn the host's credentials (the API locks a key
+    /// that mints too often).
+    #[error("outbound request denied: {method} {path} is the token endpoint of the host's credential; only the host requests tokens, the plugin gets them injected")]
+    TokenEndpoint {
+        /// The HTTP method the plugin used.
+        method: String,
+        /// The path the plugin asked for, as it asked (without the query).
+        path: String,
+    },
+    /// The request is not one of the routes the tool being called declared (a read-only tool
+    /// trying to write, a tool reaching an endpoint it never declared).
+    #[error("outbound request denied: `{tool}` may not send {method} {path}: it is not one of the routes the tool declared")]
+    NotARoute {
+        /// The tool being called (`(unscoped call)` when none was).
+        tool: String,
+        /// The HTTP method of the request.
+        method: String,
+        /// The path asked for (without the query).
+        path: String,
     },
     /// The request body is larger than the host lets a plugin send.
     #[error("outbound request denied: the request body exceeds {limit} bytes")]

@@ -1,5 +1,5 @@
-//! What the gate saw during one tool call: how many requests it admitted, why it stopped
-//! any, and each exchange that went upstream. The guest only sees WASI error codes, so this
+//! What the gate saw during one tool call: how many requests it sent or admitted, how many
+//! are in flight, why it stopped any, and each exchange that went upstream. The guest only sees WASI error codes, so this
 //! record is how the host explains a failure and audits the call.
 
 use super::failure::GateFailure;
@@ -67,6 +67,7 @@ pub struct CallLedger {
 #[derive(Default, Clone)]
 struct LedgerEntries {
     requests: u32,
+    in_flight: u32,
     failures: Vec<GateFailure>,
     exchanges: Vec<UpstreamExchange>,
 }
@@ -96,6 +97,23 @@ impl CallLedger {
             e.requests += 1;
             e.requests
         })
+    }
+
+    /// Takes one in-flight slot if fewer than `limit` are taken (checked and taken under
+    /// one lock, like the request count). Give it back with [`CallLedger::leave_flight`].
+    pub(crate) fn enter_flight(&self, limit: u32) -> bool {
+        self.with(|e| {
+            let admitted = e.in_flight < limit;
+            if admitted {
+                e.in_flight += 1;
+            }
+            admitted
+        })
+    }
+
+    /// Gives back an in-flight slot.
+    pub(crate) fn leave_flight(&self) {
+        self.with(|e| e.in_flight = e.in_flight.saturating_sub(1));
     }
 
     /// Records `failure` and hands it back, so call sites can fail and return in one step.
@@ -153,6 +171,16 @@ mod tests {
         assert_eq!((replay.replayed_after_401, replay.retry), (true, 0));
         let retry = x(Attempt::Retry(2));
         assert_eq!((retry.replayed_after_401, retry.retry), (false, 2));
+    }
+
+    #[test]
+    fn in_flight_slots_are_capped_and_given_back() {
+        let ledger = CallLedger::default();
+        assert!(ledger.enter_flight(2) && ledger.enter_flight(2));
+        assert!(!ledger.enter_flight(2));
+        ledger.leave_flight();
+        assert!(ledger.enter_flight(2));
+        assert!(!CallLedger::default().enter_flight(0));
     }
 
     #[test]

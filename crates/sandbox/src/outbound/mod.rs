@@ -5,11 +5,14 @@ pub(crate) mod allowed_origins;
 pub(crate) mod classify;
 pub(crate) mod failure;
 pub(crate) mod gate;
+pub(crate) mod in_flight;
 pub(crate) mod ledger;
 pub(crate) mod origin;
 pub(crate) mod policy;
 pub(crate) mod retry;
 pub(crate) mod routes;
+pub(crate) mod token_endpoint;
+pub(crate) mod tool_routes;
 pub(crate) mod transport;
 pub(crate) mod upstream_request;
 

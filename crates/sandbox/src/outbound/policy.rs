@@ -20,8 +20,11 @@ pub struct OutboundPolicy {
     pub timeouts: Timeouts,
     /// When idempotent requests are sent again after a transient failure.
     pub retry: RetryPolicy,
-    /// Requests one tool call may make; the next one is denied.
+    /// Requests one tool call may send upstream, retries and 401 replays included; the
+    /// next one is denied.
     pub max_requests_per_call: u32,
+    /// Requests one tool call may have in flight at once (sent, answer not yet read).
+    pub max_in_flight_per_call: u32,
     /// Largest request body a plugin may send.
     pub max_request_body_bytes: u64,
     /// Largest response body handed back to the plugin.
@@ -41,6 +44,7 @@ impl OutboundPolicy {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::none(),
             max_requests_per_call: 0,
+            max_in_flight_per_call: 0,
             max_request_body_bytes: 0,
             max_response_body_bytes: 0,
             user_agent: String::new(),

@@ -70,8 +70,7 @@ pub(crate) fn upstream_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::oauth2::BodyEncoding;
-    use crate::credentials::{ClientCredentials, TokenEndpoint};
+    use crate::credentials::{BodyEncoding, ClientCredentials, TokenEndpoint};
     use crate::outbound::{Timeouts, UpstreamRoutes};
     use toolhost_base::SecretString;
 

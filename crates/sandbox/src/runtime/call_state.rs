@@ -1,5 +1,8 @@
 //! The state of one Store: one tool call, built fresh and dropped after the call.
 
+use super::host_limits;
+use super::linked::CallLimits;
+use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::{CallLedger, OutboundGate, OutboundPolicy};
 use std::sync::Arc;
 use wasmtime::ResourceLimiter;
@@ -24,9 +27,10 @@ pub struct CallState {
 impl CallState {
     pub fn new(
         outbound: Arc<OutboundPolicy>,
+        tool_routes: Arc<ToolRoutes>,
         ledger: Arc<CallLedger>,
         config: &[(String, String)],
-        max_memory_bytes: usize,
+        limits: &CallLimits,
     ) -> CallState {
         let log = MemoryOutputPipe::new(PLUGIN_LOG_BYTES);
         // Nothing is inherited: no environment, no arguments, no stdin, no preopened
@@ -40,11 +44,12 @@ impl CallState {
             .build();
         CallState {
             wasi,
-            table: ResourceTable::new(),
-            http: WasiHttpCtx::new(),
-            gate: OutboundGate::new(outbound, ledger),
+            // Handles and header maps live in host memory, not under `memory`: capped apart.
+            table: host_limits::resource_table(limits),
+            http: host_limits::http_ctx(limits),
+            gate: OutboundGate::new(outbound, tool_routes, ledger),
             config: config.iter().cloned().collect(),
-            memory: MemoryCap::new(max_memory_bytes),
+            memory: MemoryCap::new(limits.max_memory_bytes),
             log,
         }
     }

@@ -3,7 +3,9 @@
 
 use super::bindings::wit;
 use super::declaration_error::{invalid, DeclarationError};
+use super::declared_routes::declared_routes;
 use super::role_templates::{role_templates, RoleTemplate};
+use crate::outbound::tool_routes::ToolRoute;
 use crate::outbound::{Origin, Scheme};
 
 /// The plugin's recommended default policy for a tool. The host may make it stricter, never
@@ -69,6 +71,8 @@ pub struct ToolDescriptor {
     pub policy_hint: PolicyHint,
     /// Permissions a caller's role must hold, e.g. `tasks:view`.
     pub permissions: Vec<String>,
+    /// Every request the tool may make; the gate refuses anything else.
+    pub routes: Vec<ToolRoute>,
 }
 
 /// A configuration key the plugin reads through `wasi:config/store`.
@@ -142,6 +146,18 @@ pub struct PluginMetadata {
     pub roles: Vec<RoleTemplate>,
     /// The role of a caller who names none, one of `roles`.
     pub default_role: Option<String>,
+    /// Every request `discover-tools` may make (reads only).
+    pub discovery_routes: Vec<ToolRoute>,
+}
+
+impl ToolDescriptor {
+    /// The requests a call to this tool may make, named `tool` in refusals.
+    pub fn routes_for(&self, tool: &str) -> crate::outbound::tool_routes::ToolRoutes {
+        crate::outbound::tool_routes::ToolRoutes {
+            tool: tool.to_string(),
+            routes: self.routes.clone(),
+        }
+    }
 }
 
 impl PluginMetadata {
@@ -224,6 +240,7 @@ impl TryFrom<wit::PluginMetadata> for PluginMetadata {
             ));
         }
         let (roles, default_role) = role_templates(m.roles, m.default_role)?;
+        let discovery_routes = declared_routes(m.discovery_routes, "discovery-routes", true)?;
         let credential = match m.credential {
             wit::CredentialKind::None => CredentialKind::None,
             wit::CredentialKind::Oauth2ClientCredentials(c) => {
@@ -263,6 +280,7 @@ impl TryFrom<wit::PluginMetadata> for PluginMetadata {
             default_region: m.default_region,
             roles,
             default_role,
+            discovery_routes,
         })
     }
 }
@@ -293,7 +311,9 @@ impl TryFrom<wit::ToolDescriptor> for ToolDescriptor {
             ),
             None => None,
         };
+        let routes = declared_routes(t.routes, &field("routes"), t.annotations.read_only)?;
         Ok(ToolDescriptor {
+            routes,
             input_schema,
             output_schema,
             annotations: Annotations {

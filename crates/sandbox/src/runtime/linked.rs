@@ -7,7 +7,11 @@ use super::compile_cache::{self, CompileReport};
 use super::declaration_error::DeclarationError;
 use super::descriptors::ToolError;
 use super::engine::{build_engine, EngineSettings};
+use super::host_limits::{
+    host_limit_failure, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HOST_RESOURCES,
+};
 use super::linker::plugin_linker;
+use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::UpstreamExchange;
 use crate::outbound::{CallLedger, GateFailure, OutboundPolicy};
 use std::path::{Path, PathBuf};
@@ -28,6 +32,14 @@ pub struct CallLimits {
     pub max_output_bytes: usize,
     /// Calls running at once; further calls wait for a slot.
     pub max_concurrent_calls: usize,
+    /// Host resources one call may hold at once: handles to header maps, requests, bodies,
+    /// streams, pollables. They live in host memory, outside `max_memory_bytes`
+    /// ([`CallFailure::HostResourceLimit`]).
+    pub max_host_resources: usize,
+    /// Largest header map a plugin may build, in bytes as wasi-http counts them: each field's
+    /// name and value plus about 72 bytes ([`CallFailure::HeaderLimit`]). With
+    /// `max_host_resources` it bounds the header memory one call can hold.
+    pub max_header_bytes: usize,
 }
 
 impl Default for CallLimits {
@@ -37,6 +49,8 @@ impl Default for CallLimits {
             deadline: Duration::from_secs(60),
             max_output_bytes: 4 << 20,
             max_concurrent_calls: 16,
+            max_host_resources: DEFAULT_MAX_HOST_RESOURCES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
         }
     }
 }
@@ -114,6 +128,25 @@ pub enum CallFailure {
         /// The cap.
         limit_bytes: usize,
     },
+    /// The plugin tried to hold more host resources at once than the call allows.
+    #[error(
+        "the plugin tried to hold more than {limit} host resources at once (header maps, \
+         requests, bodies, streams); a plugin must drop handles it no longer needs, or the \
+         operator can raise limits.max_host_resources"
+    )]
+    HostResourceLimit {
+        /// The cap.
+        limit: usize,
+    },
+    /// The plugin tried to grow one header map past the cap.
+    #[error(
+        "the plugin built a header map over the cap of {limit_bytes} bytes (each field's name \
+         and value plus about 72 bytes); the operator can raise limits.max_header_bytes"
+    )]
+    HeaderLimit {
+        /// The cap.
+        limit_bytes: usize,
+    },
     /// The call ran past its deadline and was stopped.
     #[error("the call exceeded its deadline of {} ms", deadline_ms)]
     Deadline {
@@ -164,14 +197,23 @@ pub struct CallContext {
     pub outbound: Arc<OutboundPolicy>,
     /// The values the plugin reads through `wasi:config/store`.
     pub config: Vec<(String, String)>,
+    /// The requests this call may make (the routes of the tool called). Empty: none.
+    pub tool_routes: Arc<ToolRoutes>,
 }
 
 impl CallContext {
+    /// This context, for a call that may make exactly `routes`.
+    pub fn scoped(mut self, routes: ToolRoutes) -> CallContext {
+        self.tool_routes = Arc::new(routes);
+        self
+    }
+
     /// No network, no configuration.
     pub fn offline() -> CallContext {
         CallContext {
             outbound: Arc::new(OutboundPolicy::deny_all()),
             config: Vec::new(),
+            tool_routes: Arc::new(ToolRoutes::default()),
         }
     }
 }
@@ -355,9 +397,10 @@ impl LinkedPlugin {
         let ledger = Arc::new(CallLedger::default());
         let state = CallState::new(
             ctx.outbound,
+            ctx.tool_routes,
             ledger.clone(),
             &ctx.config,
-            self.limits.max_memory_bytes,
+            &self.limits,
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
@@ -382,9 +425,7 @@ impl LinkedPlugin {
                     limit_bytes: self.limits.max_memory_bytes,
                 })
             }
-            Ok(Err(err)) => Err(CallFailure::Trap {
-                detail: trap_summary(&err),
-            }),
+            Ok(Err(err)) => Err(failure_of_trap(&err, &self.limits)),
             Err(_) => Err(CallFailure::Deadline {
                 deadline_ms: deadline.as_millis() as u64,
             }),
@@ -422,6 +463,17 @@ impl<R> CallOutcome<R> {
             execute: self.execute,
             plugin_log: self.plugin_log,
         }
+    }
+}
+
+/// A host-side cap the trap came from, named as such; otherwise a plain trap.
+fn failure_of_trap(err: &wasmtime::Error, limits: &CallLimits) -> CallFailure {
+    if let Some(failure) = host_limit_failure(err, limits) {
+        tracing::debug!("plugin trapped on a host-side cap: {err:#}");
+        return failure;
+    }
+    CallFailure::Trap {
+        detail: trap_summary(err),
     }
 }
 

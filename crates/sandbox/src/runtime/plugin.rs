@@ -5,6 +5,7 @@ use super::descriptors::{PluginMetadata, ToolDescriptor, ToolError};
 use super::linked::{
     CallContext, CallFailure, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
 };
+use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::GateFailure;
 use std::path::Path;
 use wasmtime::Engine;
@@ -71,7 +72,11 @@ impl PluginRuntime {
         &self,
         ctx: CallContext,
     ) -> (Result<Vec<ToolDescriptor>, CallFailure>, CallOutcome) {
-        let outcome = self.linked.raw_discover_tools(ctx).await;
+        let routes = ToolRoutes {
+            tool: format!("{}:discover-tools", self.metadata.id),
+            routes: self.metadata.discovery_routes.clone(),
+        };
+        let outcome = self.linked.raw_discover_tools(ctx.scoped(routes)).await;
         let tools = match outcome.result.clone() {
             Ok(Ok(listed)) => listed
                 .into_iter()

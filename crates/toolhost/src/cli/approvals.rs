@@ -1,6 +1,7 @@
 //! `toolhost approvals`: the people's side of approval-needed calls.
 
-use super::output::{clip, print_json};
+use super::display::{arguments, escape, indent_lines};
+use super::output::print_json;
 use clap::Subcommand;
 use toolhost_governance::{ApprovalFilter, ApprovalStatus};
 use toolhost_host::ToolHost;
@@ -36,17 +37,24 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
                 println!("No {}approvals.", if all { "" } else { "pending " });
             }
             let now = chrono::Utc::now();
+            // The requester is whatever name an MCP client gave itself, and the tool and
+            // arguments come from the plugin and the agent: escaped, none of them can add a
+            // line of its own. The arguments are shown whole: they are what the approver
+            // approves.
             for a in &approvals {
                 let status = a.status(now);
-                println!("{}  {}  {}", a.id, status.as_str(), a.tool);
+                println!("{}  {}  {}", a.id, status.as_str(), escape(&a.tool));
                 println!(
                     "    requested by {} as {} at {}, expires {}",
-                    a.requester,
-                    a.role,
+                    escape(&a.requester),
+                    escape(&a.role),
                     a.created_at.to_rfc3339(),
                     a.expires_at.to_rfc3339()
                 );
-                println!("    arguments: {}", clip(&a.arguments, 200));
+                println!(
+                    "    arguments: {}",
+                    indent_lines(&arguments(&a.arguments), "    ")
+                );
                 if status == ApprovalStatus::Pending {
                     println!("    approve: {}", a.approve_command());
                 }
@@ -59,8 +67,8 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             } else {
                 println!(
                     "Approved and ran {} (approval {}).",
-                    report.tool,
-                    report.approval_id.as_deref().unwrap_or(&id)
+                    escape(&report.tool),
+                    escape(report.approval_id.as_deref().unwrap_or(&id))
                 );
                 print_json(&report.result);
             }
@@ -72,7 +80,8 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             } else {
                 println!(
                     "Denied {} ({}): it will not run.",
-                    approval.id, approval.tool
+                    approval.id,
+                    escape(&approval.tool)
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! Asking the person at the terminal before an approval-needed call runs.
 
+use super::display::{escape, pretty_json};
 use std::future::Future;
 use std::io::{BufRead, IsTerminal, Write};
 use std::pin::Pin;
@@ -23,11 +24,7 @@ impl Approver for TerminalApprover {
         if !Self::interactive() {
             return Box::pin(async { ApprovalAnswer::Defer });
         }
-        let arguments = serde_json::to_string_pretty(q.arguments).unwrap_or_default();
-        let prompt = format!(
-            "\n{} asks to run {} as {}\n{arguments}\nWhy approval: {}\nApprove this call? [y/N] ",
-            q.caller, q.tool, q.role, q.reason
-        );
+        let prompt = prompt(&q);
         Box::pin(async move {
             let answer = tokio::task::spawn_blocking(move || {
                 let mut err = std::io::stderr();
@@ -45,5 +42,59 @@ impl Approver for TerminalApprover {
                 _ => ApprovalAnswer::Deny { by },
             }
         })
+    }
+}
+
+/// The question as the person at the terminal reads it. The caller's name (an MCP client's
+/// own choice), the tool, the reason quoting it and the arguments are escaped, so none of
+/// them can draw a line of the prompt; the arguments are shown whole, never cut.
+fn prompt(q: &ApprovalQuestion<'_>) -> String {
+    format!(
+        "\n{} asks to run {} as {}\n{}\nWhy approval: {}\nApprove this call? [y/N] ",
+        escape(q.caller),
+        escape(q.tool),
+        escape(q.role),
+        pretty_json(q.arguments),
+        escape(q.reason)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prompt_shows_hostile_strings_and_every_argument() {
+        let long = "p".repeat(500);
+        let arguments = serde_json::json!({
+            "parameters": {"note": long, "rtl": "a\u{202e}b"},
+            "templateId": "5f1c0e2a-0000-4000-8000-000000000001",
+            "targetType": "COMPANY",
+        });
+        let q = ApprovalQuestion {
+            tool: "connectwise_rmm:cw-rmm-run-task\x1b[2K",
+            arguments: &arguments,
+            caller: "x\nApprove this call? [y/N] y\n\x1b[8m",
+            role: "Technician\u{9b}",
+            reason: "policy: `cw-rmm-run-task\u{2066}` needs approval",
+        };
+        let text = prompt(&q);
+        assert!(
+            !text.contains(['\x1b', '\u{9b}', '\u{202e}', '\u{2066}']),
+            "{text:?}"
+        );
+        assert_eq!(text.matches("Approve this call?").count(), 2, "{text}");
+        assert!(text.ends_with("\nApprove this call? [y/N] "), "{text}");
+        assert!(
+            text.contains(r"x\nApprove this call? [y/N] y\n\x1b[8m asks to run"),
+            "{text}"
+        );
+        for part in [
+            long.as_str(),
+            "5f1c0e2a-0000-4000-8000-000000000001",
+            "COMPANY",
+        ] {
+            assert!(text.contains(part), "{text}");
+        }
     }
 }

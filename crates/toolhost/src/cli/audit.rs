@@ -1,6 +1,7 @@
 //! `toolhost audit`: the record of every call attempt.
 
-use super::output::{clip, print_json};
+use super::display::escape;
+use super::output::print_json;
 use toolhost_governance::{AuditDecision, AuditFilter, AuditOutcome};
 use toolhost_host::ToolHost;
 
@@ -70,22 +71,24 @@ pub fn run(host: ToolHost, args: AuditArgs, json: bool) -> anyhow::Result<()> {
         print_json(&records);
         return Ok(());
     }
+    // Tools, callers (an MCP client's own name) and errors (the plugin's words) are escaped;
+    // the error is shown whole, as the record of what happened.
     for r in &records {
         println!(
             "{}  {:16} {:12} {:16} {} as {}{}",
             r.time.format("%Y-%m-%d %H:%M:%S"),
             r.outcome.as_str(),
             r.decision.as_str(),
-            r.tool,
-            r.caller,
-            r.role,
+            escape(&r.tool),
+            escape(&r.caller),
+            escape(&r.role),
             r.approval_id
                 .as_ref()
-                .map(|id| format!(" (approval {id})"))
+                .map(|id| format!(" (approval {})", escape(id)))
                 .unwrap_or_default()
         );
         if let Some(error) = &r.error {
-            println!("    {}", clip(error, 140));
+            println!("    {}", escape(error));
         }
     }
     if records.is_empty() {

@@ -1,9 +1,10 @@
 //! `toolhost conformance`: a marketplace reviewer's check of any plugin component.
 
+use super::display::escape;
 use anyhow::Context;
 use std::path::PathBuf;
 use toolhost_base::SecretString;
-use toolhost_host::conformance::{self, Backend};
+use toolhost_host::conformance::{self, Backend, Report};
 use toolhost_sandbox::Origin;
 
 #[derive(clap::Args, Debug)]
@@ -62,7 +63,7 @@ pub async fn run(
     if json {
         super::output::print_json(&report);
     } else {
-        print!("{}", report.to_text());
+        print!("{}", escaped(&report).to_text());
     }
     anyhow::ensure!(
         report.passed,
@@ -72,6 +73,27 @@ pub async fn run(
         ))
     );
     Ok(())
+}
+
+/// The report with every string the component under review put in it (its id, name and
+/// version, the findings quoting its tools and errors) escaped, so the reviewer reads each on
+/// its own line; the JSON and JUnit files keep them as they are.
+fn escaped(report: &Report) -> Report {
+    let text = |s: &String| escape(s).into_owned();
+    let mut shown = report.clone();
+    shown.component = text(&report.component);
+    shown.backend = text(&report.backend);
+    if let Some(plugin) = &mut shown.plugin {
+        plugin.id = text(&plugin.id);
+        plugin.name = text(&plugin.name);
+        plugin.version = text(&plugin.version);
+    }
+    for check in &mut shown.checks {
+        for finding in &mut check.findings {
+            *finding = text(finding);
+        }
+    }
+    shown
 }
 
 #[cfg(feature = "simulator")]
@@ -106,3 +128,34 @@ mod no_simulator {
 
 #[cfg(not(feature = "simulator"))]
 use no_simulator as simulator;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolhost_host::conformance::{Check, PluginSummary};
+
+    #[test]
+    fn the_text_report_shows_the_components_strings_escaped() {
+        let mut report = Report::new("evil\x1b]0;t\x07.wasm".into(), "none".into());
+        report.plugin = Some(PluginSummary {
+            id: "evil".into(),
+            name: "Evil\n  PASS  world.imports                all good".into(),
+            version: "1.0\u{202e}".into(),
+            tools: 1,
+        });
+        report.push(Check::new(
+            "tools.names",
+            "tool names",
+            vec!["`x\x1b[2K\r  PASS` is not a valid name".into()],
+        ));
+        let text = escaped(&report).to_text();
+        assert!(
+            !text.contains(['\x1b', '\x07', '\r', '\u{202e}']),
+            "{text:?}"
+        );
+        // Heading, plugin line, one check, one finding, summary: nothing added.
+        assert_eq!(text.lines().count(), 5, "{text}");
+        assert!(text.contains(r"Evil\n  PASS"), "{text}");
+        assert!(text.contains(r"`x\x1b[2K\r  PASS`"), "{text}");
+    }
+}

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use toolhost_base::SecretString;
 use toolhost_host::ConnectRequest;
 use toolhost_host::ToolHost;
+use toolhost_sandbox::Origin;
 
 /// The secret never travels as an argument (it would land in shell history and `ps`).
 pub const SECRET_ENV: &str = "TOOLHOST_CLIENT_SECRET";
@@ -24,6 +25,10 @@ pub struct ConnectArgs {
     /// http://127.0.0.1:PORT). The allowlist still names the real origin.
     #[arg(long)]
     upstream: Option<String>,
+    /// An extra origin the plugin declares that needs your explicit consent (plain http,
+    /// loopback, link-local, private ranges, IP literals). Repeat for several.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::Result<()> {
@@ -35,14 +40,20 @@ pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::R
         upstream: args.upstream,
     }
     .settings(host.metadata())?;
-    let report = host.connect(settings).await?;
+    let allowed = args
+        .allow_origins
+        .iter()
+        .map(|o| Origin::parse(o).with_context(|| format!("--allow-origin {o}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let verified = host.verify_connection_allowing(settings, &allowed).await?;
+    let report = host.commit_connection(verified)?;
     if json {
         super::output::print_json(&report);
     } else {
         println!(
             "Connected to {} ({}). {} tools discovered: {} static, {} from the tenant's scripts.",
-            host.metadata().name,
-            report.region,
+            super::display::escape(&host.metadata().name),
+            super::display::escape(&report.region),
             report.static_tools + report.discovered_tools,
             report.static_tools,
             report.discovered_tools
@@ -51,6 +62,11 @@ pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::R
             "Saved to {} (readable only by you).",
             report.saved_to.display()
         );
+        print!("{}", super::grant::describe_grant(&report.grant, "Granted"));
+        for warning in report.grant.warnings() {
+            println!("warning: {}", super::display::escape(&warning));
+        }
+        println!("The host runs only this; `toolhost grant show` reviews any later change.");
     }
     Ok(())
 }

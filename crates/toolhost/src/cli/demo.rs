@@ -2,6 +2,7 @@
 //! component, against an in-process simulator. It uses a throw-away home directory and
 //! the simulator's fake credentials, so it never touches the user's configuration.
 
+use super::display::escape;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
@@ -230,9 +231,10 @@ async fn poll_task(host: &ToolHost, task_id: &str) -> anyhow::Result<Value> {
         let results =
             call_quiet(host, "cw-rmm-get-task-results", json!({"taskId": task_id})).await?;
         let status = results["status"].as_str().unwrap_or("unknown");
-        bar.set_message(format!("task {status}: {}", results["counts"]));
+        let counts = results["counts"].to_string();
+        bar.set_message(escape(&format!("task {status}: {counts}")).into_owned());
         if results["done"].as_bool() == Some(true) {
-            bar.finish_with_message(format!("task {status}"));
+            bar.finish_with_message(escape(&format!("task {status}")).into_owned());
             return Ok(results);
         }
         if Instant::now() > deadline {
@@ -294,6 +296,8 @@ fn heading(text: &str) {
     println!("\n== {text}");
 }
 
+/// One line of the story. Most of it quotes the plugin's results (device names, issues, the
+/// script's output): escaped, so none of it can add lines or drive the terminal.
 fn say(text: &str) {
-    println!("  {text}");
+    println!("  {}", escape(text));
 }

@@ -9,6 +9,8 @@ mod conformance;
 mod connect;
 #[cfg(feature = "simulator")]
 mod demo;
+mod display;
+mod grant;
 mod mcp;
 mod operator;
 pub mod output;
@@ -57,6 +59,9 @@ enum Command {
     /// Pending approvals: list, approve (runs the call once), deny.
     #[command(subcommand)]
     Approvals(approvals::ApprovalsCommand),
+    /// What the plugin was granted at connect, what it asks for now, and accepting a change.
+    #[command(subcommand)]
+    Grant(grant::GrantCommand),
     /// Tool modes (auto, approval, never) and overrides.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -112,6 +117,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Approvals(command) => {
             approvals::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+        }
+        Command::Grant(command) => {
+            grant::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
         }
         Command::Policy(command) => {
             policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await

@@ -1,5 +1,6 @@
 //! Printing results and errors, for people or (`--json`) for scripts.
 
+use super::display::{escape, json_text};
 use toolhost_host::HostError;
 
 /// A failure whose report is already printed (as text, or as the one JSON document of
@@ -8,9 +9,10 @@ use toolhost_host::HostError;
 #[error("{0}")]
 pub struct AlreadyReported(pub String);
 
+/// Results hold plugin strings: the JSON is made terminal-safe (and stays the same JSON).
 pub fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => println!("{}", json_text(&text)),
         Err(err) => eprintln!("error: cannot render JSON: {err}"),
     }
 }
@@ -32,7 +34,8 @@ pub fn print_error(err: &anyhow::Error, json: bool) {
             &serde_json::json!({"error": {"kind": kind, "message": format!("{err:#}"), "approvalId": approval_id}}),
         );
     } else {
-        eprintln!("error: {err:#}");
+        // The message quotes tool names and the plugin's own error text.
+        eprintln!("error: {}", escape(&format!("{err:#}")));
     }
 }
 
@@ -51,16 +54,5 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             | HostError::InvalidConnection { .. },
         ) => 2,
         _ => 1,
-    }
-}
-
-/// Shortens text to `width` characters for table cells.
-pub fn clip(text: &str, width: usize) -> String {
-    let first_line = text.lines().next().unwrap_or_default();
-    if first_line.chars().count() <= width {
-        first_line.to_string()
-    } else {
-        let cut: String = first_line.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
     }
 }

@@ -1,6 +1,7 @@
 //! `toolhost policy`: every tool's mode and why; overrides.
 
-use super::output::{clip, print_json};
+use super::display::escape;
+use super::output::print_json;
 use clap::Subcommand;
 use toolhost_governance::Mode;
 use toolhost_host::ToolHost;
@@ -25,14 +26,17 @@ pub async fn run(host: ToolHost, command: PolicyCommand, json: bool) -> anyhow::
                 print_json(&rows);
                 return Ok(());
             }
-            let width = listed.iter().map(|(t, _)| t.name.len()).max().unwrap_or(0);
+            // Tool names and the explanations quoting them are the plugin's: escaped, and the
+            // explanation whole, since an operator sets modes by it.
+            let names: Vec<_> = listed.iter().map(|(t, _)| escape(&t.name)).collect();
+            let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
             println!("{:width$}  {:8}  WHY", "TOOL", "MODE");
-            for (tool, decision) in &listed {
+            for ((_, decision), name) in listed.iter().zip(&names) {
                 println!(
                     "{:width$}  {:8}  {}",
-                    tool.name,
+                    name,
                     decision.mode.as_str(),
-                    clip(&decision.explanation, 110)
+                    escape(&decision.explanation)
                 );
             }
         }
@@ -44,6 +48,8 @@ pub async fn run(host: ToolHost, command: PolicyCommand, json: bool) -> anyhow::
                     &serde_json::json!({"pattern": pattern, "mode": mode, "previous": previous, "file": file}),
                 );
             } else {
+                let pattern = escape(&pattern);
+                let file = escape(&file);
                 match previous {
                     Some(old) => println!("{pattern}: {old} -> {mode} ({file})"),
                     None => println!("{pattern}: {mode} ({file})"),

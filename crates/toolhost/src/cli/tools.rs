@@ -1,6 +1,7 @@
 //! `toolhost tools`: what the agent can use.
 
-use super::output::{clip, print_json};
+use super::display::{clip, escape};
+use super::output::print_json;
 use toolhost_host::ToolHost;
 
 #[derive(clap::Args, Debug)]
@@ -20,12 +21,15 @@ pub async fn run(host: ToolHost, args: ToolsArgs, json: bool) -> anyhow::Result<
         print_json(&tools);
         return Ok(());
     }
-    let width = tools.iter().map(|t| t.name.len()).max().unwrap_or(0);
+    // Names and descriptions are the plugin's (a script tool's, the tenant's): escaped. The
+    // description column is cut: nobody approves anything from it.
+    let names: Vec<_> = tools.iter().map(|t| escape(&t.name)).collect();
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     println!("{:width$}  {:8}  DESCRIPTION", "TOOL", "POLICY");
-    for tool in &tools {
+    for (tool, name) in tools.iter().zip(&names) {
         println!(
             "{:width$}  {:8}  {}",
-            tool.name,
+            name,
             tool.policy.as_str(),
             clip(&tool.descriptor.description, 80)
         );

@@ -39,10 +39,20 @@ pub fn locate(ctx: &Ctx, endpoint_id: &str) -> ToolResult<(String, String)> {
 pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["endpointId", "companyId", "siteId"])?;
     let endpoint = args.req_uuid("endpointId", "find it with cw-rmm-list-devices")?;
-    let (company, site) = match (args.opt_uuid("companyId")?, args.opt_uuid("siteId")?) {
-        (Some(c), Some(s)) => (c, s),
-        _ => locate(ctx, &endpoint)?,
-    };
+    // The company and site come from the API, never from the arguments: the host checks a
+    // limited role's scope against them, so echoing the caller's own ids would prove nothing.
+    let (company, site) = locate(ctx, &endpoint)?;
+    for (field, given, actual) in [
+        ("companyId", args.opt_uuid("companyId")?, &company),
+        ("siteId", args.opt_uuid("siteId")?, &site),
+    ] {
+        if given.is_some_and(|g| !g.eq_ignore_ascii_case(actual)) {
+            return Err(ToolError::NotFound(format!(
+                "endpoint {endpoint} is not in the {field} given; leave {field} out to look it \
+                 up"
+            )));
+        }
+    }
     let path = format!(
         "/api/platform/v2/device/companies/{}/sites/{}/endpoints/{}",
         segment(&company),
@@ -185,6 +195,23 @@ mod tests {
         assert!(fake.paths()[1].starts_with(&format!(
             "/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field="
         )));
+    }
+
+    #[test]
+    fn get_device_reports_the_apis_company_not_the_callers() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &json!({"platform": [{"companyID": "c9", "siteID": "s9", "endpoints": [{"endpointID": C1}]}]}).to_string());
+        let err = run(
+            &fake,
+            "cw-rmm-get-device",
+            &format!(r#"{{"endpointId":"{C1}","companyId":"{C1}","siteId":"{C1}"}}"#),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, crate::errors::ToolError::NotFound(_)),
+            "{err:?}"
+        );
+        assert_eq!(fake.paths().len(), 1, "no details were fetched");
     }
 
     #[test]
