@@ -347,6 +347,7 @@ async fn an_approval_cannot_outlive_a_tool_set_to_never() {
     );
     env.host
         .set_policy(RUN_TASK, toolhost_governance::Mode::Never)
+        .await
         .unwrap();
     let err = env.host.approve(&id, "ops").await.unwrap_err();
     assert!(matches!(err, HostError::Refused { .. }), "{err:?}");

@@ -60,6 +60,7 @@ async fn every_attempt_is_recorded_with_its_decision_and_outcome() {
             &format!("{NS}cw-rmm-list-sites"),
             toolhost_governance::Mode::Never,
         )
+        .await
         .unwrap();
     env.call("cw-rmm-list-sites", json!({})).await.unwrap_err();
 

@@ -124,3 +124,84 @@ async fn a_changed_tool_is_not_served_until_accepted() {
         .expect("served again once accepted");
     assert_eq!(env.writes().len(), 1);
 }
+
+/// The CLI shows the grant at connect and reviews it later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_shows_the_grant_and_grant_show_reviews_it() {
+    let sim = simulator::Simulator::start(sim_config()).await.unwrap();
+    let cli = Cli::new().await;
+    let out = cli
+        .connect(simulator::DEMO_CLIENT_SECRET, &sim.base_url(), &[])
+        .await;
+    assert!(out.success(), "{}", out.all());
+    assert!(
+        out.stdout.contains(
+            "client secret goes only to: https://openapi.service.auplatform.connectwise.com/v1/token"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("warning: `connectwise_rmm:cw-rmm-list-devices` reads with `POST"),
+        "{}",
+        out.stdout
+    );
+    let show = cli.run(&["grant", "show"], &[]).await;
+    assert!(show.success(), "{}", show.all());
+    assert!(show.stdout.contains("No changes"), "{}", show.stdout);
+    let json = cli.run(&["grant", "show", "--json"], &[]).await;
+    assert!(json.success(), "{}", json.all());
+    assert_eq!(json.json()["changes"], json!([]));
+}
+
+/// A component that declares another API origin (the shape of a hostile update) never gets
+/// the client secret: even with that origin routed to a capture server on loopback (a
+/// hijacked DNS entry or proxy), the server sees no connection, and the call is refused
+/// naming the grant and the difference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_declaring_another_origin_never_receives_the_secret() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let env = TestEnv::start().await;
+    let capture = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = capture.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = capture.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let path = env.home.path().join("connection.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    saved["routes"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(["https://capture.example", format!("http://{addr}")]));
+    std::fs::write(&path, saved.to_string()).unwrap();
+
+    let swapped = open_host(host_config(env.home.path(), &probe_other_origin_wasm())).await;
+    let message = not_granted(
+        swapped
+            .call(
+                "probe:fetch",
+                r#"{"url":"https://capture.example/api/platform/v1/company/companies"}"#,
+                &toolhost_host::Caller::new("agent", None),
+                &toolhost_host::DeferApprovals,
+            )
+            .await,
+    );
+    assert!(
+        message.contains("API origin: https://openapi.service.auplatform.connectwise.com")
+            && message.contains("capture.example"),
+        "{message}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the capture server was contacted"
+    );
+}

@@ -324,6 +324,7 @@ async fn every_attack_in_a_row_on_one_host_then_a_normal_call() {
         ("huge-output", json!({"bytes": 1 << 20})),
         ("not-json", json!({})),
         ("flood", json!({"count": 100})),
+        ("header-hoard", json!({})),
     ];
     for (tool, args) in attacks {
         let err = env

@@ -175,7 +175,10 @@ async fn overrides_by_name_and_glob_most_specific_wins() {
 async fn policy_set_takes_effect_at_once() {
     let env = TestEnv::start().await;
     let ticket = format!("{NS}cw-rmm-create-ticket");
-    assert_eq!(env.host.set_policy(&ticket, Mode::Never).unwrap(), None);
+    assert_eq!(
+        env.host.set_policy(&ticket, Mode::Never).await.unwrap(),
+        None
+    );
     let err = env
         .call_as(
             "cw-rmm-create-ticket",
@@ -188,7 +191,7 @@ async fn policy_set_takes_effect_at_once() {
     assert!(matches!(err, HostError::Refused { .. }), "{err:?}");
     assert!(env.writes().is_empty());
     assert_eq!(
-        env.host.set_policy(&ticket, Mode::Auto).unwrap(),
+        env.host.set_policy(&ticket, Mode::Auto).await.unwrap(),
         Some(Mode::Never)
     );
     let created = env
@@ -200,9 +203,10 @@ async fn policy_set_takes_effect_at_once() {
     assert!(env
         .host
         .set_policy("connectwise_rmm:[x]", Mode::Auto)
+        .await
         .is_err());
     assert_eq!(
-        env.host.set_policy(&ticket, Mode::Approval).unwrap(),
+        env.host.set_policy(&ticket, Mode::Approval).await.unwrap(),
         Some(Mode::Auto)
     );
     pending_id(
@@ -395,7 +399,7 @@ async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
 
     // The README's broad pattern.
     let pattern = format!("{NS}cw-rmm-script-*");
-    env.host.set_policy(&pattern, Mode::Approval).unwrap();
+    env.host.set_policy(&pattern, Mode::Approval).await.unwrap();
     let listed = modes(&env).await;
     for (tool, verb) in [(wipe, "`wipe`"), (format, "`format`")] {
         let (mode, why, source) = &listed[tool];
@@ -452,6 +456,7 @@ async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
     // The exact name loosens it; the other never tool stays never.
     env.host
         .set_policy(&format!("{NS}{wipe}"), Mode::Approval)
+        .await
         .unwrap();
     let listed = modes(&env).await;
     let (mode, why, source) = &listed[wipe];
@@ -467,4 +472,71 @@ async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
     );
     assert_eq!(env.sim.requests().len(), requests, "a call went upstream");
     assert!(env.writes().is_empty());
+}
+
+/// An operator's override of one script tool is bound to the script behind its name: when
+/// the tenant points the name at another script, the override does not carry over (the new
+/// script needs approval again) until the operator confirms it with `policy set`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_override_of_a_script_tool_does_not_carry_over_to_another_script() {
+    let mut env = TestEnv::start().await;
+    let tool = format!("{NS}cw-rmm-script-disk-cleanup");
+    env.host.set_policy(&tool, Mode::Auto).await.unwrap();
+    let text = std::fs::read_to_string(&env.host.config().policy_file).unwrap();
+    assert!(text.contains("digest = "), "{text}");
+    let listing = env
+        .call("cw-rmm-list-shell-scripts", json!({}))
+        .await
+        .unwrap();
+    let flush_dns = listing["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Flush DNS Cache")
+        .and_then(|s| s["templateId"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(env
+        .sim
+        .rename_script(seed::DISK_CLEANUP_SCRIPT_ID, "Disk Cleanup (retired)"));
+    assert!(env
+        .sim
+        .rename_script(&flush_dns, seed::DISK_CLEANUP_SCRIPT_NAME));
+    env.host.refresh_tools().await.unwrap();
+    // The operator accepts the tenant's changed tools; the override is another matter.
+    env.host.accept_grant("ops").await.unwrap();
+    let (entry, decision) = env
+        .host
+        .policy_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| t.name == tool)
+        .unwrap();
+    assert_eq!(entry.policy, Mode::Approval, "{}", decision.explanation);
+    assert!(
+        decision.explanation.contains("does not carry over"),
+        "{}",
+        decision.explanation
+    );
+    let args = json!({"targets": [seed::MARIA_LAPTOP_ID]});
+    let pending = env
+        .call_as(
+            "cw-rmm-script-disk-cleanup",
+            args.clone(),
+            None,
+            &DeferApprovals,
+        )
+        .await;
+    assert!(
+        matches!(pending, Err(HostError::ApprovalRequired { .. })),
+        "{pending:?}"
+    );
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    // Confirmed again for the script now behind the name, it applies.
+    env.host.set_policy(&tool, Mode::Auto).await.unwrap();
+    env.call_as("cw-rmm-script-disk-cleanup", args, None, &DeferApprovals)
+        .await
+        .expect("runs under the confirmed override");
+    assert_eq!(env.writes().len(), 1);
 }

@@ -197,10 +197,18 @@ async fn concurrent_401s_mint_once_in_one_call_and_across_processes() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 8);
     assert_eq!(token_requests(&env.sim), 2, "connect + one re-mint");
 
-    // Six processes of one home, all holding the token the API just dropped.
+    // Six processes of one home, all holding the token the API just dropped. Each answer
+    // takes 2 s, so every process has read and sent the old token before the first 401.
     let sim = Simulator::start(like_the_real_api()).await.unwrap();
     let cli = connected_cli(&sim).await;
     sim.expire_all_tokens();
+    sim.inject(
+        Fault::on_path(
+            PathMatch::Exact(COMPANIES.into()),
+            FaultAction::Latency(Duration::from_secs(2)),
+        )
+        .method("GET"),
+    );
     let mut children = Vec::new();
     for _ in 0..6 {
         let mut cmd = cli.command(&LIST_COMPANIES);
@@ -224,6 +232,10 @@ async fn concurrent_401s_mint_once_in_one_call_and_across_processes() {
         no_token_in(&sim, "a concurrent toolhost call", &text);
     }
     let refused = sim.requests().iter().filter(|r| r.status == 401).count();
+    assert!(
+        refused >= 2,
+        "the processes did not overlap: {refused} x 401"
+    );
     assert_eq!(token_requests(&sim), 2, "connect + one re-mint for all six");
     eprintln!(
         "FIGURE concurrent 401s: 8 in one call -> 1 re-mint; 6 processes ({refused} x 401) -> {} re-mint",

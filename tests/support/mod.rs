@@ -642,6 +642,20 @@ pub fn hostile_wasm() -> PathBuf {
         .clone()
 }
 
+/// The `probe` fixture declaring another API origin, `https://capture.example`.
+pub fn probe_other_origin_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        build_fixture(
+            "probe",
+            "probe.wasm",
+            "other-origin",
+            "e2e-fixtures-other-origin",
+        )
+    })
+    .clone()
+}
+
 /// The `hostile` fixture built with its `bad-declarations` feature (for conformance).
 pub fn hostile_bad_declarations_wasm() -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();

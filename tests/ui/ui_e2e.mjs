@@ -87,6 +87,10 @@ try {
   assert(count === env('EXPECTED_TOOL_COUNT'), `tool count ${count}`);
   assert(await page.inputValue('#connect-secret') === '', 'the secret field is cleared');
   assert(!(await page.content()).includes(secret), 'the page renders the secret');
+  // What the plugin was granted: where the secret goes, and no change since.
+  await page.waitForSelector('#grant-ok');
+  const tokenEndpoint = await page.textContent('#grant-token');
+  assert(tokenEndpoint.endsWith('/v1/token'), `the secret goes to ${tokenEndpoint}`);
   await shot('02-connected');
 
   step('tools: filter to scripts, change one script tool to never');

@@ -27,8 +27,8 @@ pub use audit::{
     AuditLog, AuditOutcome, AuditRecord, REDACTED,
 };
 pub use policy::{
-    set_rule, Decision, DecisionSource, Glob, GlobError, Mode, ParseModeError, PolicyEngine,
-    PolicyFile, PolicyFileError, Rule,
+    set_bound_rule, set_rule, Decision, DecisionSource, Glob, GlobError, Mode, ParseModeError,
+    PolicyEngine, PolicyFile, PolicyFileError, Rule,
 };
 pub use roles::{
     normalize_role_name, Role, RoleDenied, RoleTable, RolesFileError, Scope, ALL_PERMISSIONS,

@@ -28,4 +28,7 @@ pub struct ToolFacts<'a> {
     pub read_only: bool,
     /// The permissions the tool declares a role must hold.
     pub permissions: &'a [String],
+    /// Digest of a discovered tool's declaration: an override confirmed for it applies only
+    /// while the script behind the name is still that one. `None` for static tools.
+    pub digest: Option<&'a str>,
 }

@@ -1,11 +1,11 @@
 //! What an operator reads and changes through the host: pending approvals, the audit log, the
 //! effective policy of every tool and its overrides.
 
-use crate::catalog::ToolEntry;
+use crate::catalog::{resolve, ToolEntry};
 use crate::error::HostError;
 use crate::host::ToolHost;
 use toolhost_governance::{
-    set_rule, Approval, ApprovalFilter, AuditFilter, AuditRecord, Decision, Mode,
+    set_bound_rule, Approval, ApprovalFilter, AuditFilter, AuditRecord, Decision, Mode, ToolKind,
 };
 
 impl ToolHost {
@@ -34,7 +34,25 @@ impl ToolHost {
     }
 
     /// `toolhost policy set`: writes the override (atomically) and returns the mode it replaced.
-    pub fn set_policy(&self, pattern: &str, mode: Mode) -> Result<Option<Mode>, HostError> {
-        Ok(set_rule(&self.config.policy_file, pattern, mode)?)
+    /// An override of one script tool is bound to the script behind its name now: should the
+    /// name later stand for another script, the override does not carry over.
+    pub async fn set_policy(&self, pattern: &str, mode: Mode) -> Result<Option<Mode>, HostError> {
+        let digest = match self.is_connected() {
+            true => {
+                let engine = self.policy_engine()?;
+                let entries = self.list_all(&engine, false).await?;
+                resolve(&self.metadata().id, &entries, pattern)
+                    .ok()
+                    .filter(|e| e.kind == ToolKind::Discovered && e.name == pattern)
+                    .map(|e| e.digest().to_string())
+            }
+            false => None,
+        };
+        Ok(set_bound_rule(
+            &self.config.policy_file,
+            pattern,
+            mode,
+            digest.as_deref(),
+        )?)
     }
 }

@@ -13,6 +13,17 @@ use toolhost_base::{write_private, TomlText};
 /// file is refused rather than rewritten. The result is checked by the same parser the
 /// engine uses before it replaces the file atomically. Returns the mode it replaced.
 pub fn set_rule(path: &Path, pattern: &str, mode: Mode) -> Result<Option<Mode>, PolicyFileError> {
+    set_bound_rule(path, pattern, mode, None)
+}
+
+/// Like [`set_rule`], bound to `digest` (the declaration of the one tool `pattern` names, as
+/// the operator saw it): the override applies only while the tool is still that.
+pub fn set_bound_rule(
+    path: &Path,
+    pattern: &str,
+    mode: Mode,
+    digest: Option<&str>,
+) -> Result<Option<Mode>, PolicyFileError> {
     Glob::new(pattern).map_err(|source| PolicyFileError::Pattern {
         pattern: pattern.to_string(),
         source,
@@ -44,14 +55,23 @@ pub fn set_rule(path: &Path, pattern: &str, mode: Mode) -> Result<Option<Mode>, 
                 TomlText::new(path, &text).error_at(0, "`tools` is not a table"),
             )
         })?;
+    let value = match digest {
+        None => Value::from(mode.as_str()),
+        Some(digest) => {
+            let mut bound = toml_edit::InlineTable::new();
+            bound.insert("mode", Value::from(mode.as_str()));
+            bound.insert("digest", Value::from(digest));
+            Value::InlineTable(bound)
+        }
+    };
     match tools.get_mut(pattern).and_then(Item::as_value_mut) {
         Some(existing) => {
             let decor = existing.decor().clone();
-            *existing = Value::from(mode.as_str());
+            *existing = value;
             *existing.decor_mut() = decor;
         }
         None => {
-            tools.insert(pattern, Item::Value(Value::from(mode.as_str())));
+            tools.insert(pattern, Item::Value(value));
         }
     }
     let new_text = doc.to_string();

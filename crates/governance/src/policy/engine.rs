@@ -84,11 +84,24 @@ impl PolicyEngine {
     pub fn decide(&self, tool: &ToolFacts<'_>) -> Decision {
         let name = tool.name;
         let default = default_mode(tool);
-        let Some(rule) = self.file.matching(name) else {
-            let explanation = format!(
-                "default {} ({}); override it with `toolhost policy set {name} <mode>`",
-                default.mode, default.rule
-            );
+        let Some(rule) = self.file.matching_version(name, tool.digest) else {
+            let stale = self.file.rule(name).filter(|r| r.digest.is_some());
+            let explanation = match stale {
+                Some(rule) => format!(
+                    "default {} ({}); the override at {} line {} was confirmed for another \
+                     script behind this name and does not carry over: confirm it again with \
+                     `toolhost policy set {name} {}`",
+                    default.mode,
+                    default.rule,
+                    self.file.path.display(),
+                    rule.line,
+                    rule.mode
+                ),
+                None => format!(
+                    "default {} ({}); override it with `toolhost policy set {name} <mode>`",
+                    default.mode, default.rule
+                ),
+            };
             return Self::from_default(default, explanation);
         };
         // A never default means "destroys data with no undo" (or the plugin forbids it): a
@@ -311,5 +324,37 @@ mod tests {
         let v = serde_json::to_value(&d).unwrap();
         assert_eq!(v["mode"], "auto");
         assert_eq!(v["source"]["kind"], "default");
+    }
+
+    #[test]
+    fn an_override_bound_to_a_script_does_not_carry_over_to_another() {
+        let e = engine(
+            "[tools]\n\"connectwise_rmm:cw-rmm-script-wipe-pc\" = { mode = \"approval\", digest = \"aaa\" }\n",
+        );
+        let mut tool = script_tool("cw-rmm-script-wipe-pc", "", Mode::Approval);
+        tool.digest = Some("aaa");
+        let d = e.decide(&tool);
+        assert_eq!(d.mode, Mode::Approval, "{}", d.explanation);
+        assert!(matches!(d.source, DecisionSource::Override { .. }));
+        tool.digest = Some("bbb");
+        let d = e.decide(&tool);
+        assert_eq!(d.mode, Mode::Never, "{}", d.explanation);
+        assert!(
+            d.explanation.contains("does not carry over")
+                && d.explanation
+                    .contains("toolhost policy set connectwise_rmm:cw-rmm-script-wipe-pc approval"),
+            "{}",
+            d.explanation
+        );
+    }
+
+    #[test]
+    fn a_digest_binds_only_an_exact_name() {
+        let err = PolicyFile::parse(
+            Path::new("/x/policy.toml"),
+            "[tools]\n\"connectwise_rmm:*\" = { mode = \"auto\", digest = \"a\" }\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("exact tool name"), "{err}");
     }
 }

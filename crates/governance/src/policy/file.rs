@@ -30,6 +30,9 @@ pub struct Rule {
     pub mode: Mode,
     /// Its line in the file (1-based): decisions cite it, and the later line wins a tie.
     pub line: usize,
+    /// For an override of one script tool: the digest of the tool's declaration the operator
+    /// confirmed it for. The rule applies only while the tool is still that script.
+    pub digest: Option<String>,
 }
 
 /// A parsed policy file.
@@ -87,7 +90,16 @@ struct RawFile {
     #[serde(default)]
     settings: Option<RawSettings>,
     #[serde(default)]
-    tools: BTreeMap<Spanned<String>, Spanned<String>>,
+    tools: BTreeMap<Spanned<String>, Spanned<RawRule>>,
+}
+
+/// `"tool" = "mode"`, or for a script tool bound to what the operator confirmed,
+/// `"tool" = { mode = "auto", digest = "<sha256 of its declaration>" }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawRule {
+    Mode(String),
+    Bound { mode: String, digest: String },
 }
 
 #[derive(Deserialize)]
@@ -126,11 +138,21 @@ impl PolicyFile {
                     format!("invalid tool name or pattern `{}`: {e}", key.get_ref()),
                 )
             })?;
-            let mode: Mode = value
-                .get_ref()
+            let (mode, digest) = match value.get_ref() {
+                RawRule::Mode(mode) => (mode, None),
+                RawRule::Bound { mode, digest } => (mode, Some(digest.clone())),
+            };
+            let mode: Mode = mode
                 .parse()
                 .map_err(|e: ParseModeError| invalid(value.span().start, e.to_string()))?;
+            if digest.is_some() && !pattern.is_exact() {
+                return Err(invalid(
+                    value.span().start,
+                    "a digest binds an override to one tool: use an exact tool name".into(),
+                ));
+            }
             rules.push(Rule {
+                digest,
                 pattern,
                 mode,
                 line: toml.line_of(key.span().start),
@@ -158,9 +180,16 @@ impl PolicyFile {
     /// patterns the longest literal prefix, then the most literal characters, then the later
     /// line wins. Whether the rule may loosen the tool's default is the engine's to decide.
     pub fn matching(&self, tool: &str) -> Option<&Rule> {
+        self.matching_version(tool, None)
+    }
+
+    /// Like [`PolicyFile::matching`], for a tool whose declaration has `digest`: a rule bound
+    /// to another digest (confirmed for another script behind the same name) does not apply.
+    pub fn matching_version(&self, tool: &str, digest: Option<&str>) -> Option<&Rule> {
         self.rules
             .iter()
             .filter(|r| r.pattern.matches(tool))
+            .filter(|r| r.digest.is_none() || r.digest.as_deref() == digest)
             .max_by(|a, b| {
                 a.pattern
                     .specificity_cmp(&b.pattern)

@@ -16,7 +16,7 @@ mod file;
 mod glob;
 mod mode;
 
-pub use edit::set_rule;
+pub use edit::{set_bound_rule, set_rule};
 pub use engine::{Decision, DecisionSource, PolicyEngine};
 pub use file::{PolicyFile, PolicyFileError, Rule};
 pub use glob::{Glob, GlobError};

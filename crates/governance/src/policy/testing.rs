@@ -23,6 +23,7 @@ fn facts(
         hint,
         read_only,
         permissions: Box::leak(permissions.into_boxed_slice()),
+        digest: None,
     }
 }
 

@@ -19,17 +19,35 @@ pub struct ToolEntry {
     /// What the plugin declared.
     #[serde(flatten)]
     pub descriptor: ToolDescriptor,
+    /// Digest of the declaration, computed once (see [`ToolEntry::digest`]).
+    #[serde(skip)]
+    digest: String,
 }
 
 impl ToolEntry {
+    /// The entry of `descriptor`, namespaced as `name`, with the plugin's hint as its mode
+    /// until a policy decides.
+    pub fn new(name: String, kind: ToolKind, descriptor: ToolDescriptor) -> ToolEntry {
+        let declared = serde_json::to_vec(&descriptor).unwrap_or_default();
+        let digest = Sha256::digest(&declared)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        ToolEntry {
+            name,
+            kind,
+            policy: hint_mode(descriptor.policy_hint),
+            descriptor,
+            digest,
+        }
+    }
+
     /// Digest of everything the plugin declared about the tool (name, title, description,
-    /// schemas, annotations, hint, permissions; for a script tool its schema names the
-    /// template): what an approval was granted on. A renamed or replaced script, or a changed
-    /// plugin, gives another digest.
-    pub fn digest(&self) -> String {
-        let declared = serde_json::to_vec(&self.descriptor).unwrap_or_default();
-        let digest = Sha256::digest(&declared);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+    /// schemas, annotations, hint, permissions, routes; for a script tool its schema names
+    /// the template): what an approval, a grant or an override was given on. A renamed or
+    /// replaced script, or a changed plugin, gives another digest.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// What policy and roles judge.
@@ -41,6 +59,7 @@ impl ToolEntry {
             hint: hint_mode(self.descriptor.policy_hint),
             read_only: self.descriptor.annotations.read_only,
             permissions: &self.descriptor.permissions,
+            digest: (self.kind == ToolKind::Discovered).then_some(self.digest.as_str()),
         }
     }
 }

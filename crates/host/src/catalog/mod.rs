@@ -65,12 +65,7 @@ impl Catalog {
     ) -> Result<Vec<ToolEntry>, HostError> {
         let id = &runtime.metadata().id;
         let entry = |d: &ToolDescriptor, kind| {
-            let mut entry = ToolEntry {
-                name: format!("{id}:{}", d.name),
-                kind,
-                policy: entry::hint_mode(d.policy_hint),
-                descriptor: d.clone(),
-            };
+            let mut entry = ToolEntry::new(format!("{id}:{}", d.name), kind, d.clone());
             entry.policy = engine.decide(&entry.facts()).mode;
             entry
         };

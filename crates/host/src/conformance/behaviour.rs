@@ -15,18 +15,23 @@ pub struct Observed {
 impl Observed {
     pub fn note<R>(&mut self, what: &str, outcome: &CallOutcome<R>) {
         for failure in &outcome.gate_failures {
-            if let GateFailure::OriginDenied { origin, .. }
-            | GateFailure::Malformed { reason: origin } = failure
-            {
-                self.denied.push(format!(
+            match failure {
+                GateFailure::OriginDenied { origin, .. }
+                | GateFailure::Malformed { reason: origin } => self.denied.push(format!(
                     "{what}: request to {origin} outside the declared origins"
-                ));
+                )),
+                GateFailure::NotARoute { method, path, .. } => self.denied.push(format!(
+                    "{what}: {method} {path} outside the declared routes"
+                )),
+                _ => {}
             }
         }
         if let Err(
             failure @ (CallFailure::MemoryLimit { .. }
             | CallFailure::Deadline { .. }
-            | CallFailure::OutputTooLarge { .. }),
+            | CallFailure::OutputTooLarge { .. }
+            | CallFailure::HostResourceLimit { .. }
+            | CallFailure::HeaderLimit { .. }),
         ) = &outcome.result
         {
             self.limit_failures.push(format!("{what}: {failure}"));
@@ -168,7 +173,7 @@ pub async fn discovery(
 pub fn declared_origins(observed: &Observed) -> Check {
     Check::new(
         "behaviour.declared-origins",
-        "no outbound request outside the declared origins",
+        "no outbound request outside the declared origins and routes",
         observed.denied.clone(),
     )
 }

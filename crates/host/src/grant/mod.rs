@@ -4,15 +4,14 @@
 //! pull") is not served until the operator reviews and accepts the change
 //! (`toolhost grant show`, `toolhost grant accept`).
 
-mod diff;
-mod file;
-mod model;
+pub(crate) mod diff;
+pub(crate) mod file;
+pub(crate) mod model;
 mod origins;
 mod review;
 
 pub use diff::GrantDiff;
 pub use file::grant_path;
-pub(crate) use file::{load, save};
 pub use model::{Grant, GrantedTool};
 pub use origins::needs_explicit_allow;
 pub use review::GrantReview;

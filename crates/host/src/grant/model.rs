@@ -79,7 +79,7 @@ impl Grant {
                 .iter()
                 .map(|t| {
                     let granted = GrantedTool {
-                        digest: t.digest(),
+                        digest: t.digest().to_string(),
                         read_only: t.descriptor.annotations.read_only,
                         routes: t.descriptor.routes.clone(),
                     };

@@ -31,10 +31,11 @@ impl ToolHost {
             return Ok(());
         };
         let now = self.grant_facts(connection, &[])?;
-        self.grant = super::load(&self.config.home).map_err(|detail| HostError::NotGranted {
-            what: "the connection".into(),
-            changes: detail,
-        })?;
+        self.grant =
+            super::file::load(&self.config.home).map_err(|detail| HostError::NotGranted {
+                what: "the connection".into(),
+                changes: detail,
+            })?;
         self.grant_mismatch = match &self.grant {
             None => Some(GrantDiff(vec![
                 "no grant is recorded for this connection".into()
@@ -118,7 +119,7 @@ impl ToolHost {
     }
 
     pub(crate) fn record_grant(&mut self, grant: Grant) -> Result<(), HostError> {
-        super::save(&self.config.home, &grant).map_err(|e| HostError::NotGranted {
+        super::file::save(&self.config.home, &grant).map_err(|e| HostError::NotGranted {
             what: "the connection".into(),
             changes: format!("the grant could not be saved: {e}"),
         })?;

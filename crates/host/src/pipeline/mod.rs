@@ -98,7 +98,7 @@ impl ToolHost {
     ) -> Result<CallReport, HostError> {
         let approval = self.approvals.create_bound(
             &admitted.entry.name,
-            Some(&admitted.entry.digest()),
+            Some(admitted.entry.digest()),
             &admitted.arguments,
             request.caller,
             &admitted.role,

@@ -196,16 +196,23 @@ impl StoreGuard<'_> {
             .unwrap_or_default()
     }
 
-    /// Replaces the record of `binding`, dropping records of other bindings that no longer
-    /// say anything (so an old connection's token does not linger on disk).
+    /// Replaces the record of `binding`, dropping every record that no longer says anything
+    /// (so neither an old connection's token nor a failed connection's binding lingers on
+    /// disk; with nothing left and no file yet, nothing is written).
     pub fn write(&self, binding: &TokenBinding, shared: &SharedToken) -> Result<(), StoreError> {
         let now = SystemTime::now();
         let mut entries: Vec<Entry> = self
             .entries()
             .into_iter()
-            .filter(|e| &e.binding != binding && e.clone().shared().is_live(now))
+            .filter(|e| &e.binding != binding && e.is_live(now))
             .collect();
-        entries.push(Entry::new(binding, shared));
+        let entry = Entry::new(binding, shared);
+        if entry.is_live(now) {
+            entries.push(entry);
+        }
+        if entries.is_empty() && !self.store.file.exists() {
+            return Ok(());
+        }
         let file = TokenFile {
             version: FORMAT_VERSION,
             entries,
@@ -283,6 +290,10 @@ impl Entry {
             }),
             locked_until_ms: shared.locked_until.map(to_ms),
         }
+    }
+
+    fn is_live(&self, now: SystemTime) -> bool {
+        self.clone().shared().is_live(now)
     }
 
     fn shared(self) -> SharedToken {
@@ -441,6 +452,25 @@ mod tests {
         assert!(guard.read(&locked).locked_until.is_some());
         assert!(guard.read(&live).token.is_some());
         assert!(guard.read(&mine).token.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_record_with_nothing_to_say_is_not_written() {
+        let home = tempfile::tempdir().unwrap();
+        let store = TokenStore::in_home(home.path());
+        let guard = store.lock(WAIT).await.unwrap();
+        // A connection whose first mint failed: no token, no lock-out, no file.
+        guard
+            .write(&binding("wrong", &[]), &SharedToken::default())
+            .unwrap();
+        assert!(!store.file().exists());
+        // A token dropped after a 401 leaves the file, not a stale copy of itself.
+        let mine = binding("mine", &[]);
+        guard.write(&mine, &token("dead-token", HOUR)).unwrap();
+        guard.write(&mine, &SharedToken::default()).unwrap();
+        let text = std::fs::read_to_string(store.file()).unwrap();
+        assert!(!text.contains("dead-token"), "{text}");
+        assert!(guard.read(&mine).token.is_none());
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The state of one Store: one tool call, built fresh and dropped after the call.
 
+use super::call_limits::CallLimits;
 use super::host_limits;
-use super::linked::CallLimits;
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::{CallLedger, OutboundGate, OutboundPolicy};
 use std::sync::Arc;

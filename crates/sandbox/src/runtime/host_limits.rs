@@ -8,19 +8,12 @@
 //! `ResourceTable::set_max_capacity` (live handles) and `WasiHttpCtx::set_field_size_limit`
 //! (bytes per header map). The header memory one call can hold is about their product.
 
-use super::linked::{CallFailure, CallLimits};
+use super::call_failure::CallFailure;
+use super::call_limits::CallLimits;
+#[cfg(test)]
+use super::call_limits::DEFAULT_MAX_HEADER_BYTES;
 use wasmtime::component::{ResourceTable, ResourceTableError};
 use wasmtime_wasi_http::{FieldMapError, WasiHttpCtx};
-
-/// Live host resources a call may hold by default. A sequential plugin holds about a dozen
-/// per request in flight (the real one passes every end-to-end test with the cap at 32); 128
-/// leaves room for fan-out while keeping the worst case small.
-pub(super) const DEFAULT_MAX_HOST_RESOURCES: usize = 128;
-
-/// Largest header map by default, as wasi-http counts it (name and value bytes plus about
-/// 72 bytes per field): room for ~100 ordinary fields or an 8 KiB cookie, twice what common
-/// proxies accept on the wire, and an eighth of wasi-http's own default.
-pub(super) const DEFAULT_MAX_HEADER_BYTES: usize = 16 << 10;
 
 /// A per-call resource table that refuses new entries past the call's cap.
 pub(super) fn resource_table(limits: &CallLimits) -> ResourceTable {

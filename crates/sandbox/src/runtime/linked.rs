@@ -2,14 +2,13 @@
 //! trusts what the plugin returns: `PluginRuntime` validates, the conformance suite judges.
 
 use super::bindings::{wit, ToolPlugin, ToolPluginPre};
+use super::call_failure::CallFailure;
+use super::call_limits::CallLimits;
 use super::call_state::CallState;
 use super::compile_cache::{self, CompileReport};
 use super::declaration_error::DeclarationError;
-use super::descriptors::ToolError;
 use super::engine::{build_engine, EngineSettings};
-use super::host_limits::{
-    host_limit_failure, DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HOST_RESOURCES,
-};
+use super::host_limits::host_limit_failure;
 use super::linker::plugin_linker;
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::UpstreamExchange;
@@ -20,40 +19,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wasmtime::component::Component;
 use wasmtime::{Engine, Store};
-
-/// Per-call limits. Each has a safe default and produces a typed failure when hit.
-#[derive(Debug, Clone, Copy)]
-pub struct CallLimits {
-    /// Largest linear memory one instance may grow to ([`CallFailure::MemoryLimit`]).
-    pub max_memory_bytes: usize,
-    /// Wall-clock time for one call, instantiation included ([`CallFailure::Deadline`]).
-    pub deadline: Duration,
-    /// Largest tool result, in bytes of JSON ([`CallFailure::OutputTooLarge`]).
-    pub max_output_bytes: usize,
-    /// Calls running at once; further calls wait for a slot.
-    pub max_concurrent_calls: usize,
-    /// Host resources one call may hold at once: handles to header maps, requests, bodies,
-    /// streams, pollables. They live in host memory, outside `max_memory_bytes`
-    /// ([`CallFailure::HostResourceLimit`]).
-    pub max_host_resources: usize,
-    /// Largest header map a plugin may build, in bytes as wasi-http counts them: each field's
-    /// name and value plus about 72 bytes ([`CallFailure::HeaderLimit`]). With
-    /// `max_host_resources` it bounds the header memory one call can hold.
-    pub max_header_bytes: usize,
-}
-
-impl Default for CallLimits {
-    fn default() -> CallLimits {
-        CallLimits {
-            max_memory_bytes: 64 << 20,
-            deadline: Duration::from_secs(60),
-            max_output_bytes: 4 << 20,
-            max_concurrent_calls: 16,
-            max_host_resources: DEFAULT_MAX_HOST_RESOURCES,
-            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
-        }
-    }
-}
 
 /// How a plugin is loaded and run.
 #[derive(Debug, Clone, Default)]
@@ -104,73 +69,6 @@ pub enum LoadError {
         /// wasmtime's explanation.
         detail: String,
     },
-}
-
-/// Why a call produced no result.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum CallFailure {
-    /// The plugin returned a `tool-error` and the gate saw nothing wrong.
-    #[error("{0}")]
-    Tool(ToolError),
-    /// The gate stopped a request; preferred over the plugin's error, which only saw a WASI code.
-    #[error("{0}")]
-    Gate(#[serde(serialize_with = "as_display")] GateFailure),
-    /// The plugin trapped.
-    #[error("the plugin crashed (trap): {detail}")]
-    Trap {
-        /// The first lines of wasmtime's trap report.
-        detail: String,
-    },
-    /// The plugin tried to grow its memory past the cap.
-    #[error("the plugin exceeded its memory limit of {limit_bytes} bytes")]
-    MemoryLimit {
-        /// The cap.
-        limit_bytes: usize,
-    },
-    /// The plugin tried to hold more host resources at once than the call allows.
-    #[error(
-        "the plugin tried to hold more than {limit} host resources at once (header maps, \
-         requests, bodies, streams); a plugin must drop handles it no longer needs, or the \
-         operator can raise limits.max_host_resources"
-    )]
-    HostResourceLimit {
-        /// The cap.
-        limit: usize,
-    },
-    /// The plugin tried to grow one header map past the cap.
-    #[error(
-        "the plugin built a header map over the cap of {limit_bytes} bytes (each field's name \
-         and value plus about 72 bytes); the operator can raise limits.max_header_bytes"
-    )]
-    HeaderLimit {
-        /// The cap.
-        limit_bytes: usize,
-    },
-    /// The call ran past its deadline and was stopped.
-    #[error("the call exceeded its deadline of {} ms", deadline_ms)]
-    Deadline {
-        /// The deadline.
-        deadline_ms: u64,
-    },
-    /// The plugin's result is larger than the host accepts.
-    #[error("the plugin's output ({size} bytes) exceeds the limit of {limit} bytes")]
-    OutputTooLarge {
-        /// The result's size.
-        size: usize,
-        /// The cap.
-        limit: usize,
-    },
-    /// The plugin's result (or a tool it discovered) is not valid.
-    #[error("the plugin returned output that is not JSON: {detail}")]
-    InvalidOutput {
-        /// What is wrong with it.
-        detail: String,
-    },
-}
-
-fn as_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
 }
 
 /// The outcome of one call, with what the host observed while it ran.

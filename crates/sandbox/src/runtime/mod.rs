@@ -1,6 +1,8 @@
 //! Running plugin components: compile once, a fresh Store per call from one InstancePre.
 
 pub(crate) mod bindings;
+pub(crate) mod call_failure;
+pub(crate) mod call_limits;
 pub(crate) mod call_state;
 pub(crate) mod compile_cache;
 pub(crate) mod declaration_error;
@@ -13,6 +15,8 @@ pub(crate) mod linker;
 pub(crate) mod plugin;
 pub(crate) mod role_templates;
 
+pub use call_failure::CallFailure;
+pub use call_limits::CallLimits;
 pub use compile_cache::CompileReport;
 pub use declaration_error::DeclarationError;
 pub use descriptors::is_valid_tool_name;
@@ -21,8 +25,7 @@ pub use descriptors::{
     ToolError,
 };
 pub use linked::{
-    CallContext, CallFailure, CallLimits, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError,
-    RuntimeOptions,
+    CallContext, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
 };
 pub use linker::is_world_import;
 pub use plugin::PluginRuntime;

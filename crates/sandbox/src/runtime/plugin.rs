@@ -1,9 +1,10 @@
 //! A loaded plugin whose declarations passed validation: what the host runs.
 
+use super::call_failure::CallFailure;
 use super::compile_cache::CompileReport;
 use super::descriptors::{PluginMetadata, ToolDescriptor, ToolError};
 use super::linked::{
-    CallContext, CallFailure, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
+    CallContext, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
 };
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::GateFailure;

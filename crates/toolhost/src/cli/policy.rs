@@ -41,7 +41,7 @@ pub async fn run(host: ToolHost, command: PolicyCommand, json: bool) -> anyhow::
             }
         }
         PolicyCommand::Set { pattern, mode } => {
-            let previous = host.set_policy(&pattern, mode)?;
+            let previous = host.set_policy(&pattern, mode).await?;
             let file = host.config().policy_file.display().to_string();
             if json {
                 print_json(

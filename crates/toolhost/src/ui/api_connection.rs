@@ -17,6 +17,7 @@ pub fn routes() -> Router<Arc<UiState>> {
         .route("/api/status", get(status))
         .route("/api/connect", post(connect))
         .route("/api/tools/refresh", post(refresh))
+        .route("/api/grant/accept", post(accept_grant))
 }
 
 /// Seconds since the Unix epoch as RFC 3339.
@@ -55,7 +56,12 @@ async fn card(
         ),
         Err(err) => (None, None, Some(err.to_string())),
     };
+    let grant = match host.is_connected() {
+        true => grant_summary(host).await,
+        false => Value::Null,
+    };
     json!({
+        "grant": grant,
         "plugin": {"id": meta.id, "name": meta.name, "version": meta.version},
         "connected": host.is_connected(),
         "region": region,
@@ -69,6 +75,38 @@ async fn card(
         "regions": regions,
         "defaultRegion": meta.default_region,
     })
+}
+
+/// What the plugin was granted, and every difference since: the same facts as
+/// `toolhost grant show`.
+async fn grant_summary(host: &ToolHost) -> Value {
+    match host.grant_review().await {
+        Ok(review) => {
+            let current = &review.current;
+            json!({
+                "apiOrigin": current.api_origin.url(),
+                "tokenEndpoint": current.token_endpoint,
+                "extraOrigins": current.extra_origins.iter().map(|o| o.url()).collect::<Vec<_>>(),
+                "tools": current.tools.len(),
+                "granted": review.granted.as_ref().map(|g| json!({"at": g.accepted_at, "by": g.accepted_by})),
+                "changes": review.changes.0,
+                "warnings": review.warnings,
+            })
+        }
+        Err(err) => json!({"error": err.to_string()}),
+    }
+}
+
+/// Accepts what the component and the tenant offer now (the UI's "Accept changes").
+async fn accept_grant(State(state): State<Arc<UiState>>) -> ApiResult<Json<Value>> {
+    let by = state.actor();
+    {
+        let mut host = state.host.write().await;
+        host.accept_grant(&by).await.map_err(ApiError::from)?;
+    }
+    let host = state.host.read().await;
+    let tools = host.tools().await;
+    Ok(Json(card(&host, tools).await))
 }
 
 async fn status(State(state): State<Arc<UiState>>) -> Json<Value> {

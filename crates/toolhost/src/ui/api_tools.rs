@@ -171,7 +171,10 @@ async fn set_policy(
             ApiError::bad_request(err.to_string())
         })?;
     let host = state.host.read().await;
-    let previous = host.set_policy(pattern, mode).map_err(ApiError::from)?;
+    let previous = host
+        .set_policy(pattern, mode)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Json(json!({
         "pattern": pattern,
         "mode": mode,

@@ -27,11 +27,43 @@ export function renderCard(status) {
       status.upstream ? row('Upstream', status.upstream) : null,
       row('Plugin', `${status.plugin.id} ${status.plugin.version}`)),
     status.toolsError ? el('p', { class: 'error', text: status.toolsError }) : null,
+    status.grant ? grantSection(status.grant) : null,
     connected ? el('div', { class: 'actions' },
       el('button', { id: 'refresh-tools', type: 'button', onclick: refresh }, 'Refresh the catalog')) : null,
   ].filter(Boolean));
   byId('connect-title').textContent = connected ? 'Reconnect' : 'Connect';
   if (!regionsFilled) fillForm(status);
+}
+
+// What the plugin was granted at connect, and any change since, with the accept button.
+function grantSection(grant) {
+  if (grant.error) return el('p', { id: 'grant-error', class: 'error', text: grant.error });
+  const changes = grant.changes || [];
+  return el('section', { id: 'grant', class: 'grant' },
+    el('h3', { text: 'Granted to the plugin' }),
+    el('dl', { class: 'facts' },
+      row('API origin', grant.apiOrigin, 'grant-api'),
+      row('Client secret goes only to', grant.tokenEndpoint || 'no credential', 'grant-token'),
+      row('Extra origins', grant.extraOrigins.length ? grant.extraOrigins.join(', ') : 'none'),
+      row('Tools', String(grant.tools))),
+    ...(grant.warnings || []).map((w) => el('p', { class: 'muted', text: `Warning: ${w}` })),
+    changes.length
+      ? el('div', { id: 'grant-changes', class: 'error' },
+        el('p', { text: 'Changed since it was granted (nothing changed runs until accepted):' }),
+        el('ul', {}, ...changes.map((c) => el('li', { text: c }))),
+        el('button', { id: 'grant-accept', type: 'button', onclick: acceptGrant }, 'Accept changes'))
+      : el('p', { id: 'grant-ok', class: 'muted', text: 'The component and its tools match the grant.' }));
+}
+
+async function acceptGrant(event) {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    renderCard(await post('/api/grant/accept'));
+  } catch (err) {
+    message(byId('connect-error'), err.message);
+    button.disabled = false;
+  }
 }
 
 function fillForm(status) {
