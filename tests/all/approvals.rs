@@ -37,8 +37,11 @@ async fn an_approval_needed_call_does_nothing_upstream_and_records_the_request()
     let message = err.to_string();
     let id = pending_id::<()>(Err(err));
     assert!(message.contains(&id), "{message}");
+    // It says a person must approve and where; it never hands the agent a command to run.
     assert!(
-        message.contains(&format!("toolhost approvals approve {id}")),
+        message.contains("a person other than the requester must approve it")
+            && message.contains("admin UI")
+            && !message.contains("toolhost approvals approve"),
         "{message}"
     );
     // Nothing at all went upstream: not the write, not even a lookup.
@@ -385,7 +388,8 @@ async fn cli_defers_lists_approves_and_denies() {
         .unwrap_or_else(|| panic!("no approval id in: {}", out.stderr));
     assert!(
         out.stderr
-            .contains(&format!("toolhost approvals approve {first}")),
+            .contains("a person other than the requester must approve it")
+            && !out.stderr.contains("approvals approve"),
         "{}",
         out.stderr
     );
@@ -413,20 +417,44 @@ async fn cli_defers_lists_approves_and_denies() {
     assert!(list.stdout.contains("e2e cli task"), "{}", list.stdout);
     assert!(list.stdout.contains("as Technician"), "{}", list.stdout);
 
-    let out = cli.run(&["approvals", "approve", &first], &[]).await;
-    assert!(out.success(), "{}", out.all());
-    assert!(out.stdout.contains(&first), "{}", out.stdout);
-    assert_eq!(write_requests(&sim).len(), 1);
+    // Approving is a person's act: a script (or an agent with a shell) is refused...
     let out = cli.run(&["approvals", "approve", &first], &[]).await;
     assert!(!out.success(), "{}", out.all());
-    assert!(out.stderr.contains("runs once"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("interactive terminal") && out.stderr.contains("admin UI"),
+        "{}",
+        out.stderr
+    );
+    assert!(write_requests(&sim).is_empty());
+    // ...a person at a terminal who does not type `approve` leaves it pending...
+    let out = cli
+        .run_at_terminal(&["approvals", "approve", &first], "yes\n")
+        .await;
+    assert!(out.success(), "{}", out.stdout);
+    assert!(out.stdout.contains("stays pending"), "{}", out.stdout);
+    assert!(write_requests(&sim).is_empty());
+    // ...and one who sees the whole call and types `approve` runs it, once.
+    let out = cli
+        .run_at_terminal(&["approvals", "approve", &first], "approve\n")
+        .await;
+    assert!(out.success(), "{}", out.stdout);
+    assert!(out.stdout.contains("e2e cli task"), "{}", out.stdout);
+    assert!(out.stdout.contains(&first), "{}", out.stdout);
+    assert_eq!(write_requests(&sim).len(), 1);
+    let out = cli
+        .run_at_terminal(&["approvals", "approve", &first], "approve\n")
+        .await;
+    assert!(!out.success(), "{}", out.stdout);
+    assert!(out.stdout.contains("runs once"), "{}", out.stdout);
 
     let out = cli.run(&["approvals", "deny", &second], &[]).await;
     assert!(out.success(), "{}", out.all());
     assert!(out.stdout.contains("will not run"), "{}", out.stdout);
-    let out = cli.run(&["approvals", "approve", &second], &[]).await;
-    assert!(!out.success(), "{}", out.all());
-    assert!(out.stderr.contains("denied"), "{}", out.stderr);
+    let out = cli
+        .run_at_terminal(&["approvals", "approve", &second], "approve\n")
+        .await;
+    assert!(!out.success(), "{}", out.stdout);
+    assert!(out.stdout.contains("denied"), "{}", out.stdout);
     assert_eq!(write_requests(&sim).len(), 1);
 
     let list = cli.run(&["approvals", "list"], &[]).await;
@@ -509,4 +537,37 @@ async fn a_renamed_script_voids_its_pending_approval_instead_of_redirecting_it()
     let last = audit.last().unwrap();
     assert_eq!(last.outcome, AuditOutcome::Refused);
     assert_eq!(last.approval_id.as_deref(), Some(id.as_str()));
+}
+
+/// The requester can never approve its own request: not through the library, and not by
+/// answering its own question (an agent that declares it can answer approval questions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requester_cannot_approve_its_own_request() {
+    let env = TestEnv::start().await;
+    let args = run_task_args("e2e self approval");
+    let agent = toolhost_host::Caller::new("mcp:eager-agent", None);
+    // The agent answers "yes" to its own approval question: the call is kept for a person.
+    let itself = toolhost_host::StaticApprover(toolhost_host::ApprovalAnswer::Approve {
+        by: "mcp:eager-agent".into(),
+    });
+    let result = env
+        .host
+        .call("cw-rmm-run-task", &args.to_string(), &agent, &itself)
+        .await;
+    let id = pending_id(result);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    // Nor can it approve the pending request itself.
+    let err = env.host.approve(&id, "mcp:eager-agent").await.unwrap_err();
+    assert!(matches!(err, HostError::SelfApproval { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("never approve its own request"),
+        "{err}"
+    );
+    assert!(env.writes().is_empty());
+    // A person approves it.
+    env.host
+        .approve(&id, "ui:ops")
+        .await
+        .expect("a person approves");
+    assert_eq!(env.writes().len(), 1);
 }

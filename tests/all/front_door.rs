@@ -57,7 +57,8 @@ async fn approval_tools_refuse_to_run_unapproved_and_send_nothing() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains("toolhost approvals approve"),
+        err.to_string()
+            .contains("a person other than the requester must approve it"),
         "{err}"
     );
     // Nothing at all reached the API, and certainly no write.

@@ -5,6 +5,7 @@ mod approvals;
 mod audit;
 mod catalog;
 mod cli;
+mod clients;
 mod conformance;
 mod contract;
 mod credentials;

@@ -27,7 +27,7 @@ const RUN_TASK: &str = "connectwise_rmm__cw-rmm-run-task";
 const MCP_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A simulator and a CLI home connected to it.
-async fn connected() -> (Simulator, Cli) {
+pub(crate) async fn connected() -> (Simulator, Cli) {
     let sim = Simulator::start(sim_config()).await.unwrap();
     let cli = Cli::new().await;
     let out = cli.connect(DEMO_CLIENT_SECRET, &sim.base_url(), &[]).await;
@@ -221,11 +221,10 @@ async fn approval_without_elicitation_is_a_tool_error_with_the_id() {
         .expect("approval id in _meta")
         .to_string();
     assert!(message.contains(&id), "{message}");
+    // A person must approve it, and the message says where; it hands the agent no command.
     assert!(
-        message.contains(&format!(
-            "toolhost --home {} approvals approve {id}",
-            cli.home.path().display()
-        )),
+        message.contains("a person other than the requester must approve it")
+            && !message.contains("approvals approve"),
         "{message}"
     );
     assert_eq!(scheduled_tasks(&sim), 0, "nothing may run before approval");
@@ -241,7 +240,9 @@ async fn approval_without_elicitation_is_a_tool_error_with_the_id() {
         "{}",
         pending.stdout
     );
-    let approved = cli.run(&["approvals", "approve", &id], &[]).await;
+    let approved = cli
+        .run_at_terminal(&["approvals", "approve", &id], "approve\n")
+        .await;
     assert!(approved.success(), "{}", approved.all());
     assert_eq!(scheduled_tasks(&sim), 1);
     client.cancel().await.unwrap();
@@ -250,13 +251,28 @@ async fn approval_without_elicitation_is_a_tool_error_with_the_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_accept_runs_the_call_and_decline_does_not() {
     let (sim, cli) = connected().await;
+    let added = cli
+        .run(
+            &[
+                "clients",
+                "add",
+                "approver-bot",
+                "--role",
+                "Technician",
+                "--allow-elicitation",
+            ],
+            &[],
+        )
+        .await;
+    assert!(added.success(), "{}", added.all());
+    let as_client = ["--client", "approver-bot"];
     let accepting = TestClient {
         elicit: Some(ElicitationAction::Accept),
         ..TestClient::default()
     };
     let asked = accepting.asked.clone();
     let question = accepting.last_question.clone();
-    let client = stdio_client(&cli, accepting, &[]).await;
+    let client = stdio_client(&cli, accepting, &as_client).await;
     let result = call(&client, RUN_TASK, run_task_args()).await;
     assert!(!is_error(&result), "{}", text(&result));
     assert_eq!(asked.load(Ordering::SeqCst), 1);
@@ -271,7 +287,7 @@ async fn elicitation_accept_runs_the_call_and_decline_does_not() {
         ..TestClient::default()
     };
     let asked = declining.asked.clone();
-    let client = stdio_client(&cli, declining, &[]).await;
+    let client = stdio_client(&cli, declining, &as_client).await;
     let result = call(&client, RUN_TASK, run_task_args()).await;
     assert!(is_error(&result), "{result:?}");
     assert!(text(&result).contains("denied"), "{}", text(&result));
@@ -279,7 +295,65 @@ async fn elicitation_accept_runs_the_call_and_decline_does_not() {
     assert_eq!(scheduled_tasks(&sim), 1, "a declined call never runs");
     let audit = cli.run(&["audit", "--json"], &[]).await;
     assert!(audit.success(), "{}", audit.all());
-    assert!(audit.stdout.contains("mcp:e2e-client"), "{}", audit.stdout);
+    assert!(audit.stdout.contains("approver-bot"), "{}", audit.stdout);
+    client.cancel().await.unwrap();
+}
+
+/// Declaring the elicitation capability is not a permission to approve: only a client whose
+/// record allows it is asked; anyone else gets a pending approval for an operator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elicitation_is_offered_only_to_clients_allowed_to_approve() {
+    let (sim, cli) = connected().await;
+    let added = cli
+        .run(
+            &["clients", "add", "plain-bot", "--role", "Technician"],
+            &[],
+        )
+        .await;
+    assert!(added.success(), "{}", added.all());
+    for extra in [&[][..], &["--client", "plain-bot"][..]] {
+        let accepting = TestClient {
+            elicit: Some(ElicitationAction::Accept),
+            ..TestClient::default()
+        };
+        let asked = accepting.asked.clone();
+        let client = stdio_client(&cli, accepting, extra).await;
+        let result = call(&client, RUN_TASK, run_task_args()).await;
+        assert!(is_error(&result), "{extra:?}: {}", text(&result));
+        let meta = &result.meta.as_ref().expect("_meta").0;
+        assert_eq!(
+            meta["toolhost/error"],
+            "approval-required",
+            "{}",
+            text(&result)
+        );
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            0,
+            "{extra:?} was asked to approve"
+        );
+        assert_eq!(scheduled_tasks(&sim), 0);
+        client.cancel().await.unwrap();
+    }
+
+    // The operator allows it: the same client is now asked, and its yes runs the call.
+    let set = cli
+        .run(
+            &["clients", "set", "plain-bot", "--allow-elicitation", "true"],
+            &[],
+        )
+        .await;
+    assert!(set.success(), "{}", set.all());
+    let accepting = TestClient {
+        elicit: Some(ElicitationAction::Accept),
+        ..TestClient::default()
+    };
+    let asked = accepting.asked.clone();
+    let client = stdio_client(&cli, accepting, &["--client", "plain-bot"]).await;
+    let result = call(&client, RUN_TASK, run_task_args()).await;
+    assert!(!is_error(&result), "{}", text(&result));
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(scheduled_tasks(&sim), 1);
     client.cancel().await.unwrap();
 }
 
@@ -352,8 +426,9 @@ async fn never_unknown_and_invalid_calls_are_tool_errors() {
 // Streamable HTTP
 // ---------------------------------------------------------------------------------------
 
-/// `toolhost mcp --http 127.0.0.1:0`, and the URL it printed.
-async fn http_server(cli: &Cli, extra: &[&str]) -> (tokio::process::Child, String) {
+/// `toolhost mcp --http 127.0.0.1:0`, and the URL it printed. Without `--no-auth` in
+/// `extra`, every request needs a client's token.
+pub(crate) async fn http_server(cli: &Cli, extra: &[&str]) -> (tokio::process::Child, String) {
     let mut args = vec!["mcp", "--http", "127.0.0.1:0"];
     args.extend_from_slice(extra);
     let mut child = cli
@@ -463,7 +538,7 @@ impl HttpClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_lists_and_calls() {
     let (sim, cli) = connected().await;
-    let (_server, url) = http_server(&cli, &[]).await;
+    let (_server, url) = http_server(&cli, &["--no-auth"]).await;
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/mcp"),
         "{url}"
@@ -500,7 +575,7 @@ async fn streamable_http_lists_and_calls() {
         .await;
     assert_eq!(approval["isError"], true, "{approval}");
     assert!(
-        approval.to_string().contains("approvals approve"),
+        approval.to_string().contains("must approve it"),
         "{approval}"
     );
     assert_eq!(scheduled_tasks(&sim), 0);
@@ -509,7 +584,11 @@ async fn streamable_http_lists_and_calls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streamable_http_refuses_foreign_host_and_origin() {
     let (_sim, cli) = connected().await;
-    let (_server, url) = http_server(&cli, &["--allow-origin", "https://agent.example.com"]).await;
+    let (_server, url) = http_server(
+        &cli,
+        &["--no-auth", "--allow-origin", "https://agent.example.com"],
+    )
+    .await;
     let port = url
         .trim_start_matches("http://127.0.0.1:")
         .trim_end_matches("/mcp")
@@ -643,7 +722,7 @@ async fn mcp_inspector_lists_and_calls_over_both_transports() {
         plugin,
         "mcp".into(),
     ];
-    let (_server, url) = http_server(&cli, &[]).await;
+    let (_server, url) = http_server(&cli, &["--no-auth"]).await;
     let http: Vec<String> = vec![url, "--transport".into(), "http".into()];
 
     for target in [stdio, http] {

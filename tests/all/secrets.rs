@@ -15,6 +15,17 @@ use toolhost_host::HostError;
 
 /// The only file allowed to hold the secret.
 const CONNECTION_FILE: &str = "connection.json";
+use toolhost_sandbox::TOKEN_FILE;
+
+/// A file only its owner may read (when it exists: a lock-out may have emptied the store).
+fn assert_owner_only(path: &std::path::Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: {mode:o}", path.display());
+    }
+}
 
 fn needles(sim: &simulator::Simulator) -> Vec<String> {
     let mut needles = vec![DEMO_CLIENT_SECRET.to_string()];
@@ -159,9 +170,11 @@ async fn library_scenarios_leak_no_secret_or_token() {
     for (what, text) in &texts {
         clean(what, text, &needles);
     }
-    // Every file the host wrote, except the connection file.
-    let hits = files_containing(env.home.path(), &needles, &[CONNECTION_FILE]);
+    // Every file the host wrote, except the connection file and the shared token store
+    // (which holds the live token by design, owner-only).
+    let hits = files_containing(env.home.path(), &needles, &[CONNECTION_FILE, TOKEN_FILE]);
     assert!(hits.is_empty(), "{hits:?}");
+    assert_owner_only(&env.home.path().join(TOKEN_FILE));
     // The audit log exists and recorded the scenarios (so the scan above was not vacuous).
     let audit = std::fs::read_to_string(env.home.path().join("audit.jsonl")).unwrap();
     assert!(audit.lines().count() >= 5, "{audit}");
@@ -251,7 +264,9 @@ async fn cli_scenarios_with_debug_logs_leak_no_secret_or_token() {
         .unwrap_or_else(|| panic!("no approval id in:\n{pending}"))
         .trim()
         .to_string();
-    let out = cli.run(&["approvals", "approve", &id], &debug).await;
+    let out = cli
+        .run_at_terminal(&["approvals", "approve", &id], "approve\n")
+        .await;
     assert!(out.success(), "{}", out.all());
     outputs.push(("approvals approve".into(), out));
     let out = cli.run(&["approvals", "list", "--all"], &debug).await;
@@ -284,8 +299,9 @@ async fn cli_scenarios_with_debug_logs_leak_no_secret_or_token() {
         outputs.iter().any(|(_, o)| o.stderr.contains("DEBUG")),
         "no debug log lines were produced"
     );
-    let hits = files_containing(cli.home.path(), &needles, &[CONNECTION_FILE]);
+    let hits = files_containing(cli.home.path(), &needles, &[CONNECTION_FILE, TOKEN_FILE]);
     assert!(hits.is_empty(), "{hits:?}");
+    assert_owner_only(&cli.home.path().join(TOKEN_FILE));
     eprintln!(
         "FIGURE secrets (CLI): {} runs, {lines} output lines scanned for {} needles: 0 hits",
         outputs.len(),

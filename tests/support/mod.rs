@@ -576,6 +576,62 @@ impl Cli {
         out
     }
 
+    /// Runs `toolhost --home <home> --plugin <plugin> <args>` on a pseudo-terminal (util-linux
+    /// `script`), as a person at an interactive terminal would, typing `input`. stdout and
+    /// stderr come back together in `stdout` (a terminal has one screen).
+    pub async fn run_at_terminal(&self, args: &[&str], input: &str) -> CliOutput {
+        use tokio::io::AsyncWriteExt;
+        let quoted: Vec<String> = args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+            .collect();
+        let command = format!(
+            r#"exec "$TH_BIN" --home "$TH_HOME" --plugin "$TH_PLUGIN" {}"#,
+            quoted.join(" ")
+        );
+        let mut child = tokio::process::Command::new("script")
+            .args(["-q", "-e", "-c"])
+            .arg(command)
+            .arg("/dev/null")
+            .env("SHELL", "/bin/sh")
+            .env("TH_BIN", toolhost_bin())
+            .env("TH_HOME", self.home.path())
+            .env("TH_PLUGIN", plugin_wasm())
+            .env("XDG_CACHE_HOME", &self.xdg_cache)
+            .env_remove("TOOLHOST_HOME")
+            .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("running `script` (util-linux) for a pseudo-terminal");
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(input.as_bytes()).await.unwrap();
+        stdin.flush().await.unwrap();
+        let output = tokio::time::timeout(CLI_DEADLINE, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("toolhost {args:?} at a terminal did not finish"))
+            .expect("waiting for `script`");
+        drop(stdin);
+        let out = CliOutput {
+            code: output.status.code(),
+            stdout: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+            stderr: String::new(),
+        };
+        assert!(
+            !out.stdout.contains(DEMO_CLIENT_SECRET),
+            "toolhost {args:?} printed the client secret:\n{}",
+            out.stdout
+        );
+        out
+    }
+
     /// `toolhost connect` with the demo client id, `secret` in the environment, routed to
     /// `upstream`.
     pub async fn connect(&self, secret: &str, upstream: &str, extra: &[&str]) -> CliOutput {

@@ -6,6 +6,8 @@
 //! - Roles: may this role make this call at all, asked before policy ([`RoleTable::check`]).
 //! - Approvals: a call that needs approval is kept, and runs exactly once with exactly the
 //!   approved arguments ([`ApprovalStore`]).
+//! - Clients: the agents an operator named, each with a role and a bearer token kept only as
+//!   a hash ([`ClientRegistry`]).
 //! - Audit: one append-only JSON line per attempt, redacted ([`AuditLog`]).
 //!
 //! Nothing here runs a plugin or opens a socket; the host composes these with the sandbox.
@@ -14,6 +16,7 @@
 
 mod approvals;
 mod audit;
+mod clients;
 mod policy;
 mod roles;
 mod tool;
@@ -25,6 +28,9 @@ pub use approvals::{
 pub use audit::{
     arguments_sha256, read_file as read_audit_file, redact, AuditDecision, AuditError, AuditFilter,
     AuditLog, AuditOutcome, AuditRecord, REDACTED,
+};
+pub use clients::{
+    ClientError, ClientRecord, ClientRegistry, ClientToken, CLIENTS_FILE, TOKEN_PREFIX,
 };
 pub use policy::{
     set_bound_rule, set_rule, Decision, DecisionSource, Glob, GlobError, Mode, ParseModeError,

@@ -33,12 +33,10 @@ pub enum HostError {
     },
     #[error("`{tool}`: {error}")]
     InvalidArguments { tool: String, error: ArgumentError },
-    #[error("`{tool}` needs approval: nothing was sent. Approval required: {id}; approve it with `{command}` or deny it with `toolhost approvals deny {id}`")]
-    ApprovalRequired {
-        tool: String,
-        id: String,
-        command: String,
-    },
+    #[error("`{tool}` needs approval: nothing was sent. Approval required: {id}; a person other than the requester must approve it, in the toolhost admin UI or at the operator's interactive terminal. The agent cannot approve it")]
+    ApprovalRequired { tool: String, id: String },
+    #[error("approval {id} was requested by {requester}: a requester can never approve its own request. A person other than the requester approves it, in the toolhost admin UI or at the operator's interactive terminal")]
+    SelfApproval { id: String, requester: String },
     #[error("`{tool}` was not run and approval {id} is void: {change}. Nothing was sent; make the call again to ask for a new approval")]
     ToolChanged {
         tool: String,
@@ -100,6 +98,7 @@ impl HostError {
             HostError::UnknownTool { .. } => "unknown-tool",
             HostError::InvalidArguments { .. } => "invalid-arguments",
             HostError::ApprovalRequired { .. } => "approval-required",
+            HostError::SelfApproval { .. } => "self-approval",
             HostError::ApprovalDenied { .. } => "approval-denied",
             HostError::ToolChanged { .. } => "tool-changed",
             HostError::NotGranted { .. } => "not-granted",

@@ -16,6 +16,7 @@
 
 mod arguments;
 mod catalog;
+mod clients;
 mod config;
 mod connection;
 mod error;

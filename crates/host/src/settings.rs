@@ -9,6 +9,8 @@
 //! deadline_secs = 60
 //! max_output_kb = 4096
 //! max_concurrent_calls = 16
+//! max_host_resources = 128
+//! max_header_kb = 16
 //!
 //! [outbound]
 //! connect_timeout_secs = 10
@@ -75,6 +77,8 @@ struct Limits {
     deadline_secs: Value,
     max_output_kb: Value,
     max_concurrent_calls: Value,
+    max_host_resources: Value,
+    max_header_kb: Value,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -154,6 +158,17 @@ fn apply_text(config: &mut HostConfig, path: &Path, text: &str) -> Result<(), Se
         256,
     )? {
         config.limits.max_concurrent_calls = n as usize;
+    }
+    if let Some(n) = read(
+        &l.max_host_resources,
+        "limits.max_host_resources",
+        16,
+        100_000,
+    )? {
+        config.limits.max_host_resources = n as usize;
+    }
+    if let Some(n) = read(&l.max_header_kb, "limits.max_header_kb", 1, 1024)? {
+        config.limits.max_header_bytes = (n as usize) << 10;
     }
     let o = &file.outbound;
     let out = &mut config.outbound;
@@ -240,6 +255,7 @@ mod tests {
     fn applies_every_key() {
         let mut c = config();
         let text = "[limits]\nmemory_mb = 32\ndeadline_secs = 5\nmax_output_kb = 8\nmax_concurrent_calls = 2\n\
+                    max_host_resources = 64\nmax_header_kb = 8\n\
                     [outbound]\nconnect_timeout_secs = 2\nfirst_byte_timeout_secs = 3\nbetween_bytes_timeout_secs = 4\n\
                     max_requests_per_call = 7\nmax_in_flight_per_call = 3\nmax_request_body_kb = 1\nmax_response_body_kb = 2\nmax_retries = 0\nretry_budget_secs = 9\n\
                     [catalog]\nttl_secs = 0\n[approvals]\nttl_hours = 2\n";
@@ -248,6 +264,8 @@ mod tests {
         assert_eq!(c.limits.deadline, Duration::from_secs(5));
         assert_eq!(c.limits.max_output_bytes, 8 << 10);
         assert_eq!(c.limits.max_concurrent_calls, 2);
+        assert_eq!(c.limits.max_host_resources, 64);
+        assert_eq!(c.limits.max_header_bytes, 8 << 10);
         assert_eq!(c.outbound.timeouts.connect, Duration::from_secs(2));
         assert_eq!(c.outbound.timeouts.first_byte, Duration::from_secs(3));
         assert_eq!(c.outbound.timeouts.between_bytes, Duration::from_secs(4));

@@ -62,6 +62,11 @@ impl ToolHost {
                     reason: &explanation,
                 };
                 match approver.ask(question).await {
+                    // Whoever asked cannot be the one who says yes: the call is kept for a
+                    // person instead.
+                    ApprovalAnswer::Approve { by } if by == caller.name => {
+                        self.defer(&request, &admitted)
+                    }
                     ApprovalAnswer::Approve { by } => {
                         let rule = format!("approved by {by} when asked ({explanation})");
                         self.execute(&request, &admitted, AuditDecision::Approved, rule)
@@ -120,7 +125,6 @@ impl ToolHost {
         Err(HostError::ApprovalRequired {
             tool: admitted.entry.name.clone(),
             id: approval.id.clone(),
-            command: approval.approve_command(),
         })
     }
 
@@ -129,6 +133,13 @@ impl ToolHost {
     /// permission or a tool that has since been set to never).
     pub async fn approve(&self, id: &str, by: &str) -> Result<CallReport, HostError> {
         let id = self.approvals.resolve(id)?;
+        let pending = self.approvals.get(&id)?;
+        if pending.requester == by {
+            return Err(HostError::SelfApproval {
+                id,
+                requester: pending.requester,
+            });
+        }
         let approval = self.approvals.claim(&id, by)?;
         let result = self.run_approved(&approval, by).await;
         let outcome = match &result {

@@ -29,7 +29,7 @@ pub enum CallFailure {
     #[error(
         "the plugin tried to hold more than {limit} host resources at once (header maps, \
          requests, bodies, streams); a plugin must drop handles it no longer needs, or the \
-         operator can raise limits.max_host_resources"
+         operator can raise limits.max_host_resources in toolhost.toml"
     )]
     HostResourceLimit {
         /// The cap.
@@ -38,7 +38,7 @@ pub enum CallFailure {
     /// The plugin tried to grow one header map past the cap.
     #[error(
         "the plugin built a header map over the cap of {limit_bytes} bytes (each field's name \
-         and value plus about 72 bytes); the operator can raise limits.max_header_bytes"
+         and value plus about 72 bytes); the operator can raise limits.max_header_kb in toolhost.toml"
     )]
     HeaderLimit {
         /// The cap.

@@ -13,7 +13,8 @@ pub enum ApprovalsCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Approve one call: it runs now, once, with exactly the arguments shown by `list`.
+    /// Approve one call at an interactive terminal: it shows the call and runs it once, with
+    /// exactly the arguments shown, after you type `approve`. It cannot be scripted.
     Approve { id: String },
     /// Deny one call: it can never run.
     Deny { id: String },
@@ -56,11 +57,18 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
                     indent_lines(&arguments(&a.arguments), "    ")
                 );
                 if status == ApprovalStatus::Pending {
-                    println!("    approve: {}", a.approve_command());
+                    println!("    approve at this terminal: {}", a.approve_command());
                 }
             }
         }
         ApprovalsCommand::Approve { id } => {
+            // A person approves, not a script: an agent with a shell must not be able to run
+            // its own request by reading this command from an error message.
+            let by = format!("terminal:{}", super::operator::operator_name());
+            if !confirm_at_terminal(&host, &id)? {
+                println!("Not approved: the call stays pending.");
+                return Ok(());
+            }
             let report = host.approve(&id, &by).await?;
             if json {
                 print_json(&report);
@@ -87,4 +95,35 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
         }
     }
     Ok(())
+}
+
+/// Shows the whole call and asks for a typed confirmation at an interactive terminal;
+/// refuses outright anywhere else.
+fn confirm_at_terminal(host: &ToolHost, id: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    anyhow::ensure!(
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        "approving needs a person at an interactive terminal, or the admin UI (`toolhost ui`): \
+         it cannot be scripted or run by an agent"
+    );
+    let approval = host
+        .list_approvals(&ApprovalFilter::default())?
+        .into_iter()
+        .find(|a| a.id.starts_with(id))
+        .ok_or_else(|| anyhow::anyhow!("no approval {id}"))?;
+    println!(
+        "{} asks to run {}",
+        escape(&approval.requester),
+        escape(&approval.tool)
+    );
+    println!("  as role {}", escape(&approval.role));
+    println!(
+        "  with arguments: {}",
+        indent_lines(&arguments(&approval.arguments), "  ")
+    );
+    print!("Type `approve` to run it once, exactly as shown (anything else leaves it pending): ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "approve")
 }

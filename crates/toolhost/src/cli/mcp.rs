@@ -1,6 +1,6 @@
 //! `toolhost mcp`: serve the plugin's tools to MCP clients (stdio, or streamable HTTP).
 
-use crate::mcp::{self, HttpOptions, McpOptions, McpServer};
+use crate::mcp::{self, HttpOptions, Identity, McpOptions, McpServer};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use toolhost_host::ToolHost;
@@ -11,10 +11,18 @@ pub struct McpArgs {
     /// /mcp, instead of stdio.
     #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
     http: Option<SocketAddr>,
-    /// The role every call runs as (default: the policy file's default_role, else Technician).
+    /// stdio: run every call as this client (`toolhost clients add`), in its role.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["http", "role"])]
+    client: Option<String>,
+    /// The role of calls that identify no client (stdio without --client, or --no-auth;
+    /// default: the policy file's default_role, else Technician). A client's role is its own.
     #[arg(long = "as", value_name = "ROLE")]
     role: Option<String>,
-    /// Allow --http to bind a non-loopback address (anyone who reaches it can call the tools).
+    /// --http without authentication, for local testing: loopback only; every request runs
+    /// in the --as role with no client identity.
+    #[arg(long, requires = "http")]
+    no_auth: bool,
+    /// Allow --http to bind a non-loopback address (every request still needs a client token).
     #[arg(long, requires = "http")]
     allow_remote: bool,
     /// Also accept this Host header (`name` or `name:port`); repeatable.
@@ -41,8 +49,28 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
+/// Why `--as` was refused: with authentication on, each client's role is its record's.
+#[derive(Debug, thiserror::Error)]
+#[error("--as does not apply to `toolhost mcp --http`: each request runs in the role of the client whose token it carries. Change a client's role by adding a client with `toolhost clients add NAME --role ROLE`, or use --no-auth for local testing")]
+struct RoleWithAuth;
+
 pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> anyhow::Result<()> {
+    let identity = match (&args.http, &args.client, args.no_auth) {
+        (None, None, _) => Identity::StdioAnonymous,
+        (None, Some(name), _) => {
+            // Refuse an unknown or revoked client now, not at its first call.
+            host.clients().active(name)?;
+            Identity::StdioClient(name.clone())
+        }
+        (Some(_), _, true) => Identity::NoAuth,
+        (Some(_), _, false) => Identity::Bearer,
+    };
+    if matches!(identity, Identity::Bearer) && args.role.is_some() {
+        return Err(RoleWithAuth.into());
+    }
+    let auth = matches!(identity, Identity::Bearer).then(|| host.clients());
     let options = McpOptions {
+        identity,
         role: args.role,
         home_flag,
     };
@@ -55,12 +83,17 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
         allow_remote: args.allow_remote,
         allowed_hosts: args.allow_hosts,
         allowed_origins: args.allow_origins,
+        auth: auth.clone(),
     };
     let (listener, guard) = mcp::http::bind(&http).await?;
     let bound = listener.local_addr()?;
-    if !bound.ip().is_loopback() {
+    if auth.is_none() {
         eprintln!(
-            "warning: serving MCP on {bound}, reachable beyond this machine: every client that reaches it calls tools as the server's role"
+            "warning: --no-auth: every request to this server calls tools without a client identity, in the server's role (local testing only)"
+        );
+    } else if !bound.ip().is_loopback() {
+        eprintln!(
+            "warning: serving MCP on {bound}, reachable beyond this machine (every request still needs a client token)"
         );
     }
     eprintln!(
@@ -68,7 +101,7 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
         mcp::http::MCP_PATH
     );
     let server = McpServer::new(host, options);
-    mcp::http::serve(server, listener, guard, async {
+    mcp::http::serve(server, listener, guard, auth, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

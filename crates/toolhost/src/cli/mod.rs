@@ -5,6 +5,7 @@ mod approver;
 mod audit;
 mod bundled;
 mod call;
+mod clients;
 mod conformance;
 mod connect;
 #[cfg(feature = "simulator")]
@@ -75,6 +76,9 @@ enum Command {
     /// Play the product's stories against an in-process simulator (touches no real config).
     #[cfg(feature = "simulator")]
     Demo(demo::DemoArgs),
+    /// MCP clients: named agents with a role and a bearer token (add, list, revoke, set).
+    #[command(subcommand)]
+    Clients(clients::ClientsCommand),
     /// Serve the tools to MCP clients: stdio by default, or streamable HTTP with --http.
     Mcp(mcp::McpArgs),
     /// Serve the local admin web UI (connection, tool policies, approvals, activity).
@@ -125,6 +129,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
         }
         Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
+        Command::Clients(command) => {
+            clients::run(open_host(cli.home, cli.plugin).await?, command, cli.json)
+        }
         Command::Mcp(args) => {
             let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
             mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await

@@ -1,5 +1,6 @@
 //! Approval through MCP elicitation: the person at the MCP client answers, when the client
-//! declared that it can ask.
+//! declared that it can ask and the operator allowed that client to approve
+//! (`toolhost clients add --allow-elicitation`).
 
 use rmcp::model::{ElicitRequestParams, ElicitationAction, ElicitationSchema};
 use rmcp::service::ElicitationMode;
@@ -19,14 +20,21 @@ pub const ELICITATION_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct ElicitationApprover {
     peer: Peer<RoleServer>,
     client: String,
+    /// The client's record allows it; a capability the client declares is not a permission.
+    allowed: bool,
     timeout: Duration,
 }
 
 impl ElicitationApprover {
-    pub fn new(peer: Peer<RoleServer>, client: impl Into<String>) -> ElicitationApprover {
+    pub fn new(
+        peer: Peer<RoleServer>,
+        client: impl Into<String>,
+        allowed: bool,
+    ) -> ElicitationApprover {
         ElicitationApprover {
             peer,
             client: client.into(),
+            allowed,
             timeout: ELICITATION_TIMEOUT,
         }
     }
@@ -55,7 +63,7 @@ impl Approver for ElicitationApprover {
         &'a self,
         q: ApprovalQuestion<'a>,
     ) -> Pin<Box<dyn Future<Output = ApprovalAnswer> + Send + 'a>> {
-        if !Self::client_can_ask(&self.peer) {
+        if !self.allowed || !Self::client_can_ask(&self.peer) {
             return Box::pin(async { ApprovalAnswer::Defer });
         }
         let message = approval_message(&q);

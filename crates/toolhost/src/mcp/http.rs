@@ -1,7 +1,9 @@
 //! Streamable HTTP: rmcp's service in axum, bound to loopback unless told otherwise, behind
 //! a Host/Origin guard against DNS rebinding (a web page that resolves its own name to
-//! 127.0.0.1 must not reach the tools: see Wassette's advisory GHSA-m873-hg53-85r5).
+//! 127.0.0.1 must not reach the tools: see Wassette's advisory GHSA-m873-hg53-85r5), and
+//! behind bearer authentication of a registered client ([`super::auth`]) unless `--no-auth`.
 
+use super::auth::auth_layer;
 use super::server::McpServer;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -13,6 +15,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use toolhost_governance::ClientRegistry;
 
 /// The path the MCP endpoint is served on.
 pub const MCP_PATH: &str = "/mcp";
@@ -27,6 +30,8 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// More accepted `Origin` values (`scheme://host[:port]`).
     pub allowed_origins: Vec<String>,
+    /// The clients whose tokens are accepted; `None` is `--no-auth` (loopback only).
+    pub auth: Option<ClientRegistry>,
 }
 
 /// Why a bind address was refused.
@@ -34,12 +39,26 @@ pub struct HttpOptions {
 #[error("refusing to serve MCP on {0}: it is not a loopback address, and anyone who can reach it could call the tools. Bind 127.0.0.1 (the default), or pass --allow-remote (and --allow-host) to serve other hosts deliberately")]
 pub struct NonLoopbackBind(pub SocketAddr);
 
+/// Why `--no-auth` was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing --no-auth on {0}: without authentication anyone who can reach a non-loopback address calls the tools. Bind 127.0.0.1 for local testing, or drop --no-auth and give each agent a token (`toolhost clients add`)")]
+pub struct NoAuthRemote(pub SocketAddr);
+
 /// Checks the bind address against `allow_remote`.
 pub fn check_bind(bind: SocketAddr, allow_remote: bool) -> Result<(), NonLoopbackBind> {
     if bind.ip().is_loopback() || allow_remote {
         Ok(())
     } else {
         Err(NonLoopbackBind(bind))
+    }
+}
+
+/// `--no-auth` serves loopback only, whatever `--allow-remote` says: it is for local testing.
+pub fn check_no_auth(bind: SocketAddr, authenticated: bool) -> Result<(), NoAuthRemote> {
+    if authenticated || bind.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(NoAuthRemote(bind))
     }
 }
 
@@ -174,8 +193,14 @@ async fn guard_layer(State(guard): State<Arc<Guard>>, request: Request, next: Ne
     }
 }
 
-/// The axum app: the MCP endpoint at [`MCP_PATH`] behind the guard.
-pub fn router(server: McpServer, guard: Guard, cancel: CancellationToken) -> axum::Router {
+/// The axum app: the MCP endpoint at [`MCP_PATH`] behind the guard, then authentication
+/// (`auth`: `None` is `--no-auth`).
+pub fn router(
+    server: McpServer,
+    guard: Guard,
+    auth: Option<ClientRegistry>,
+    cancel: CancellationToken,
+) -> axum::Router {
     // The guard below is the one Host/Origin check (it knows the port and the operator's
     // extra entries), so rmcp's own host check is turned off rather than duplicated.
     let config = StreamableHttpServerConfig::default()
@@ -187,16 +212,23 @@ pub fn router(server: McpServer, guard: Guard, cancel: CancellationToken) -> axu
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    axum::Router::new()
-        .nest_service(MCP_PATH, service)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(guard),
-            guard_layer,
-        ))
+    let mut app = axum::Router::new().nest_service(MCP_PATH, service);
+    if let Some(registry) = auth {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            Arc::new(registry),
+            auth_layer,
+        ));
+    }
+    // Added last, so it runs first: a rebinding page is refused before any token is read.
+    app.layer(axum::middleware::from_fn_with_state(
+        Arc::new(guard),
+        guard_layer,
+    ))
 }
 
 /// Binds (checking the address first) and returns the listener and its guard.
 pub async fn bind(options: &HttpOptions) -> anyhow::Result<(tokio::net::TcpListener, Guard)> {
+    check_no_auth(options.bind, options.auth.is_some())?;
     check_bind(options.bind, options.allow_remote)?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
@@ -211,10 +243,11 @@ pub async fn serve(
     server: McpServer,
     listener: tokio::net::TcpListener,
     guard: Guard,
+    auth: Option<ClientRegistry>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
-    let app = router(server, guard, cancel.clone());
+    let app = router(server, guard, auth, cancel.clone());
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -327,5 +360,8 @@ mod tests {
         assert!(check_bind("0.0.0.0:0".parse().unwrap(), false).is_err());
         assert!(check_bind("192.168.1.2:80".parse().unwrap(), false).is_err());
         assert!(check_bind("0.0.0.0:0".parse().unwrap(), true).is_ok());
+        assert!(check_no_auth("127.0.0.1:0".parse().unwrap(), false).is_ok());
+        assert!(check_no_auth("0.0.0.0:0".parse().unwrap(), false).is_err());
+        assert!(check_no_auth("0.0.0.0:0".parse().unwrap(), true).is_ok());
     }
 }

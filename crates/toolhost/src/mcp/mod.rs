@@ -5,13 +5,18 @@
 //! - [`server`]: the rmcp `ServerHandler` (tools/list, tools/call, list_changed).
 //! - [`approver`]: approvals asked through MCP elicitation.
 //! - [`http`]: the streamable HTTP transport and its Host/Origin guard.
+//! - [`auth`]: bearer authentication of HTTP requests against the client registry.
+//! - [`identity`]: who a call runs as (a named client in its role, or nobody identified).
 
 mod approver;
+mod auth;
 pub mod http;
+mod identity;
 mod names;
 mod server;
 
 pub use http::HttpOptions;
+pub use identity::Identity;
 pub use server::{McpOptions, McpServer};
 
 use rmcp::ServiceExt;

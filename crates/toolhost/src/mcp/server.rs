@@ -2,6 +2,7 @@
 //! host's one call path (roles, policy, approvals, audit, limits).
 
 use super::approver::ElicitationApprover;
+use super::identity::{self, AuthenticatedClient, Identity};
 use super::names;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -23,7 +24,10 @@ use toolhost_host::{ToolEntry, ToolHost};
 /// How the server calls tools.
 #[derive(Debug, Clone, Default)]
 pub struct McpOptions {
-    /// The role every call runs as (`toolhost mcp --as`); `None` uses the configured default.
+    /// Who calls run as: a named client (its role from its record), or nobody identified.
+    pub identity: Identity,
+    /// The role of calls that identify no client (`toolhost mcp --as`); `None` uses the
+    /// configured default. Never applies to a named client.
     pub role: Option<String>,
     /// The `--home` the server runs with, when not the default: approval commands in error
     /// texts then carry it, so an operator can paste them as they are.
@@ -222,8 +226,8 @@ impl ServerHandler for McpServer {
         )
         .with_instructions(format!(
             "Tools of the {} plugin ({}), run by toolhost under its roles, policy, approvals and audit. \
-             Tools marked as needing approval ask the user first; if the client cannot ask, the call \
-             returns an approval id for an operator to approve.",
+             Tools marked as needing approval ask the user first when the operator allowed this client \
+             to approve; otherwise the call returns an approval id for an operator to approve.",
             metadata.name, metadata.description
         ))
     }
@@ -259,9 +263,26 @@ impl ServerHandler for McpServer {
             .map(|info| info.client_info.name.clone())
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| "client".into());
-        let caller = Caller::new(format!("mcp:{client}"), self.shared.options.role.clone());
-        let approver = ElicitationApprover::new(context.peer.clone(), client);
         let host = &self.shared.host;
+        let authenticated = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<AuthenticatedClient>());
+        let who = match identity::resolve(
+            &self.shared.options.identity,
+            host,
+            self.shared.options.role.as_deref(),
+            &client,
+            authenticated,
+        ) {
+            Ok(who) => who,
+            Err(message) => {
+                return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
+            }
+        };
+        let caller = Caller::new(who.caller.clone(), who.role);
+        let approver =
+            ElicitationApprover::new(context.peer.clone(), who.caller, who.elicitation_approvals);
         let outcome = host.call(&host_name, &arguments, &caller, &approver).await;
         let tools = host.tools().await.unwrap_or_default();
         let result = match outcome {
