@@ -205,3 +205,31 @@ async fn a_component_declaring_another_origin_never_receives_the_secret() {
         "the capture server was contacted"
     );
 }
+
+/// An extra origin that is plain http, link-local, private, loopback or an IP literal (here
+/// the cloud metadata service) is not granted unless the operator names it: connecting is
+/// refused with the origin, the reason and the flag; named, it is granted and recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extra_origin_needs_the_operator_to_name_it() {
+    let sim = simulator::Simulator::start(sim_config()).await.unwrap();
+    let home = TempDir::new("grant-origin");
+    let mut host = open_host(host_config(home.path(), &probe_metadata_origin_wasm())).await;
+    let settings = demo_settings(&host, &sim);
+    let err = host.connect(settings.clone()).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, HostError::OriginNotAllowed { .. })
+            && message.contains("http://169.254.169.254")
+            && message.contains("link-local")
+            && message.contains("--allow-origin"),
+        "{message}"
+    );
+    assert!(!home.path().join("connection.json").exists());
+    let named = toolhost_sandbox::Origin::parse("http://169.254.169.254").unwrap();
+    let verified = host
+        .verify_connection_allowing(settings, &[named.clone()])
+        .await
+        .unwrap();
+    let report = host.commit_connection(verified).unwrap();
+    assert_eq!(report.grant.allowed_origins, vec![named]);
+}

@@ -712,6 +712,20 @@ pub fn probe_other_origin_wasm() -> PathBuf {
     .clone()
 }
 
+/// The `probe` fixture declaring the cloud metadata service as an extra origin.
+pub fn probe_metadata_origin_wasm() -> PathBuf {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        build_fixture(
+            "probe",
+            "probe.wasm",
+            "metadata-origin",
+            "e2e-fixtures-metadata-origin",
+        )
+    })
+    .clone()
+}
+
 /// The `hostile` fixture built with its `bad-declarations` feature (for conformance).
 pub fn hostile_bad_declarations_wasm() -> PathBuf {
     static WASM: OnceLock<PathBuf> = OnceLock::new();

@@ -8,9 +8,15 @@ use toolhost_sandbox::{Origin, Scheme};
 
 /// Why an extra origin needs the operator to name it, or `None` when it does not.
 pub fn needs_explicit_allow(origin: &Origin) -> Option<&'static str> {
-    if origin.scheme() != Scheme::Https {
+    // Where it points says more than how it is reached: report that first.
+    let reason = where_it_points(origin);
+    if reason.is_none() && origin.scheme() != Scheme::Https {
         return Some("it is plain http");
     }
+    reason
+}
+
+fn where_it_points(origin: &Origin) -> Option<&'static str> {
     let host = origin.host().trim_start_matches('[').trim_end_matches(']');
     let lower = host.to_ascii_lowercase();
     if lower == "localhost" || lower.ends_with(".localhost") || lower.ends_with(".local") {
