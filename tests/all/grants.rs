@@ -227,7 +227,7 @@ async fn an_extra_origin_needs_the_operator_to_name_it() {
     assert!(!home.path().join("connection.json").exists());
     let named = toolhost_sandbox::Origin::parse("http://169.254.169.254").unwrap();
     let verified = host
-        .verify_connection_allowing(settings, &[named.clone()])
+        .verify_connection_allowing(settings, std::slice::from_ref(&named))
         .await
         .unwrap();
     let report = host.commit_connection(verified).unwrap();
