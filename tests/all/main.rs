@@ -14,6 +14,7 @@ mod gate;
 mod grants;
 mod hostile;
 mod mcp;
+mod output;
 mod policy;
 mod property;
 mod resilience;

@@ -85,18 +85,37 @@ enum Command {
     Ui(ui::UiArgs),
 }
 
-pub fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,toolhost=debug",
-        _ => "debug",
+/// The outbound gate's own log line for a refused or failed upstream request. The same
+/// failure is returned as the call's error, so a command that prints its error would say it
+/// twice; servers (`mcp`, `ui`) hand the error to their client instead, and keep the line.
+const GATE_LOG_TARGET: &str = "toolhost_sandbox::outbound::ledger";
+
+/// Logs go to stderr: warnings by default, more with `-v`, or exactly `TOOLHOST_LOG`.
+pub fn init_logging(cli: &Cli) {
+    let prints_its_errors = !matches!(cli.command, Command::Mcp(_) | Command::Ui(_));
+    let default = match cli.verbose {
+        // Only the gate's duplicate is quietened: what is logged and never returned (a stale
+        // catalog served after a failed refresh, a lost audit record) still shows once.
+        0 if prints_its_errors => format!("warn,{GATE_LOG_TARGET}=error"),
+        0 => "warn".to_string(),
+        1 => "info,toolhost=debug".to_string(),
+        _ => "debug".to_string(),
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOOLHOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr())
         .try_init();
+}
+
+/// Colour is for a person at a terminal: piped stderr ends up in agents' and CI logs, where
+/// escape codes are noise. <https://no-color.org>: a present, non-empty `NO_COLOR` disables it.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    std::io::stderr().is_terminal() && !no_color
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
