@@ -10,17 +10,21 @@ use std::time::Duration;
 use toolhost_governance::Mode;
 use toolhost_host::ToolKind;
 use toolhost_host::{DeferApprovals, HostError, ToolHost};
+use toolhost_sandbox::PolicyHint;
 
 const NS: &str = "connectwise_rmm:";
 const SHELL_SCRIPTS: &str = "/api/platform/v1/automation/shellScripts";
 
-/// The script tools of the seeded tenant: its seven active shell scripts.
-const SEEDED_SCRIPT_TOOLS: [&str; 7] = [
+/// The script tools of the seeded tenant: its nine active shell scripts. The French
+/// "Réinitialiser le spouleur d'impression" keeps its letters: é is transliterated, not dropped.
+const SEEDED_SCRIPT_TOOLS: [&str; 9] = [
+    "cw-rmm-script-check-disk-space",
     "cw-rmm-script-collect-event-logs",
     "cw-rmm-script-disk-cleanup",
     "cw-rmm-script-flush-dns-cache",
     "cw-rmm-script-linux-disk-usage-report",
     "cw-rmm-script-reboot-endpoint",
+    "cw-rmm-script-reinitialiser-le-spouleur-d-impression",
     "cw-rmm-script-restart-print-spooler",
     "cw-rmm-script-uninstall-software",
 ];
@@ -87,7 +91,15 @@ async fn one_tool_per_active_script_with_stable_names() {
         )
         .await;
     let scripts = listed["scripts"].as_array().unwrap();
-    assert_eq!(scripts.len(), 9);
+    assert_eq!(scripts.len(), 11);
+    let french = scripts
+        .iter()
+        .find(|s| s["name"] == seed::FRENCH_SPOOLER_SCRIPT_NAME)
+        .expect("the French script is seeded");
+    assert_eq!(
+        french["toolName"],
+        "cw-rmm-script-reinitialiser-le-spouleur-d-impression"
+    );
     for s in scripts {
         let active = s["active"] == true;
         assert_eq!(s["toolName"].is_string(), active, "{s}");
@@ -95,10 +107,28 @@ async fn one_tool_per_active_script_with_stable_names() {
             assert!(SEEDED_SCRIPT_TOOLS.contains(&s["toolName"].as_str().unwrap()));
         }
     }
+    // The plugin has no opinion on a script's mode (hint auto); the host's classifier decides:
+    // read-only names are auto, everything else at least approval.
+    let read_only = [
+        "cw-rmm-script-check-disk-space",
+        "cw-rmm-script-collect-event-logs",
+        "cw-rmm-script-linux-disk-usage-report",
+    ];
     for tool in &tools {
         if tool.kind == ToolKind::Discovered {
             assert_eq!(tool.descriptor.permissions, ["scheduled-task:create"]);
-            assert!(tool.policy >= Mode::Approval, "{}", tool.name);
+            assert_eq!(
+                tool.descriptor.policy_hint,
+                PolicyHint::Auto,
+                "{}",
+                tool.name
+            );
+            let bare = tool.name.strip_prefix(NS).unwrap();
+            if read_only.contains(&bare) {
+                assert_eq!(tool.policy, Mode::Auto, "{bare}");
+            } else {
+                assert!(tool.policy >= Mode::Approval, "{bare}");
+            }
         }
     }
 }
@@ -231,7 +261,7 @@ async fn the_catalog_is_listed_from_disk_and_refreshed_on_demand() {
     let refreshed = script_tools(&restarted, true).await;
     assert_eq!(listings(&env.sim), after_connect + 1);
     assert!(!refreshed.contains(&"cw-rmm-script-disk-cleanup".to_string()));
-    assert_eq!(refreshed.len(), 6);
+    assert_eq!(refreshed.len(), SEEDED_SCRIPT_TOOLS.len() - 1);
     // The refresh is saved: the first host's next restart sees it too.
     let again = env.reopen().await;
     assert_eq!(script_tools(&again, false).await, refreshed);
@@ -240,7 +270,8 @@ async fn the_catalog_is_listed_from_disk_and_refreshed_on_demand() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_is_rediscovered_after_its_ttl() {
     let env = TestEnv::configured(&plugin_wasm(), sim_config(), |c| {
-        c.catalog_ttl = Duration::from_secs(1)
+        // Long enough that a loaded machine still lists within it right after connecting.
+        c.catalog_ttl = Duration::from_secs(4)
     })
     .await;
     let after_connect = listings(&env.sim);
@@ -248,7 +279,7 @@ async fn the_catalog_is_rediscovered_after_its_ttl() {
     assert_eq!(listings(&env.sim), after_connect, "fresh: no discovery");
     env.sim
         .set_script_state(seed::DISK_CLEANUP_SCRIPT_ID, false);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     let names = script_tools(&env.host, false).await;
     assert_eq!(listings(&env.sim), after_connect + 1);
     assert!(
@@ -256,7 +287,7 @@ async fn the_catalog_is_rediscovered_after_its_ttl() {
         "{names:?}"
     );
     // When the scheduled rediscovery fails, the stale catalog keeps serving.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4200)).await;
     let fault = env.sim.inject(Fault::on_path(
         PathMatch::Exact(SHELL_SCRIPTS.into()),
         FaultAction::status(503),

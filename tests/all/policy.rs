@@ -36,8 +36,9 @@ async fn defaults_for_static_and_script_tools_with_the_reason() {
     assert_eq!(modes.len(), SEEDED_TOOL_COUNT);
     for (tool, (mode, why, source)) in &modes {
         if tool.starts_with("cw-rmm-script-") {
-            // The plugin hints approval for every script tool: nothing may be looser.
-            assert!(*mode >= Mode::Approval, "{tool} is {mode}: {why}");
+            // The plugin has no opinion on a script (hint auto): the classifier alone decides,
+            // so nothing is "raised by the plugin's hint".
+            assert!(!why.contains("plugin's hint"), "{tool}: {why}");
             assert!(
                 matches!(source, DecisionSource::Classifier { .. }),
                 "{tool}: {source:?}"
@@ -64,18 +65,30 @@ async fn defaults_for_static_and_script_tools_with_the_reason() {
     assert!(why("cw-rmm-script-uninstall-software").contains("destructive verb `uninstall`"));
     assert!(why("cw-rmm-script-reboot-endpoint").contains("destructive verb `reboot`"));
     assert!(why("cw-rmm-script-restart-print-spooler").contains("destructive verb `restart`"));
-    // Read-only by name, raised by the plugin's hint.
-    for tool in [
-        "cw-rmm-script-collect-event-logs",
-        "cw-rmm-script-linux-disk-usage-report",
+    // Read-only by name: auto, and `policy list` says why.
+    for (tool, verb) in [
+        ("cw-rmm-script-check-disk-space", "check"),
+        ("cw-rmm-script-collect-event-logs", "collect"),
+        ("cw-rmm-script-linux-disk-usage-report", "report"),
     ] {
-        assert_eq!(modes[tool].0, Mode::Approval);
+        assert_eq!(modes[tool].0, Mode::Auto, "{tool}: {}", why(tool));
         assert!(
-            why(tool).contains("raised to `approval` by the plugin's hint"),
+            why(tool).contains(&format!("classifier: read-only verb `{verb}`")),
             "{tool}: {}",
             why(tool)
         );
     }
+    // A French reset ("Réinitialiser ...") is a reset: approval, with the classifier's reason.
+    let french = "cw-rmm-script-reinitialiser-le-spouleur-d-impression";
+    assert_eq!(modes[french].0, Mode::Approval, "{}", why(french));
+    assert!(
+        why(french).contains("classifier: destructive verb `reinitialiser`"),
+        "{}",
+        why(french)
+    );
+    // Unknown or changing effects still need approval.
+    assert_eq!(modes["cw-rmm-script-flush-dns-cache"].0, Mode::Approval);
+    assert_eq!(modes["cw-rmm-script-disk-cleanup"].0, Mode::Approval);
     // The tool list shows the same modes.
     for tool in env.host.tools().await.unwrap() {
         let bare = tool.name.strip_prefix(NS).unwrap();

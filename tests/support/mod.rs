@@ -34,8 +34,8 @@ pub const TASK_STEP: Duration = Duration::from_millis(50);
 pub const CALL_DEADLINE: Duration = Duration::from_secs(20);
 /// The upper bound of one CLI run.
 pub const CLI_DEADLINE: Duration = Duration::from_secs(60);
-/// Tools the seeded tenant offers: 17 static plus 7 active shell scripts.
-pub const SEEDED_TOOL_COUNT: usize = 24;
+/// Tools the seeded tenant offers: 17 static plus 9 active shell scripts.
+pub const SEEDED_TOOL_COUNT: usize = 26;
 pub const STATIC_TOOL_COUNT: usize = 17;
 
 // ---------------------------------------------------------------------------------------

@@ -41,13 +41,15 @@ pub fn descriptor(script: &ShellScript, tool_name: &str) -> ToolSpec {
         name: tool_name.to_string(),
         title: if script.name.is_empty() { tool_name.to_string() } else { format!("Run script: {}", script.name) },
         description: format!(
-            "Run the ConnectWise RMM shell script \"{}\" on endpoints (targets) or every endpoint of a company (companyId + targetType COMPANY).{what} Scheduled at the next agent check-in unless schedule says otherwise; returns taskId for cw-rmm-get-task-results. Changes devices: needs approval.",
+            "Run the ConnectWise RMM shell script \"{}\" on endpoints (targets) or every endpoint of a company (companyId + targetType COMPANY).{what} Scheduled at the next agent check-in unless schedule says otherwise; returns taskId for cw-rmm-get-task-results. The host's policy decides whether a run waits for approval.",
             script.name
         ),
         input_schema,
         output_schema: None,
         annotations: RUN,
-        policy: Policy::Approval,
+        // "No opinion": the plugin cannot know what a tenant's script does, so the host's
+        // classifier decides from its name and description (a hint can only make it stricter).
+        policy: Policy::Auto,
         permissions: vec!["scheduled-task:create".to_string()],
         routes: crate::routes::script_tool(),
     }
@@ -65,7 +67,10 @@ mod tests {
         )
         .unwrap();
         let d = descriptor(&s, "cw-rmm-script-disk-cleanup");
-        assert_eq!(d.policy, Policy::Approval);
+        assert_eq!(d.policy, Policy::Auto);
+        assert!(d
+            .description
+            .ends_with("The host's policy decides whether a run waits for approval."));
         assert_eq!(d.input_schema["required"], json!(["parameters"]));
         assert_eq!(
             d.input_schema["properties"]["schedule"]["properties"]["type"]["default"],

@@ -11,12 +11,39 @@ const MAX_NAME: usize = 64;
 /// Room kept for a collision suffix such as `-12`.
 const SUFFIX_ROOM: usize = 4;
 
-/// Lowercase ASCII letters and digits joined by single dashes.
+/// U+00C0..=U+017F (Latin-1 letters and Latin Extended-A) folded to lowercase ASCII, one byte
+/// per code point, so "Réinitialiser" keeps its `e` instead of splitting the word. Digits stand
+/// for two-letter foldings (see [`fold`]); `_` is no letter (× and ÷).
+const LATIN: &str = "aaaaaa1ceeeeiiiidnooooo_ouuuuy23aaaaaa1ceeeeiiiidnooooo_ouuuuy2y\
+aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii44jjkkkllllllllllnnnnnnnnnoooooo55rrrrrrssssssss\
+ttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+/// The lowercase ASCII letters of a Latin letter with diacritics (é -> e, ß -> ss), or "".
+fn fold(c: char) -> &'static str {
+    let i = (c as usize).wrapping_sub(0xC0);
+    match LATIN.get(i..i + 1) {
+        Some("1") => "ae",
+        Some("2") => "th",
+        Some("3") => "ss",
+        Some("4") => "ij",
+        Some("5") => "oe",
+        Some("_") | None => "",
+        Some(letter) => letter,
+    }
+}
+
+/// Lowercase ASCII letters and digits joined by single dashes; accented Latin letters are
+/// transliterated, other characters separate words.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
+            continue;
+        }
+        let letters = fold(c);
+        if !letters.is_empty() {
+            slug.push_str(letters);
         } else if !slug.is_empty() && !slug.ends_with('-') {
             slug.push('-');
         }
@@ -93,11 +120,32 @@ mod tests {
             slugify("  Restart   Print Spooler (v2)! "),
             "restart-print-spooler-v2"
         );
-        assert_eq!(slugify("Über-Wartung"), "ber-wartung");
+        assert_eq!(slugify("Über-Wartung"), "uber-wartung");
         assert_eq!(slugify("___"), "");
         let long = slugify(&"a".repeat(100));
         assert_eq!(long.len(), MAX_NAME - PREFIX.len() - SUFFIX_ROOM);
         assert_eq!(slugify(&format!("{} b", "a".repeat(45))), "a".repeat(45));
+    }
+
+    #[test]
+    fn accented_latin_letters_are_transliterated() {
+        assert_eq!(
+            slugify("Réinitialiser le spouleur d'impression"),
+            "reinitialiser-le-spouleur-d-impression"
+        );
+        assert_eq!(slugify("Größe prüfen"), "grosse-prufen");
+        assert_eq!(
+            slugify("Ærø Œuvre Ñandú Çà Åsa"),
+            "aero-oeuvre-nandu-ca-asa"
+        );
+        assert_eq!(slugify("ÞÐĲ Łódź Šťŕ ſ"), "thdij-lodz-str-s");
+        // Letters beyond the table and non-letters in it still separate words.
+        assert_eq!(slugify("a×b÷c 日本 ƀ"), "a-b-c");
+        // Every entry of the table is one ASCII byte: U+00C0..=U+017F, 192 code points.
+        assert_eq!(LATIN.len(), 0x180 - 0xC0);
+        assert!(LATIN
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_'));
     }
 
     #[test]

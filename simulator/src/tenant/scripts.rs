@@ -91,6 +91,15 @@ pub fn shell_scripts() -> Vec<ShellScript> {
         ("legacy-defrag", "Legacy Defragment (deprecated)", "Runs defrag.exe on spinning disks. Superseded by Optimize Drives.",
          vec!["Maintenance", "Storage"], "cmd", 1800,
          schema(json!({"drive": {"type": "string", "title": "Drive", "pattern": "^[A-Za-z]:$", "default": "C:"}}), &["drive"]), vec![windows()], false),
+        // Read-only by its name: the policy classifier's `auto` case.
+        ("check-disk-space", super::seed::CHECK_DISK_SPACE_SCRIPT_NAME, "Reports free and used space for each local drive.",
+         vec!["Diagnostics", "Storage"], "powershell", 30,
+         schema(json!({"minFreePercent": {"type": "integer", "title": "Warn below (% free)", "minimum": 1, "maximum": 99, "default": 10}}), &[]), vec![windows()], true),
+        // A French technician's script: accented name (slug transliteration) and a French verb.
+        ("reinitialiser-spouleur", super::seed::FRENCH_SPOOLER_SCRIPT_NAME,
+         "Arrête le service Spouleur d'impression, vide la file d'attente et relance le service.",
+         vec!["Printing", "Services"], "powershell", 60,
+         schema(json!({"viderFile": {"type": "boolean", "title": "Vider la file d'attente", "default": true}}), &[]), vec![windows()], true),
     ];
     rows.into_iter()
         .enumerate()

@@ -32,6 +32,14 @@ pub const MARIA_LAPTOP_ID: &str = "0b2ceb55-aa09-59d7-a04d-9c56e1f1e309";
 pub const MARIA_LAPTOP_FRIENDLY_NAME: &str = "Maria's Laptop";
 pub const MARIA_LAPTOP_DEVICE_NAME: &str = "CONTOSO-LT-MARIA";
 
+/// A Contoso server whose name contains "DC01", listed before DC01: name-ranking tests.
+pub const DC01_BACKUP_NAME: &str = "DC01-BACKUP";
+
+/// An offline Contoso laptop named by its asset tag whose last logged-on user is Maria (the
+/// same account as on her laptop): resolving "Maria's laptop" by user, not by name.
+pub const ASSET_TAG_LAPTOP_NAME: &str = "AT-000123";
+pub const MARIA_USER: &str = "CONTOSO\\maria.garcia";
+
 /// An offline Windows 10 desktop at Fabrikam, handy for next-check-in and RunNow-offline tests.
 pub const OFFLINE_DESKTOP_ID: &str = "3cc600e0-db27-53c6-8d07-adc8fdc2bae6";
 pub const OFFLINE_DESKTOP_NAME: &str = "FAB-WS-07";
@@ -41,6 +49,12 @@ pub const OFFLINE_DESKTOP_NAME: &str = "FAB-WS-07";
 /// `emptyRecycleBin` (boolean, default true).
 pub const DISK_CLEANUP_SCRIPT_ID: &str = "f13c89e9-3a05-51b1-940f-803b502d557c";
 pub const DISK_CLEANUP_SCRIPT_NAME: &str = "Disk Cleanup";
+
+/// A read-only shell script by its name ("check"): its tool defaults to `auto`.
+pub const CHECK_DISK_SPACE_SCRIPT_NAME: &str = "Check Disk Space";
+/// A French shell script ("reset the print spooler"): an accented name whose slug keeps its
+/// letters, and a French verb the policy classifier reads as a reset.
+pub const FRENCH_SPOOLER_SCRIPT_NAME: &str = "Réinitialiser le spouleur d'impression";
 
 /// `state` of a shell script that can be scheduled.
 pub const SCRIPT_STATE_ACTIVE: &str = "active";

@@ -1,7 +1,8 @@
 //! The default mode of a script tool, from words in its name and description.
 //!
 //! Decisions (in this order):
-//! 1. `wipe`, or `format` next to a storage word (disk, drive, volume, partition) anywhere:
+//! 1. `wipe`, `format` with a storage word (disk, drive, volume, partition) anywhere, or an
+//!    erasing verb right next to a storage word ("Erase the disk", "Festplatte löschen"):
 //!    **never**. These destroy data with no undo, so they should not be one click away; an
 //!    operator who really wants them sets an override by exact name (a pattern cannot loosen
 //!    a never). `format` alone ("report in CSV format") is only a destructive verb
@@ -19,6 +20,12 @@
 //! consonant), so `reboots`, `rebooting`, `Uninstaller` and `wiping` match and `reformat`
 //! or `preset` do not. Verbs that change a device match without `-ed`/`-er`: "get installed
 //! software" reads.
+//!
+//! Text is folded to ASCII first (é -> e, ß -> ss), so accents never decide, and the common
+//! verbs of French, German and Spanish script names count as their English equivalents
+//! ("Réinitialiser" is a reset, "Prüfen" a check, "Formatear" a format): see [`lexicon`].
+
+mod lexicon;
 
 use super::Mode;
 
@@ -165,8 +172,14 @@ pub fn classify(name: &str, description: &str) -> Classification {
             format!("classifier: data-destroying verb `{w}`"),
         );
     }
+    if let Some((w, s)) = wiped_storage(&all) {
+        return verdict(
+            Mode::Never,
+            format!("classifier: data-destroying verb `{w}` on `{s}`"),
+        );
+    }
     if let Some(w) = first_match(&all, &["format"]) {
-        if let Some(s) = all.iter().find(|x| STORAGE_WORDS.contains(&x.as_str())) {
+        if let Some(s) = all.iter().find(|x| is_storage(x)) {
             return verdict(
                 Mode::Never,
                 format!("classifier: data-destroying verb `{w}` with `{s}`"),
@@ -182,7 +195,7 @@ pub fn classify(name: &str, description: &str) -> Classification {
     if let Some(w) = all.iter().find(|w| {
         MUTATING_VERBS
             .iter()
-            .any(|v| inflects_with(w, v, MUTATING_SUFFIXES))
+            .any(|v| is_verb(w, v, MUTATING_SUFFIXES))
     }) {
         return verdict(
             Mode::Approval,
@@ -198,17 +211,46 @@ pub fn classify(name: &str, description: &str) -> Classification {
     )
 }
 
-/// The first word (as written, lowercased) that is an inflection of one of `verbs`.
+/// The first word (as written, lowercased and folded) that is one of `verbs`.
 fn first_match<'a>(words: &'a [String], verbs: &[&str]) -> Option<&'a str> {
     words
         .iter()
-        .find(|w| verbs.iter().any(|v| inflects(w, v)))
+        .find(|w| verbs.iter().any(|v| is_verb(w, v, ALL_SUFFIXES)))
         .map(String::as_str)
 }
 
-/// Whether `word` is `verb` or one of its regular inflections.
+const ALL_SUFFIXES: &[&str] = &["", "s", "es", "d", "ed", "ing", "er", "ers"];
+
+/// Whether `word` is `verb`, one of its inflections in `suffixes`, or a foreign form of it.
+fn is_verb(word: &str, verb: &str, suffixes: &[&str]) -> bool {
+    inflects_with(word, verb, suffixes) || lexicon::english(word) == Some(verb)
+}
+
+/// An erasing verb with a storage word right before or after it (articles skipped): a wipe,
+/// as `(verb, storage word)`. Adjacency, not "anywhere", because "Löschen temporärer Dateien
+/// auf dem Laufwerk" deletes files, not the drive.
+fn wiped_storage(words: &[String]) -> Option<(&str, &str)> {
+    let content: Vec<&str> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !lexicon::ARTICLES.contains(w))
+        .collect();
+    content.windows(2).find_map(|pair| {
+        let erases = |w: &str| lexicon::WIPE_VERBS.iter().any(|v| inflects(w, v));
+        match (pair[0], pair[1]) {
+            (v, s) | (s, v) if erases(v) && is_storage(s) => Some((v, s)),
+            _ => None,
+        }
+    })
+}
+
+fn is_storage(word: &str) -> bool {
+    STORAGE_WORDS.contains(&word) || lexicon::STORAGE_WORDS.contains(&word)
+}
+
+/// Whether `word` is `verb` or one of its regular (English) inflections.
 fn inflects(word: &str, verb: &str) -> bool {
-    inflects_with(word, verb, &["", "s", "es", "d", "ed", "ing", "er", "ers"])
+    inflects_with(word, verb, ALL_SUFFIXES)
 }
 
 fn inflects_with(word: &str, verb: &str, suffixes: &[&str]) -> bool {
@@ -253,7 +295,12 @@ fn words(text: &str) -> Vec<String> {
             out.push(std::mem::take(&mut cur));
         }
         prev_lower = c.is_lowercase() || c.is_numeric();
-        cur.extend(c.to_lowercase());
+        for l in c.to_lowercase() {
+            match lexicon::fold(l) {
+                Some(ascii) => cur.push_str(ascii),
+                None => cur.push(l),
+            }
+        }
     }
     if !cur.is_empty() {
         out.push(cur);
@@ -271,7 +318,7 @@ mod tests {
             "Run the ConnectWise RMM shell script \"{script}\" on endpoints (targets) or every \
              endpoint of a company (companyId + targetType COMPANY).{extra} Scheduled at the next \
              agent check-in unless schedule says otherwise; returns taskId for \
-             cw-rmm-get-task-results. Changes devices: needs approval."
+             cw-rmm-get-task-results. The host's policy decides whether a run waits for approval."
         )
     }
 
@@ -386,5 +433,53 @@ mod tests {
         assert_eq!(c.mode, Mode::Approval);
         assert_eq!(c.rule, "classifier: verb `install` changes devices");
         assert_eq!(mode("cw-rmm-script-get-and-update", ""), Mode::Approval);
+    }
+
+    #[test]
+    fn french_german_and_spanish_verbs_follow_their_english_rule() {
+        let c = classify(
+            "cw-rmm-script-reinitialiser-le-spouleur-d-impression",
+            &boilerplate("Réinitialiser le spouleur d'impression", ""),
+        );
+        assert_eq!(c.mode, Mode::Approval);
+        assert_eq!(c.rule, "classifier: destructive verb `reinitialiser`");
+        for (name, expected) in [
+            ("Vérifier l'espace disque", Mode::Auto),
+            ("VERIFIER L'ESPACE DISQUE", Mode::Auto),
+            ("Speicherplatz prüfen", Mode::Auto),
+            ("Speicherplatz pruefen", Mode::Auto),
+            ("Comprobar espacio en disco", Mode::Auto),
+            ("Supprimer les fichiers temporaires", Mode::Approval),
+            ("Temporäre Dateien löschen", Mode::Approval),
+            ("Eliminar archivos temporales", Mode::Approval),
+            ("Dienst zurücksetzen", Mode::Approval),
+            ("Formater le disque D", Mode::Never),
+            ("Laufwerk D: formatieren", Mode::Never),
+            ("Formatear la unidad", Mode::Never),
+            ("Effacer le disque", Mode::Never),
+            ("Festplatte löschen", Mode::Never),
+            ("Borrar el disco", Mode::Never),
+            ("Erase the disk", Mode::Never),
+        ] {
+            let c = classify(name, "");
+            assert_eq!(c.mode, expected, "{name}: {}", c.rule);
+        }
+        assert_eq!(
+            classify("Festplatte löschen", "").rule,
+            "classifier: data-destroying verb `loschen` on `festplatte`"
+        );
+        assert_eq!(
+            classify("Prüfen", "").rule,
+            "classifier: read-only verb `prufen`"
+        );
+    }
+
+    #[test]
+    fn erasing_near_but_not_on_a_storage_word_is_only_destructive() {
+        let c = classify("Temporäre Dateien löschen auf dem Laufwerk C", "");
+        assert_eq!(c.mode, Mode::Approval, "{}", c.rule);
+        assert_eq!(c.rule, "classifier: destructive verb `loschen`");
+        // A foreign word that only looks like a verb does not count.
+        assert_eq!(mode("cw-rmm-script-get-installer-logs", ""), Mode::Auto);
     }
 }

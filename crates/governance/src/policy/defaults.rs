@@ -120,4 +120,24 @@ mod tests {
         let d = default_mode(&static_tool("cw-rmm-new-never", Mode::Never, false));
         assert_eq!(d.mode, Mode::Never);
     }
+
+    #[test]
+    fn a_script_tool_hinted_auto_is_the_classifiers_even_though_not_read_only() {
+        // Script tools are never annotated read-only: the static rule "auto but not read-only
+        // -> approval" would make every one of them approval and the classifier moot.
+        let check = script_tool("cw-rmm-script-check-disk-space", "", Mode::Auto);
+        assert!(!check.read_only);
+        let d = default_mode(&check);
+        assert_eq!(
+            (d.mode, d.basis, d.rule.as_str()),
+            (
+                Mode::Auto,
+                DefaultBasis::Classifier,
+                "classifier: read-only verb `check`"
+            )
+        );
+        let d = default_mode(&script_tool("cw-rmm-script-defrag", "", Mode::Auto));
+        assert_eq!(d.mode, Mode::Approval);
+        assert_eq!(d.rule, "classifier: no known verb, unknown effect");
+    }
 }
