@@ -16,6 +16,7 @@ mod hostile;
 mod mcp;
 mod output;
 mod policy;
+mod progress;
 mod property;
 mod resilience;
 mod roles;

@@ -36,6 +36,7 @@ pub use runtime::{
 };
 
 pub use outbound::tool_routes::{Access, RouteError, ToolRoute, ToolRoutes};
+pub use outbound::ExchangeObserver;
 
 /// The raw types of the plugin world as the guest returns them, before the host checks them
 /// (what `toolhost conformance` judges).

@@ -107,6 +107,7 @@ fn build(
             config,
             // Each call is scoped to its tool's routes when it is made.
             tool_routes: Arc::default(),
+            observer: None,
         },
         provider,
     ))

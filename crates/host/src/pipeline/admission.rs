@@ -26,6 +26,8 @@ pub(crate) struct CallRequest<'a> {
     pub approval_id: Option<&'a str>,
     /// The declaration an approval was granted on: the tool must still be exactly that.
     pub tool_digest: Option<&'a str>,
+    /// Told of each upstream exchange as it completes.
+    pub progress: Option<toolhost_sandbox::ExchangeObserver>,
 }
 
 /// A call that may run: everything after admission acts on exactly this.

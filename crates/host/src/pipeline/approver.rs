@@ -4,14 +4,26 @@
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
+use toolhost_sandbox::ExchangeObserver;
 
 /// Who is calling: an agent session, an operator. The role decides what it may do.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Caller {
     /// How audit records and approvals name it.
     pub name: String,
     /// `None` uses the configured default role.
     pub role: Option<String>,
+    /// Told of each upstream exchange of its calls as it completes (a terminal's progress).
+    pub progress: Option<ExchangeObserver>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Caller {
@@ -20,7 +32,14 @@ impl Caller {
         Caller {
             name: name.into(),
             role,
+            progress: None,
         }
+    }
+
+    /// The same caller, told of each upstream exchange as it completes.
+    pub fn with_progress(mut self, progress: ExchangeObserver) -> Caller {
+        self.progress = Some(progress);
+        self
     }
 }
 

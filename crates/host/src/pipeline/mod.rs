@@ -40,6 +40,7 @@ impl ToolHost {
             role: caller.role.as_deref(),
             approval_id: None,
             tool_digest: None,
+            progress: caller.progress.clone(),
         };
         let admitted = self.admit(&request).await?;
         let explanation = admitted.decision.explanation.clone();
@@ -158,6 +159,7 @@ impl ToolHost {
             role: Some(&approval.role),
             approval_id: Some(&approval.id),
             tool_digest: approval.tool_digest.as_deref(),
+            progress: None,
         };
         let admitted = self.admit(&request).await?;
         let rule = format!("approval {} approved by {by}", approval.id);
@@ -230,10 +232,11 @@ impl ToolHost {
         let outcome = self
             .runtime
             .call_tool(
-                connection
-                    .context
-                    .clone()
-                    .scoped(entry.descriptor.routes_for(&entry.name)),
+                toolhost_sandbox::CallContext {
+                    observer: request.progress.clone(),
+                    ..connection.context.clone()
+                }
+                .scoped(entry.descriptor.routes_for(&entry.name)),
                 &entry.descriptor.name,
                 request.arguments,
             )

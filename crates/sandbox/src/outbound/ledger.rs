@@ -57,11 +57,26 @@ impl UpstreamExchange {
     }
 }
 
+/// Called with each upstream exchange as it completes: what a front end shows as progress
+/// while a long call runs (the ledger itself is read once the call ends).
+pub type ExchangeObserver = std::sync::Arc<dyn Fn(&UpstreamExchange) + Send + Sync>;
+
 /// What the gate saw during one tool call. Shared between the call's gate (which writes)
 /// and the runtime (which reads it once the call ends).
 #[derive(Default)]
 pub struct CallLedger {
     inner: Mutex<LedgerEntries>,
+    observer: Option<ExchangeObserver>,
+}
+
+impl CallLedger {
+    /// A ledger that also tells `observer` of each exchange as it completes.
+    pub(crate) fn observed(observer: Option<ExchangeObserver>) -> CallLedger {
+        CallLedger {
+            observer,
+            ..CallLedger::default()
+        }
+    }
 }
 
 #[derive(Default, Clone)]
@@ -125,6 +140,9 @@ impl CallLedger {
 
     pub(crate) fn record(&self, exchange: UpstreamExchange) {
         tracing::debug!(method = %exchange.method, path = %exchange.path, status = ?exchange.status, "upstream");
+        if let Some(observer) = &self.observer {
+            observer(&exchange);
+        }
         self.with(|e| e.exchanges.push(exchange));
     }
 }

@@ -19,7 +19,7 @@ pub(crate) mod upstream_request;
 pub use allowed_origins::AllowedOrigins;
 pub use failure::GateFailure;
 pub use gate::OutboundGate;
-pub use ledger::{CallLedger, UpstreamExchange};
+pub use ledger::{CallLedger, ExchangeObserver, UpstreamExchange};
 pub use origin::{Origin, OriginError, Scheme};
 pub use policy::OutboundPolicy;
 pub use retry::RetryPolicy;

@@ -11,6 +11,7 @@ use super::engine::{build_engine, EngineSettings};
 use super::host_limits::host_limit_failure;
 use super::linker::plugin_linker;
 use crate::outbound::tool_routes::ToolRoutes;
+use crate::outbound::ExchangeObserver;
 use crate::outbound::UpstreamExchange;
 use crate::outbound::{CallLedger, GateFailure, OutboundPolicy};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,8 @@ pub struct CallContext {
     pub config: Vec<(String, String)>,
     /// The requests this call may make (the routes of the tool called). Empty: none.
     pub tool_routes: Arc<ToolRoutes>,
+    /// Told of each upstream exchange as it completes (progress on a terminal), if anyone.
+    pub observer: Option<ExchangeObserver>,
 }
 
 impl CallContext {
@@ -112,6 +115,7 @@ impl CallContext {
             outbound: Arc::new(OutboundPolicy::deny_all()),
             config: Vec::new(),
             tool_routes: Arc::new(ToolRoutes::default()),
+            observer: None,
         }
     }
 }
@@ -292,7 +296,7 @@ impl LinkedPlugin {
     {
         // The semaphore is never closed, so acquiring only waits.
         let _slot = self.slots.acquire().await.ok();
-        let ledger = Arc::new(CallLedger::default());
+        let ledger = Arc::new(CallLedger::observed(ctx.observer.clone()));
         let state = CallState::new(
             ctx.outbound,
             ctx.tool_routes,

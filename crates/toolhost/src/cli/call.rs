@@ -2,6 +2,7 @@
 
 use super::approver::TerminalApprover;
 use super::output::print_json;
+use std::io::IsTerminal;
 use toolhost_host::{Caller, ToolHost};
 
 #[derive(clap::Args, Debug)]
@@ -17,13 +18,23 @@ pub struct CallArgs {
 }
 
 pub async fn run(host: ToolHost, args: CallArgs, json: bool) -> anyhow::Result<()> {
-    let caller = Caller::new(
+    let mut caller = Caller::new(
         format!("cli:{}", super::operator::operator_name()),
         args.role,
     );
-    let report = host
+    // Long work (thousands of devices, many pages) shows its progress on a terminal; nothing
+    // extra is written with --json or when stderr is piped.
+    let progress = (!json && std::io::stderr().is_terminal()).then(super::progress::Progress::new);
+    if let Some(p) = &progress {
+        caller = caller.with_progress(p.observer());
+    }
+    let result = host
         .call(&args.tool, &args.args, &caller, &TerminalApprover)
-        .await?;
+        .await;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let report = result?;
     if json {
         print_json(&report);
     } else {

@@ -16,6 +16,7 @@ mod mcp;
 mod operator;
 pub mod output;
 mod policy;
+mod progress;
 #[cfg(feature = "simulator")]
 mod simulate;
 mod tools;
