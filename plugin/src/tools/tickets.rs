@@ -22,6 +22,7 @@ pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             "status",
             "priority",
             "summaryContains",
+            "number",
             "sortBy",
             "sortDir",
             "limit",
@@ -47,6 +48,15 @@ pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             }
             filters.push((if is_uuid(&value) { by_id } else { by_name }, value));
         }
+    }
+    if let Some(number) = args.opt_str("number")? {
+        let n = ticket_number(&number).ok_or_else(|| {
+            ToolError::invalid(
+                "number",
+                "`number` must be a ticket number: digits, e.g. 118404",
+            )
+        })?;
+        filters.push(("number", n.to_string()));
     }
     if let Some(summary) = args.opt_str("summaryContains")? {
         filters.push(("summary", summary));
@@ -142,12 +152,52 @@ fn ticket_details(t: &Value) -> Value {
     out
 }
 
+/// A ticket number as technicians say it ("118404", "#118404"); `None` when not one.
+fn ticket_number(s: &str) -> Option<&str> {
+    // Without leading zeros, to compare with the API's own numbers.
+    let digits = s.strip_prefix('#').unwrap_or(s).trim_start_matches('0');
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// One `ticketId` that takes the id or the number, rather than a separate `number` property:
+/// a model handed "ticket 118404" puts it in the one required field, where two mutually
+/// exclusive fields invite sending both or neither.
 pub fn get_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["ticketId"])?;
-    let id = args.req_uuid("ticketId", "find it with cw-rmm-list-tickets")?;
-    let ticket = ctx
-        .api
-        .get(&format!("{TICKETS_PATH}/{}", segment(&id)), &[])?;
+    let given = args.req_str("ticketId")?;
+    // A UUID has dashes, so it is never taken for a number. One request either way (and one
+    // call site, which keeps the component small): a number goes through the list's `number`
+    // filter, whose items are full `Ticket`s.
+    let number = ticket_number(&given);
+    let (path, query) =
+        match number {
+            Some(n) => (
+                TICKETS_PATH.to_string(),
+                vec![
+                    ("number", n.to_string()),
+                    ("pageSize", PAGE_SIZE.to_string()),
+                    ("pageNum", "1".to_string()),
+                ],
+            ),
+            None if is_uuid(&given) => (
+                format!("{TICKETS_PATH}/{}", segment(&given.to_ascii_lowercase())),
+                Vec::new(),
+            ),
+            None => return Err(ToolError::invalid(
+                "ticketId",
+                "`ticketId` must be the ticket's id (a UUID) or its number (digits, e.g. 118404)",
+            )),
+        };
+    let mut ticket = ctx.api.get(&path, &query)?;
+    if let Some(n) = number {
+        // The spec does not say whether the filter matches exactly: only the exact number
+        // (a string, as the spec types it) is taken from the page.
+        ticket = array(&ticket, &["tickets"], "tickets")?
+            .iter()
+            .find(|t| t["number"].as_str() == Some(n))
+            .cloned()
+            .ok_or_else(|| ToolError::NotFound(format!("no ticket with number {n}")))?;
+    }
     if !ticket.is_object() {
         return Err(ToolError::upstream_shape("ticket: expected an object"));
     }
@@ -384,6 +434,22 @@ mod tests {
                 r#"{"summary":"x","description":"y","board":"Nope","source":"s"}"#
             )),
             "board"
+        );
+    }
+
+    #[test]
+    fn get_by_number_takes_only_the_exact_number() {
+        let fake = FakeTransport::new();
+        // Whether the vendor's filter matches exactly is not documented: a near miss first.
+        fake.reply(
+            200,
+            r#"{"tickets":[{"id":"t1","number":"1184040"},{"id":"t2","number":"118404"}],"totalCount":2}"#,
+        );
+        let out = run(&fake, "cw-rmm-get-ticket", r##"{"ticketId":"#0118404"}"##).unwrap();
+        assert_eq!(out["ticketId"], "t2");
+        assert_eq!(
+            fake.paths()[0],
+            "/api/platform/v2/service/ticketing/tickets?number=118404&pageSize=100&pageNum=1"
         );
     }
 

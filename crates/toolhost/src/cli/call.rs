@@ -24,7 +24,9 @@ pub async fn run(host: ToolHost, args: CallArgs, json: bool) -> anyhow::Result<(
     );
     // Long work (thousands of devices, many pages) shows its progress on a terminal; nothing
     // extra is written with --json or when stderr is piped.
-    let progress = (!json && std::io::stderr().is_terminal()).then(super::progress::Progress::new);
+    let progress = (!json && std::io::stderr().is_terminal())
+        .then(super::progress::Progress::new)
+        .flatten();
     if let Some(p) = &progress {
         caller = caller.with_progress(p.observer());
     }

@@ -16,17 +16,24 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new() -> Progress {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    /// A spinner that stays hidden until the first upstream request: a call that asks for
+    /// approval first prompts on a clean screen, and a call that sends nothing draws nothing.
+    /// `None` when the terminal asked for plain output (`NO_COLOR`, `TERM=dumb`): redrawing
+    /// in place needs control sequences.
+    pub fn new() -> Option<Progress> {
+        let plain = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        if plain {
+            return None;
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
             bar.set_style(style);
         }
-        bar.set_message("calling…");
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Progress {
+        Some(Progress {
             bar,
             requests: Arc::new(AtomicU64::new(0)),
-        }
+        })
     }
 
     /// What the host calls with each upstream exchange.
@@ -35,6 +42,10 @@ impl Progress {
         let requests = self.requests.clone();
         Arc::new(move |exchange: &UpstreamExchange| {
             let n = requests.fetch_add(1, Ordering::Relaxed) + 1;
+            if n == 1 {
+                bar.set_draw_target(ProgressDrawTarget::stderr());
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
             let status = exchange
                 .status
                 .map_or_else(|| "no answer".to_string(), |s| s.to_string());

@@ -1,7 +1,8 @@
 //! The device list: the v2 categorized endpoint list, paged through `Link` cursors and chunked
 //! by company, shared by list-devices, the device lookup and the company expansion of run-task.
 
-use crate::args::{contains_ci, Args};
+use super::matching::{Filter, Ranked};
+use crate::args::{fold, Args};
 use crate::catalog::ENDPOINT_TYPES;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::{next_link, query_param};
@@ -16,6 +17,7 @@ const PAGE_SIZE: usize = 500;
 /// The API accepts at most this many company ids per list request.
 const COMPANIES_PER_REQUEST: usize = 4;
 /// Upper bound on list requests per call, so a huge tenant cannot keep one call running forever.
+/// A `name` or `user` filter reads every page (to rank), so it costs the listing's page count.
 const MAX_LIST_REQUESTS: usize = 200;
 /// Projection for the list: metadata the answer uses (the API allows at most 15 fields).
 const LIST_FIELDS: &str = "friendlyName,deviceName,endpointType,ipAddress,os";
@@ -45,11 +47,19 @@ pub struct Listing {
 pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(
         raw,
-        &["companyId", "siteId", "name", "endpointType", "limit"],
+        &[
+            "companyId",
+            "siteId",
+            "name",
+            "user",
+            "endpointType",
+            "limit",
+        ],
     )?;
+    let name = args.opt_str("name")?.map(|s| fold(&s));
+    let user = args.opt_str("user")?.map(|s| fold(&s));
     let company = args.opt_uuid("companyId")?;
     let site = args.opt_uuid("siteId")?;
-    let name_lower = args.opt_str("name")?.map(|s| crate::args::fold(&s));
     let endpoint_types = args.opt_word_list("endpointType", ENDPOINT_TYPES, 10)?;
     let limit = args.int_in("limit", 1, 10_000, 100)? as usize;
     let scope = match (site, company) {
@@ -57,13 +67,17 @@ pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         (None, Some(company)) => Scope::Company(company),
         (None, None) => Scope::Everything,
     };
-    let listing = fetch(
+    let listing = fetch_filtered(
         ctx,
         &Query {
             scope,
-            name_lower,
+            name_lower: None,
             endpoint_types,
             limit,
+        },
+        &Filter {
+            name: name.as_deref(),
+            user: user.as_deref(),
         },
     )?;
     Ok(
@@ -73,6 +87,16 @@ pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 
 /// Lists endpoints for a scope, following `Link` pages and chunking companies by four.
 pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
+    let filter = Filter {
+        name: query.name_lower.as_deref(),
+        user: None,
+    };
+    fetch_filtered(ctx, query, &filter)
+}
+
+/// `fetch` with ranked filters: unfiltered it stops at `limit`; filtered it reads every page
+/// (up to the request bound) so an exact match on a late page still ranks first.
+fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listing> {
     let batches: Vec<(&str, Vec<String>)> = match &query.scope {
         Scope::Site(id) => vec![("site", vec![id.clone()])],
         Scope::Company(id) => vec![("company", vec![id.clone()])],
@@ -88,21 +112,24 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
                 .collect()
         }
     };
-    let filter = query
+    let type_filter = query
         .endpoint_types
         .as_ref()
         .map(|types| format!("endpointType in ({})", types.join(",")));
-    let mut devices = Vec::new();
+    let mut devices = Ranked::new(query.limit);
+    // Filtered, every page is read so ranking sees every match; `Ranked` keeps the limit.
+    let stop_at = if filter.is_empty() {
+        query.limit
+    } else {
+        usize::MAX
+    };
     let mut requests = 0;
     for (batch_index, (resource_type, resources)) in batches.iter().enumerate() {
         let body = json!({"resourceType": resource_type, "resources": resources});
         let mut cursor: u64 = 0;
         loop {
             if requests >= MAX_LIST_REQUESTS {
-                return Ok(Listing {
-                    devices,
-                    truncated: true,
-                });
+                return Ok(done(devices, true));
             }
             requests += 1;
             let mut params = vec![
@@ -110,23 +137,16 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
                 ("cursor", cursor.to_string()),
                 ("field", LIST_FIELDS.to_string()),
             ];
-            if let Some(filter) = &filter {
+            if let Some(filter) = &type_filter {
                 params.push(("filter", filter.clone()));
             }
             let page = ctx.api.post(LIST_PATH, &params, &body)?;
-            for device in flatten(&page.body)? {
-                if query
-                    .name_lower
-                    .as_deref()
-                    .is_none_or(|needle| device_matches(&device, needle))
-                {
-                    if devices.len() == query.limit {
-                        return Ok(Listing {
-                            devices,
-                            truncated: true,
-                        });
-                    }
-                    devices.push(device);
+            for mut device in flatten(&page.body)? {
+                if devices.len() == stop_at {
+                    return Ok(done(devices, true));
+                }
+                if let Some(rank) = filter.rank(&mut device) {
+                    devices.push(rank, device);
                 }
             }
             let next_cursor = page
@@ -137,11 +157,8 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
             let next = next_cursor
                 .and_then(|c| c.parse::<u64>().ok())
                 .filter(|next| *next > cursor);
-            if devices.len() == query.limit && (next.is_some() || batch_index + 1 < batches.len()) {
-                return Ok(Listing {
-                    devices,
-                    truncated: true,
-                });
+            if devices.len() == stop_at && (next.is_some() || batch_index + 1 < batches.len()) {
+                return Ok(done(devices, true));
             }
             match next {
                 Some(next) => cursor = next,
@@ -149,10 +166,15 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
             }
         }
     }
-    Ok(Listing {
+    Ok(done(devices, false))
+}
+
+fn done(devices: Ranked, truncated: bool) -> Listing {
+    let (devices, dropped) = devices.finish();
+    Listing {
         devices,
-        truncated: false,
-    })
+        truncated: truncated || dropped,
+    }
 }
 
 /// Flattens `{platform|network|cloud: [{companyID, siteID, endpoints: [...]}]}` into device summaries.
@@ -214,6 +236,14 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
         ("name", field(endpoint, &["friendlyName"])),
         ("deviceName", field(endpoint, &["deviceName"])),
         ("endpointType", field(endpoint, &["endpointType"])),
+        // The spec only calls os.userName "User Name"; the `user` filter matches it.
+        (
+            "user",
+            match endpoint.get("os").and_then(|os| os.get("userName")) {
+                Some(Value::String(u)) if !u.is_empty() => Value::String(u.clone()),
+                _ => Value::Null,
+            },
+        ),
         ("os", os_label(endpoint)),
         ("ipAddresses", ips),
     ])
@@ -234,12 +264,6 @@ fn os_label(endpoint: &Value) -> Value {
         Some(Value::String(s)) => json!(s),
         _ => field(endpoint, &["osType"]),
     }
-}
-
-fn device_matches(device: &Value, needle: &str) -> bool {
-    ["name", "deviceName"]
-        .iter()
-        .any(|k| text(device, &[k]).is_some_and(|n| contains_ci(n, needle)))
 }
 
 #[cfg(test)]
@@ -301,6 +325,28 @@ mod tests {
             json!(["c0", "c1", "c2", "c3"])
         );
         assert_eq!(fake.body_of(2)["resources"], json!(["c4"]));
+    }
+
+    #[test]
+    fn a_late_exact_match_outranks_earlier_ones_within_the_limit() {
+        let fake = FakeTransport::new();
+        fake.reply_with_headers(
+            200,
+            &[("Link", "<https://h/x?cursor=500&limit=500>; rel=\"next\"")],
+            &page(C1, &["dc01-backup", "fab-dc01"]),
+        )
+        .reply(200, &page(C1, &["DC01"]));
+        let out = run(
+            &fake,
+            "cw-rmm-list-devices",
+            &format!(r#"{{"companyId":"{C1}","name":"dc01","limit":2}}"#),
+        )
+        .unwrap();
+        assert_eq!(out["devices"][0]["name"], "DC01");
+        assert_eq!(out["devices"][0]["matched"], "friendlyName exact");
+        assert_eq!(out["devices"][1]["name"], "dc01-backup");
+        assert_eq!(out["truncated"], true, "fab-dc01 was left out");
+        assert_eq!(fake.paths().len(), 2, "a filter reads every page");
     }
 
     #[test]

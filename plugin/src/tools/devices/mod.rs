@@ -2,3 +2,4 @@
 
 pub mod details;
 pub mod list;
+mod matching;

@@ -13,12 +13,16 @@ type SeedRow = (
 );
 
 #[rustfmt::skip]
-pub const SEEDED: [SeedRow; 42] = [
+pub const SEEDED: [SeedRow; 44] = [
+    // Listed before DC01 so a substring search for "DC01" must rank to put DC01 first.
+    ("DC01-BACKUP",         "DC01-BACKUP",                "contoso-sydney",     WindowsServer,  true,  None),
     ("DC01",                "DC01",                       "contoso-sydney",     WindowsServer,  true,  None),
     ("CONTOSO-FS01",        "Contoso File Server",        "contoso-sydney",     WindowsServer,  true,  None),
     ("CONTOSO-SQL01",       "Contoso SQL Server",         "contoso-sydney",     WindowsServer,  true,  None),
     ("CONTOSO-WEB01",       "Contoso Intranet (Ubuntu)",  "contoso-sydney",     LinuxServer,    true,  None),
     ("CONTOSO-LT-MARIA",    "Maria's Laptop",             "contoso-sydney",     WindowsLaptop,  true,  Some("CONTOSO\\maria.garcia")),
+    // Named by its asset tag; offline, so Maria is its last (not current) logged-on user.
+    ("AT-000123",           "AT-000123",                  "contoso-sydney",     WindowsLaptop,  false, Some("CONTOSO\\maria.garcia")),
     ("CONTOSO-LT-JAMES",    "James's Laptop",             "contoso-sydney",     WindowsLaptop,  true,  Some("CONTOSO\\james.wong")),
     ("CONTOSO-LT-PRIYA",    "Priya's Laptop",             "contoso-sydney",     WindowsLaptop,  false, None),
     ("CONTOSO-MBP-LIAM",    "Liam's MacBook Pro",         "contoso-sydney",     MacLaptop,      true,  Some("liam.oconnor")),
