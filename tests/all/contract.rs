@@ -489,6 +489,13 @@ async fn every_request_of_every_tool_matches_the_spec() {
         .to_string();
     env.ok("cw-rmm-get-ticket", json!({"ticketId": ticket_id}))
         .await;
+    // By its number too: the list endpoint's `number` filter, checked against the spec.
+    let number = page["tickets"][0]["number"].to_string();
+    let number = number.trim_matches('"').to_string();
+    env.ok("cw-rmm-get-ticket", json!({"ticketId": number}))
+        .await;
+    env.ok("cw-rmm-list-tickets", json!({"number": number}))
+        .await;
     expect_not_found(
         env.call("cw-rmm-get-ticket", json!({"ticketId": UNKNOWN_ID}))
             .await,
