@@ -72,6 +72,7 @@ impl ClientRegistry {
                     role: role.to_string(),
                     known: roles.names().into_iter().map(str::to_string).collect(),
                 })?;
+        let _lock = self.lock()?;
         let mut file = self.load()?;
         if file.clients.iter().any(|c| c.name == name) {
             return Err(ClientError::Duplicate(name.to_string()));
@@ -125,6 +126,7 @@ impl ClientRegistry {
         name: &str,
         change: impl FnOnce(&mut ClientRecord),
     ) -> Result<ClientRecord, ClientError> {
+        let _lock = self.lock()?;
         let mut file = self.load()?;
         let client = file
             .clients
@@ -135,6 +137,31 @@ impl ClientRegistry {
         let updated = client.clone();
         self.save(&file)?;
         Ok(updated)
+    }
+
+    /// Holds an OS lock on `clients.lock` next to the registry until dropped: a change reads,
+    /// edits and writes the whole file, so two at once (a revoke racing an add, in two
+    /// processes) would otherwise lose one, and a lost revocation leaves a token working.
+    fn lock(&self) -> Result<std::fs::File, ClientError> {
+        let path = self.path.with_extension("lock");
+        let failed = |source| ClientError::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            toolhost_base::create_private_dir(dir).map_err(failed)?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(failed)?;
+        // Released when the file is closed, on every path out of the change.
+        file.lock().map_err(failed)?;
+        Ok(file)
     }
 
     fn load(&self) -> Result<ClientsFile, ClientError> {
@@ -193,6 +220,26 @@ mod tests {
 
     fn roles() -> RoleTable {
         RoleTable::from_roles(vec![Role::builtin()])
+    }
+
+    #[test]
+    fn concurrent_changes_are_never_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = std::sync::Arc::new(ClientRegistry::in_home(dir.path()));
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let registry = registry.clone();
+                std::thread::spawn(move || {
+                    registry
+                        .add(&format!("agent-{i}"), "operator", &roles(), false)
+                        .unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(registry.list().unwrap().len(), 16);
     }
 
     #[test]
