@@ -488,39 +488,18 @@ async fn cli_defers_lists_approves_and_denies() {
     );
 }
 
-/// The template id of the shell script listed as `name`.
-fn template_named(listing: &serde_json::Value, name: &str) -> String {
-    listing["scripts"]
-        .as_array()
-        .and_then(|scripts| scripts.iter().find(|s| s["name"] == name))
-        .and_then(|s| s["templateId"].as_str())
-        .unwrap_or_else(|| panic!("no script named {name} in {listing}"))
-        .to_string()
-}
-
 /// A script tool's approval is bound to the script behind it: when the tenant renames its
 /// scripts so that the tool's name now points at another template, approving runs nothing
 /// and says the approval is void, instead of running the other script.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renamed_script_voids_its_pending_approval_instead_of_redirecting_it() {
     let env = TestEnv::start().await;
-    let listing = env
-        .call("cw-rmm-list-shell-scripts", json!({}))
-        .await
-        .unwrap();
-    let flush_dns = template_named(&listing, "Flush DNS Cache");
     let args = json!({"parameters": {"drive": "C:"}, "targets": [seed::MARIA_LAPTOP_ID]});
     let id = pending_id(
         env.call_as("cw-rmm-script-disk-cleanup", args, None, &DeferApprovals)
             .await,
     );
-    // The tenant retires its disk cleanup and gives another script that name.
-    assert!(env
-        .sim
-        .rename_script(seed::DISK_CLEANUP_SCRIPT_ID, "Disk Cleanup (retired)"));
-    assert!(env
-        .sim
-        .rename_script(&flush_dns, seed::DISK_CLEANUP_SCRIPT_NAME));
+    env.give_the_disk_cleanup_name_to_another_script().await;
 
     let err = env.host.approve(&id, "ops").await.unwrap_err();
     assert!(matches!(err, HostError::ToolChanged { .. }), "{err:?}");

@@ -76,24 +76,7 @@ async fn a_swapped_component_is_refused_before_it_sends_anything() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_changed_tool_is_not_served_until_accepted() {
     let mut env = TestEnv::start().await;
-    let listing = env
-        .call("cw-rmm-list-shell-scripts", json!({}))
-        .await
-        .unwrap();
-    let flush_dns = listing["scripts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Flush DNS Cache")
-        .and_then(|s| s["templateId"].as_str())
-        .unwrap()
-        .to_string();
-    assert!(env
-        .sim
-        .rename_script(seed::DISK_CLEANUP_SCRIPT_ID, "Disk Cleanup (retired)"));
-    assert!(env
-        .sim
-        .rename_script(&flush_dns, seed::DISK_CLEANUP_SCRIPT_NAME));
+    env.give_the_disk_cleanup_name_to_another_script().await;
     let tools = env.host.refresh_tools().await.unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     assert!(

@@ -21,49 +21,11 @@ async fn connected_to_a_stopped_upstream() -> Cli {
     cli
 }
 
-/// `toolhost <args>` on a pseudo-terminal (util-linux `script`) with `envs` set; the terminal's
-/// one screen (stdout and stderr together) comes back.
+/// `toolhost <args>` on a pseudo-terminal with `envs` set; the terminal's one screen (stdout
+/// and stderr together) comes back.
 async fn at_terminal(cli: &Cli, args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String) {
-    let quoted: Vec<String> = args
-        .iter()
-        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-        .collect();
-    let command = format!(
-        r#"exec "$TH_BIN" --home "$TH_HOME" --plugin "$TH_PLUGIN" {}"#,
-        quoted.join(" ")
-    );
-    // `Cli::command` sets up the home, caches and a clean environment; only the program and
-    // its arguments are swapped for `script`.
-    let base = cli.command(&[]);
-    let mut cmd = tokio::process::Command::new("script");
-    for (key, value) in base.as_std().get_envs() {
-        match value {
-            Some(value) => cmd.env(key, value),
-            None => cmd.env_remove(key),
-        };
-    }
-    cmd.args(["-q", "-e", "-c"])
-        .arg(command)
-        .arg("/dev/null")
-        .env("SHELL", "/bin/sh")
-        .env("TH_BIN", toolhost_bin())
-        .env("TH_HOME", cli.home.path())
-        .env("TH_PLUGIN", plugin_wasm())
-        .env_remove("NO_COLOR")
-        .envs(envs.iter().copied())
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("toolhost {args:?} at a terminal did not finish"))
-        .expect("running `script` (util-linux) for a pseudo-terminal");
-    let screen = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(!screen.contains(DEMO_CLIENT_SECRET), "{screen}");
-    (output.status.code(), screen)
+    let out = cli.run_at_terminal_with(args, "", envs).await;
+    (out.code, out.stdout)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

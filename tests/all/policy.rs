@@ -497,24 +497,7 @@ async fn an_override_of_a_script_tool_does_not_carry_over_to_another_script() {
     env.host.set_policy(&tool, Mode::Auto).await.unwrap();
     let text = std::fs::read_to_string(&env.host.config().policy_file).unwrap();
     assert!(text.contains("digest = "), "{text}");
-    let listing = env
-        .call("cw-rmm-list-shell-scripts", json!({}))
-        .await
-        .unwrap();
-    let flush_dns = listing["scripts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Flush DNS Cache")
-        .and_then(|s| s["templateId"].as_str())
-        .unwrap()
-        .to_string();
-    assert!(env
-        .sim
-        .rename_script(seed::DISK_CLEANUP_SCRIPT_ID, "Disk Cleanup (retired)"));
-    assert!(env
-        .sim
-        .rename_script(&flush_dns, seed::DISK_CLEANUP_SCRIPT_NAME));
+    env.give_the_disk_cleanup_name_to_another_script().await;
     env.host.refresh_tools().await.unwrap();
     // The operator accepts the tenant's changed tools; the override is another matter.
     env.host.accept_grant("ops").await.unwrap();

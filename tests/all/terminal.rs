@@ -168,8 +168,8 @@ async fn tenant_text_in_a_result_reaches_the_terminal_escaped() {
     assert_eq!(out.json()["result"]["summary"], summary.as_str());
 }
 
-/// `toolhost call` on a pseudo-terminal (util-linux `script`), as an operator named
-/// `operator` whose answer is `answer`: what the terminal showed, and the exit status.
+/// `toolhost call` on a pseudo-terminal, as an operator named `operator` whose answer is
+/// `answer`: what the terminal showed, and the exit status.
 async fn call_at_a_terminal(
     cli: &Cli,
     operator: &str,
@@ -177,43 +177,14 @@ async fn call_at_a_terminal(
     args: &str,
     answer: &str,
 ) -> (String, Option<i32>) {
-    use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new("script")
-        .args(["-q", "-e", "-c"])
-        .arg(r#"exec "$TH_BIN" --home "$TH_HOME" --plugin "$TH_PLUGIN" call "$TH_TOOL" --args "$TH_ARGS""#)
-        .arg("/dev/null")
-        .env("SHELL", "/bin/sh")
-        .env("TH_BIN", toolhost_bin())
-        .env("TH_HOME", cli.home.path())
-        .env("TH_PLUGIN", plugin_wasm())
-        .env("TH_TOOL", tool)
-        .env("TH_ARGS", args)
-        .env("USER", operator)
-        .env("XDG_CACHE_HOME", cli.home.path().join("xdg-cache"))
-        .env_remove("TOOLHOST_HOME")
-        .env_remove("TOOLHOST_PLUGIN")
-        .env_remove("TOOLHOST_LOG")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("running `script` (util-linux) for a pseudo-terminal");
-    let mut stdin = child.stdin.take().unwrap();
-    // The terminal keeps the line until the prompt reads it.
-    stdin.write_all(answer.as_bytes()).await.unwrap();
-    stdin.flush().await.unwrap();
-    let output = tokio::time::timeout(CLI_DEADLINE, child.wait_with_output())
-        .await
-        .expect("toolhost call at a terminal did not finish")
-        .unwrap();
-    drop(stdin);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (text, output.status.code())
+    let out = cli
+        .run_at_terminal_with(
+            &["call", tool, "--args", args],
+            answer,
+            &[("USER", operator)],
+        )
+        .await;
+    (out.stdout, out.code)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

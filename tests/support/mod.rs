@@ -309,6 +309,27 @@ impl TestEnv {
         TestEnv { sim, host, home }
     }
 
+    /// The tenant retires its disk cleanup script and gives its name to another script (Flush
+    /// DNS Cache): `cw-rmm-script-disk-cleanup` now stands for a different template.
+    pub async fn give_the_disk_cleanup_name_to_another_script(&self) {
+        let listing = self
+            .call("cw-rmm-list-shell-scripts", json!({}))
+            .await
+            .expect("listing the shell scripts");
+        let other = listing["scripts"]
+            .as_array()
+            .and_then(|scripts| scripts.iter().find(|s| s["name"] == "Flush DNS Cache"))
+            .and_then(|s| s["templateId"].as_str())
+            .unwrap_or_else(|| panic!("no Flush DNS Cache script in {listing}"))
+            .to_string();
+        assert!(self
+            .sim
+            .rename_script(seed::DISK_CLEANUP_SCRIPT_ID, "Disk Cleanup (retired)"));
+        assert!(self
+            .sim
+            .rename_script(&other, seed::DISK_CLEANUP_SCRIPT_NAME));
+    }
+
     /// A second host over the same home and configuration, as after a restart: it loads the
     /// saved connection, catalog, policy, roles, approvals and audit log from disk.
     pub async fn reopen(&self) -> ToolHost {
@@ -580,6 +601,17 @@ impl Cli {
     /// `script`), as a person at an interactive terminal would, typing `input`. stdout and
     /// stderr come back together in `stdout` (a terminal has one screen).
     pub async fn run_at_terminal(&self, args: &[&str], input: &str) -> CliOutput {
+        self.run_at_terminal_with(args, input, &[]).await
+    }
+
+    /// [`Cli::run_at_terminal`] with `envs` set (after `NO_COLOR` is cleared, so a terminal
+    /// behaves the same whatever the test runner's environment says).
+    pub async fn run_at_terminal_with(
+        &self,
+        args: &[&str],
+        input: &str,
+        envs: &[(&str, &str)],
+    ) -> CliOutput {
         use tokio::io::AsyncWriteExt;
         let quoted: Vec<String> = args
             .iter()
@@ -601,6 +633,8 @@ impl Cli {
             .env_remove("TOOLHOST_HOME")
             .env_remove("TOOLHOST_PLUGIN")
             .env_remove("TOOLHOST_LOG")
+            .env_remove("NO_COLOR")
+            .envs(envs.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
