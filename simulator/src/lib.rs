@@ -9,9 +9,11 @@
 
 mod auth;
 mod config;
+mod delay;
 mod errors;
 mod faults;
 mod lock;
+mod network;
 mod query;
 mod recording;
 mod routes;
@@ -26,10 +28,12 @@ pub use config::{
     ClientCredential, MintLimit, SimulatorConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
 };
 pub use faults::{Fault, FaultAction, FaultId, PathMatch};
+pub use network::{Network, TestCertificates, TlsIdentity, TlsSetupError};
 pub use recording::{RecordedRequest, MAX_RECORDED_RESPONSE_BYTES};
 pub use tenant::seed;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,11 +47,15 @@ pub enum SimulatorError {
     LocalAddr(std::io::Error),
     #[error("invalid simulator configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
 }
 
 /// A running simulator. Dropping it without [`Simulator::shutdown`] aborts the server task.
 pub struct Simulator {
     addr: SocketAddr,
+    scheme: &'static str,
+    accepted: Arc<AtomicU64>,
     state: Arc<state::AppState>,
     shutdown_tx: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -63,11 +71,28 @@ impl Simulator {
         addr: SocketAddr,
         config: SimulatorConfig,
     ) -> Result<Simulator, SimulatorError> {
+        Self::start_with_network(addr, config, Network::default()).await
+    }
+
+    /// Starts on `addr` with TLS and a round-trip delay as `network` says (`base_url` is
+    /// then `https://`).
+    pub async fn start_with_network(
+        addr: SocketAddr,
+        config: SimulatorConfig,
+        network: Network,
+    ) -> Result<Simulator, SimulatorError> {
         config.validate().map_err(SimulatorError::Config)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| SimulatorError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(SimulatorError::LocalAddr)?;
+        let scheme = if network.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let accepted = Arc::new(AtomicU64::new(0));
+        let listener = network::SimListener::new(listener, network, accepted.clone())?;
         let state = Arc::new(state::AppState::new(config));
         let app = server::router(state.clone());
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
@@ -82,6 +107,8 @@ impl Simulator {
         tracing::info!(%addr, "asio simulator listening");
         Ok(Simulator {
             addr,
+            scheme,
+            accepted,
             state,
             shutdown_tx: Some(shutdown_tx),
             server: Some(server),
@@ -93,7 +120,17 @@ impl Simulator {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Requests received over HTTP/2 so far (only over TLS, where ALPN offers it).
+    pub fn http2_requests(&self) -> u64 {
+        self.state.http2_requests.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted so far: how well a client reuses its connections.
+    pub fn connections_accepted(&self) -> u64 {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// Successful token mints so far.

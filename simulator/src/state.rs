@@ -23,6 +23,8 @@ pub struct AppState {
     /// Test hook: shell scripts renamed at run time (by template id).
     script_names: Mutex<HashMap<Uuid, String>>,
     recorded: Mutex<Vec<RecordedRequest>>,
+    /// Requests that arrived over HTTP/2 (TLS with ALPN `h2`).
+    pub http2_requests: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             script_states: Mutex::new(HashMap::new()),
             script_names: Mutex::new(HashMap::new()),
             recorded: Mutex::new(Vec::new()),
+            http2_requests: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -23,6 +23,11 @@ pub(crate) async fn record(
     next: Next,
 ) -> Response {
     let (parts, body) = req.into_parts();
+    if parts.version == axum::http::Version::HTTP_2 {
+        state
+            .http2_requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {

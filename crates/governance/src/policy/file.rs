@@ -14,10 +14,12 @@
 
 use super::glob::{Glob, GlobError};
 use super::mode::{Mode, ParseModeError};
+use crate::parsed_files::{FileIdentity, ParsedFiles};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 use toml::Spanned;
 use toolhost_base::{TomlError, TomlText};
 
@@ -109,18 +111,32 @@ struct RawSettings {
 }
 
 impl PolicyFile {
-    /// Reads and parses `path`; a missing file is an empty policy (no overrides).
+    /// Reads and parses `path`; a missing file is an empty policy (no overrides). A file
+    /// unchanged since it was last parsed (same identity) is not read again.
     pub fn load(path: &Path) -> Result<PolicyFile, PolicyFileError> {
+        static PARSED: LazyLock<ParsedFiles<PolicyFile>> = LazyLock::new(ParsedFiles::new);
+        let read_error = |source| PolicyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let missing = || PolicyFile {
+            path: path.to_path_buf(),
+            ..PolicyFile::default()
+        };
+        let Some(identity) = FileIdentity::of(path).map_err(read_error)? else {
+            return Ok(missing());
+        };
+        if let Some(parsed) = PARSED.get(path, identity) {
+            return Ok(parsed);
+        }
         match std::fs::read_to_string(path) {
-            Ok(text) => PolicyFile::parse(path, &text),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(PolicyFile {
-                path: path.to_path_buf(),
-                ..PolicyFile::default()
-            }),
-            Err(source) => Err(PolicyFileError::Read {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Ok(text) => {
+                let parsed = PolicyFile::parse(path, &text)?;
+                PARSED.put(path, identity, parsed.clone());
+                Ok(parsed)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(missing()),
+            Err(source) => Err(read_error(source)),
         }
     }
 

@@ -2,8 +2,10 @@
 
 use super::file::{self, RolesFileError};
 use super::role::{normalize_role_name, Role};
+use crate::parsed_files::{FileIdentity, ParsedFiles};
 use std::io;
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// Every role the host knows: the plugin's permission matrix (or the built-in role), changed
 /// by `roles.toml`. Asked
@@ -28,14 +30,31 @@ impl RoleTable {
 
     /// This table changed by the roles file at `path`; a missing file changes nothing.
     /// Anything wrong in the file is an error with line and column.
+    /// A file unchanged since it was last applied to an equal table is not read again.
     pub fn with_roles_file(self, path: &Path) -> Result<RoleTable, RolesFileError> {
+        /// (the table the file was applied to, the result)
+        static APPLIED: LazyLock<ParsedFiles<(RoleTable, RoleTable)>> =
+            LazyLock::new(ParsedFiles::new);
+        let read_error = |source| RolesFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let Some(identity) = FileIdentity::of(path).map_err(read_error)? else {
+            return Ok(self);
+        };
+        if let Some((base, result)) = APPLIED.get(path, identity) {
+            if base == self {
+                return Ok(result);
+            }
+        }
         match std::fs::read_to_string(path) {
-            Ok(text) => self.with_roles_text(path, &text),
+            Ok(text) => {
+                let result = self.clone().with_roles_text(path, &text)?;
+                APPLIED.put(path, identity, (self, result.clone()));
+                Ok(result)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(self),
-            Err(source) => Err(RolesFileError::Read {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Err(source) => Err(read_error(source)),
         }
     }
 

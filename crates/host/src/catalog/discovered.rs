@@ -96,6 +96,11 @@ impl DiscoveredTools {
         }
     }
 
+    /// The tool named `name`, cloned alone.
+    pub(crate) fn find(&self, name: &str) -> Option<StoredTool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
     pub(crate) fn descriptors(&self) -> Vec<ToolDescriptor> {
         self.tools
             .iter()

@@ -81,6 +81,53 @@ impl Catalog {
         Ok(entries)
     }
 
+    /// The one tool `name` (namespaced or bare) names, with its mode under `engine`, as
+    /// [`Catalog::list`] would give it, without building (and cloning) every entry: the
+    /// call path's lookup. `None` when the catalog as it stands has no such tool (the
+    /// caller then lists everything, to rediscover or to suggest a name).
+    pub async fn find(
+        &self,
+        runtime: &PluginRuntime,
+        tenant: Option<&Tenant<'_>>,
+        engine: &PolicyEngine,
+        name: &str,
+    ) -> Result<Option<ToolEntry>, HostError> {
+        let id = &runtime.metadata().id;
+        let wanted = name
+            .strip_prefix(id.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .unwrap_or(name);
+        let entry = |d: ToolDescriptor, kind| {
+            let mut entry = ToolEntry::new(format!("{id}:{}", d.name), kind, d);
+            entry.policy = engine.decide(&entry.facts()).mode;
+            entry
+        };
+        // Static tools come first in a listing, and a discovered tool never shadows one.
+        if let Some(d) = runtime.static_tools().iter().find(|d| d.name == wanted) {
+            return Ok(Some(entry(d.clone(), ToolKind::Static)));
+        }
+        let Some(tenant) = tenant else {
+            return Ok(None);
+        };
+        let key = self.key(runtime, tenant);
+        let fresh = {
+            let memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+            memory
+                .as_ref()
+                .filter(|c| c.is_fresh_for(&key, self.ttl))
+                .map(|c| c.find(wanted).map(ToolDescriptor::from))
+        };
+        let found = match fresh {
+            Some(found) => found,
+            None => self
+                .discovered(runtime, tenant, false)
+                .await?
+                .into_iter()
+                .find(|d| d.name == wanted),
+        };
+        Ok(found.map(|d| entry(d, ToolKind::Discovered)))
+    }
+
     /// Discovers the tenant's tools now and keeps them; returns how many there are.
     pub async fn refresh(
         &self,
@@ -105,11 +152,7 @@ impl Catalog {
         tenant: &Tenant<'_>,
         force_refresh: bool,
     ) -> Result<Vec<ToolDescriptor>, HostError> {
-        let key = CatalogKey {
-            component_sha256: runtime.compile_report().component_sha256.clone(),
-            region: tenant.region.to_string(),
-            client_id: tenant.client_id.to_string(),
-        };
+        let key = self.key(runtime, tenant);
         let cached = {
             let mut memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
             if memory.as_ref().is_none_or(|c| c.key != key) {
@@ -137,6 +180,14 @@ impl Catalog {
                 }
                 _ => Err(err),
             },
+        }
+    }
+
+    fn key(&self, runtime: &PluginRuntime, tenant: &Tenant<'_>) -> CatalogKey {
+        CatalogKey {
+            component_sha256: runtime.compile_report().component_sha256.clone(),
+            region: tenant.region.to_string(),
+            client_id: tenant.client_id.to_string(),
         }
     }
 

@@ -139,6 +139,17 @@ impl ToolHost {
     /// The tool named `name` (namespaced or bare); a miss triggers one rediscovery, in
     /// case a script was added since the catalog was built.
     async fn find_tool(&self, name: &str, engine: &PolicyEngine) -> Result<ToolEntry, HostError> {
+        // The common case: the tool is in the catalog and granted. Only that entry is built.
+        let tenant = self.connection.as_ref().map(|c| c.tenant());
+        let found = self
+            .catalog
+            .find(&self.runtime, tenant.as_ref(), engine, name)
+            .await?;
+        if let Some(entry) = found {
+            if self.grant.as_ref().is_none_or(|grant| grant.serves(&entry)) {
+                return Ok(entry);
+            }
+        }
         let plugin_id = &self.metadata().id;
         let unknown = |suggestion| HostError::UnknownTool {
             name: name.to_string(),

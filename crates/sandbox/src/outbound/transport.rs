@@ -1,11 +1,14 @@
 //! Sending one request upstream with the host's timeouts and a response-size cap.
 //!
-//! Built on `wasmtime_wasi_http::default_send_request`, so the host's own requests (token
-//! minting) and the plugin's requests share one transport with the same TLS and timeouts.
+//! Every request goes through the process's connection [`pool`](super::pool), so the host's
+//! own requests (token minting) and the plugin's requests share kept-alive connections, one
+//! TLS configuration and the same timeouts.
 
 use super::origin::Origin;
+use super::pool::{process_pool, Head};
+use super::response_body::ResponseBody;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -47,25 +50,43 @@ impl Timeouts {
     }
 }
 
-/// The future that drives a connection while its response body is read.
+/// The future wasi-http runs beside a response. The pool drives its connections in tasks
+/// of their own (they outlive one response), so this one has nothing left to do.
 pub type ConnectionDriver = Box<dyn Future<Output = Result<(), HttpError>> + Send>;
 
+/// Without a timeout from the host or the guest, a request still ends eventually.
+const UNSET_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Sends `request` (its URI may name any origin) to `target`, keeping the request's path,
-/// query and headers. The caller sets the `Host` header it wants upstream to see.
+/// query and headers. The caller sets the `Host` header it wants upstream to see. The
+/// connection is one the pool holds for exactly `target`, or a new one to it.
 pub async fn send(
     request: http::Request<Bytes>,
     target: &Origin,
     options: RequestOptions,
     max_response_bytes: u64,
 ) -> Result<(http::Response<WasiBody>, ConnectionDriver), HttpError> {
-    let (mut parts, body) = request.into_parts();
-    parts.uri = retarget(&parts.uri, target)?;
-    let body = Full::new(body).map_err(|never| match never {});
-    let request = http::Request::from_parts(parts, body);
-    let (response, driver) =
-        wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-    let response = response.map(|body| CappedBody::new(body, max_response_bytes).boxed_unsync());
-    Ok((response, Box::new(driver)))
+    let (parts, body) = request.into_parts();
+    let head = Head {
+        method: parts.method,
+        uri: retarget(&parts.uri, target)?,
+        headers: parts.headers,
+    };
+    let (response, checkin) = process_pool()
+        .send(
+            &head,
+            &body,
+            target,
+            options.connect_timeout.unwrap_or(UNSET_TIMEOUT),
+            options.first_byte_timeout.unwrap_or(UNSET_TIMEOUT),
+        )
+        .await?;
+    let between_bytes = options.between_bytes_timeout.unwrap_or(UNSET_TIMEOUT);
+    let response = response.map(|incoming| {
+        let body = ResponseBody::new(incoming, between_bytes, checkin);
+        CappedBody::new(body, max_response_bytes).boxed_unsync()
+    });
+    Ok((response, Box::new(async { Ok(()) })))
 }
 
 /// `uri`'s path and query on `target`'s scheme and authority: where a routed request
@@ -168,6 +189,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::Full;
 
     #[tokio::test]
     async fn capped_body_fails_past_the_limit() {

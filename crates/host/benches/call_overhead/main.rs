@@ -1,0 +1,129 @@
+//! What the sandbox and the front door cost per call, against a native keep-alive client
+//! measured in the same run.
+//!
+//! `cargo bench -p toolhost-host --bench call_overhead` (after `./dev.sh test` or a plugin
+//! build). Prints a table and writes `target/bench/call_overhead.json` (name -> mean, p50,
+//! p99 in microseconds and the ratio to its baseline; `front_door_overhead_p50_us` and
+//! `front_door_overhead_p99_us` at the top).
+//! - loopback ([`loopback`]): plain HTTP, no delay. The native baseline is reqwest with
+//!   keep-alive; beside it the host's pooled transport, `call-tool` in a fresh instance, the
+//!   full `ToolHost::call`, instantiation alone, compile versus the cached artifact.
+//! - far away ([`wan`]): TLS (a root generated for the run and trusted through the
+//!   `test-trust` feature) with 50 ms of round-trip delay; a 20-page device listing and the
+//!   demo's story through `ToolHost::call` versus reqwest sending the same requests.
+
+mod loopback;
+mod stats;
+mod wan;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use toolhost_base::SecretString;
+use toolhost_host::{ConnectionSettings, HostConfig, ToolHost};
+use toolhost_sandbox::{Origin, UpstreamRoutes};
+
+fn plugin_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let plugin = plugin_path();
+    anyhow::ensure!(plugin.exists(), "build the plugin first: ./dev.sh test, or cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml");
+    let home = std::env::temp_dir().join(format!("toolhost-bench-{}", std::process::id()));
+    let mut report = stats::Report::default();
+
+    let sim = simulator::Simulator::start(simulator::SimulatorConfig::default()).await?;
+    let mut host = ToolHost::open(HostConfig::new(&home, &plugin)).await?;
+    let api = host.metadata().region("au").expect("au region").api.clone();
+    let mut routes = UpstreamRoutes::new();
+    routes.insert(api, Origin::parse(&sim.base_url())?);
+    host.connect(ConnectionSettings {
+        region: "au".into(),
+        client_id: simulator::DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::new(simulator::DEMO_CLIENT_SECRET),
+        scopes: None,
+        routes,
+    })
+    .await?;
+    operator_files(&host)?;
+    loopback::run(&host, &sim, &plugin, &home, &mut report).await?;
+    sim.shutdown().await;
+    println!();
+
+    wan::run(&plugin, &home, &mut report).await?;
+    report.write(&target_dir(), "call_overhead")?;
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+/// A home as an operator leaves it: a few policy overrides and a scoped role, written an
+/// hour ago (every call consults both files).
+fn operator_files(host: &ToolHost) -> anyhow::Result<()> {
+    let config = host.config();
+    std::fs::write(
+        &config.policy_file,
+        "[settings]\ndefault_role = \"Technician\"\n\n[tools]\n\"connectwise_rmm:cw-rmm-script-*\" = \"approval\"\n\"connectwise_rmm:cw-rmm-script-flush-dns\" = \"auto\"\n\"connectwise_rmm:cw-rmm-create-ticket\" = \"approval\"\n",
+    )?;
+    std::fs::write(
+        &config.roles_file,
+        format!(
+            "[roles.\"Client Site Manager\"]\ncompanies = [\"{}\"]\n\n[roles.Sales]\nai_assist = true\npermissions = [\"companies:view\"]\n",
+            simulator::seed::CONTOSO_ID
+        ),
+    )?;
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for path in [&config.policy_file, &config.roles_file] {
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(an_hour_ago)?;
+    }
+    Ok(())
+}
+
+/// Times `f` `iterations` times after `warmup` unmeasured runs.
+pub async fn measure<F, Fut>(warmup: u32, iterations: u32, mut f: F) -> stats::Stats
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..warmup {
+        f().await;
+    }
+    let mut samples: Vec<Duration> = Vec::with_capacity(iterations as usize);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        f().await;
+        samples.push(started.elapsed());
+    }
+    stats::stats(samples)
+}
+
+/// A bearer token from the simulator, for the native clients.
+pub async fn mint_token(base_url: &str, client: &reqwest::Client) -> anyhow::Result<String> {
+    let body = serde_json::json!({
+        "grant_type": "client_credentials",
+        "client_id": simulator::DEMO_CLIENT_ID,
+        "client_secret": simulator::DEMO_CLIENT_SECRET,
+        "scope": "",
+    });
+    let response = client
+        .post(format!("{base_url}/v1/token"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    let value: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
+    Ok(value["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
