@@ -36,7 +36,7 @@ pub use runtime::{
 };
 
 pub use outbound::tool_routes::{Access, RouteError, ToolRoute, ToolRoutes};
-pub use outbound::ExchangeObserver;
+pub use outbound::{ExchangeObserver, Observed, ResponseFacts, TaskCounts};
 
 /// The raw types of the plugin world as the guest returns them, before the host checks them
 /// (what `toolhost conformance` judges).
@@ -48,4 +48,13 @@ pub mod wit {
 /// (benchmarks): no allowlist, no credentials.
 pub mod native {
     pub use crate::outbound::transport::{fetch, BufferedResponse};
+}
+
+/// The process's TLS trust: the webpki roots, plus (only in builds with the `test-trust`
+/// feature, which test and bench targets enable) roots that test code adds for a simulator
+/// serving a certificate generated at test time.
+pub mod tls {
+    #[cfg(feature = "test-trust")]
+    pub use crate::outbound::tls::trust_root_for_tests;
+    pub use crate::outbound::tls::RootError;
 }

@@ -13,7 +13,9 @@
 //!    failures ([`classify`](super::classify), [`retry`](super::retry)). Every replay and
 //!    retry counts against the request cap like a new request;
 //! 6. holds the request's in-flight slot until its response body has been read
-//!    ([`in_flight`](super::in_flight)).
+//!    ([`in_flight`](super::in_flight));
+//! 7. when a front end watches the call, tells it the response's paging and status numbers
+//!    and nothing else ([`response_facts`](super::response_facts)).
 //!
 //! What happened is written to the call's `CallLedger`, so the host can explain a failure
 //! precisely even though the guest only sees a WASI error code. This file only sequences
@@ -26,6 +28,7 @@ use super::in_flight::{HeldBody, InFlight};
 use super::ledger::{Attempt, CallLedger, UpstreamExchange};
 use super::origin::Origin;
 use super::policy::OutboundPolicy;
+use super::response_facts;
 use super::retry::{jitter, AttemptResult};
 use super::tool_routes::ToolRoutes;
 use super::transport::{self, ConnectionDriver};
@@ -204,6 +207,8 @@ impl Forward {
                 }
                 (Ok((response, driver)), None) => {
                     let response = response.map(|b| HeldBody::new(b, slot).boxed_unsync());
+                    let response =
+                        response_facts::observe(self.ledger.facts_teller(), &parts, response);
                     return Ok((response, driver));
                 }
                 (Err(err), None) => return Err(self.unanswered(&parts, err.to_string(), false)),

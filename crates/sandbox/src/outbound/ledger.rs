@@ -4,6 +4,7 @@
 
 use super::failure::GateFailure;
 use super::origin::Origin;
+use super::response_facts::{FactsTeller, ResponseFacts};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -57,9 +58,18 @@ impl UpstreamExchange {
     }
 }
 
-/// Called with each upstream exchange as it completes: what a front end shows as progress
-/// while a long call runs (the ledger itself is read once the call ends).
-pub type ExchangeObserver = std::sync::Arc<dyn Fn(&UpstreamExchange) + Send + Sync>;
+/// What an [`ExchangeObserver`] is told while a call runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Observed<'a> {
+    /// A response head arrived (or the send failed).
+    Exchange(&'a UpstreamExchange),
+    /// A successful response body was read to its end: its paging and status numbers.
+    Facts(&'a ResponseFacts),
+}
+
+/// Called as each upstream exchange completes: what a front end shows as progress while a
+/// long call runs (the ledger itself is read once the call ends).
+pub type ExchangeObserver = std::sync::Arc<dyn Fn(Observed<'_>) + Send + Sync>;
 
 /// What the gate saw during one tool call. Shared between the call's gate (which writes)
 /// and the runtime (which reads it once the call ends).
@@ -92,6 +102,15 @@ impl CallLedger {
         // A poisoned ledger only means a panic elsewhere; the record itself stays usable.
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
+    }
+
+    /// Who to tell a response's facts, when someone watches this call's progress (only then
+    /// are they read). They are not kept in the ledger.
+    pub(crate) fn facts_teller(&self) -> Option<FactsTeller> {
+        let observer = self.observer.clone()?;
+        Some(Box::new(move |facts: &ResponseFacts| {
+            observer(Observed::Facts(facts))
+        }))
     }
 
     /// Why the gate stopped requests during the call, in order.
@@ -141,7 +160,7 @@ impl CallLedger {
     pub(crate) fn record(&self, exchange: UpstreamExchange) {
         tracing::debug!(method = %exchange.method, path = %exchange.path, status = ?exchange.status, "upstream");
         if let Some(observer) = &self.observer {
-            observer(&exchange);
+            observer(Observed::Exchange(&exchange));
         }
         self.with(|e| e.exchanges.push(exchange));
     }

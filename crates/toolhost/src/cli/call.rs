@@ -12,16 +12,18 @@ pub struct CallArgs {
     /// Arguments as a JSON object.
     #[arg(long, default_value = "{}")]
     args: String,
-    /// The caller's role (default: the policy file's default_role, else Technician).
+    /// Act in a lesser role for this call. Your own role is `[operator] role` in
+    /// toolhost.toml (default: the policy file's default_role, else the plugin's default
+    /// role); a role holding anything yours does not is refused.
     #[arg(long = "as", value_name = "ROLE")]
     role: Option<String>,
 }
 
 pub async fn run(host: ToolHost, args: CallArgs, json: bool) -> anyhow::Result<()> {
-    let mut caller = Caller::new(
-        format!("cli:{}", super::operator::operator_name()),
-        args.role,
-    );
+    // `--as` is checked against the operator's own role before anything runs: it may only
+    // lower it, so a command line cannot claim more than the operator's settings grant.
+    let role = host.operator_call_role(args.role.as_deref())?;
+    let mut caller = Caller::new(format!("cli:{}", super::operator::operator_name()), role);
     // Long work (thousands of devices, many pages) shows its progress on a terminal; nothing
     // extra is written with --json or when stderr is piped.
     let progress = (!json && std::io::stderr().is_terminal())

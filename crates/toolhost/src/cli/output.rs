@@ -1,7 +1,7 @@
 //! Printing results and errors, for people or (`--json`) for scripts.
 
 use super::display::{escape, json_text};
-use toolhost_host::HostError;
+use toolhost_host::{HostError, OperatorRoleError};
 
 /// A failure whose report is already printed (as text, or as the one JSON document of
 /// `--json`): nothing more is printed for it, only the exit status tells.
@@ -41,6 +41,11 @@ pub fn print_error(err: &anyhow::Error, json: bool) {
 
 /// 2: the caller must act (connect, approve, fix arguments); 1: anything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(OperatorRoleError::Raises { .. } | OperatorRoleError::NotLower { .. }) =
+        err.downcast_ref::<OperatorRoleError>()
+    {
+        return 2;
+    }
     match err.downcast_ref::<HostError>() {
         Some(
             HostError::NotConnected
