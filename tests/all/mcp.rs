@@ -22,8 +22,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Notify;
 
 const PREFIX: &str = "connectwise_rmm__cw-rmm-";
-const LIST_DEVICES: &str = "connectwise_rmm__cw-rmm-list-devices";
-const RUN_TASK: &str = "connectwise_rmm__cw-rmm-run-task";
+pub(crate) const LIST_DEVICES: &str = "connectwise_rmm__cw-rmm-list-devices";
+pub(crate) const RUN_TASK: &str = "connectwise_rmm__cw-rmm-run-task";
 const MCP_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A simulator and a CLI home connected to it.
@@ -112,7 +112,7 @@ fn is_error(result: &CallToolResult) -> bool {
     result.is_error == Some(true)
 }
 
-fn run_task_args() -> Value {
+pub(crate) fn run_task_args() -> Value {
     json!({
         "templateId": seed::DISK_CLEANUP_SCRIPT_ID,
         "targets": [seed::MARIA_LAPTOP_ID],
@@ -120,7 +120,7 @@ fn run_task_args() -> Value {
     })
 }
 
-fn scheduled_tasks(sim: &Simulator) -> usize {
+pub(crate) fn scheduled_tasks(sim: &Simulator) -> usize {
     sim.requests()
         .iter()
         .filter(|r| r.method.eq_ignore_ascii_case("POST") && r.path.ends_with("/schedule-tasks"))

@@ -31,6 +31,23 @@ pub struct McpArgs {
     /// Also accept this Origin header (`https://app.example.com`); repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "http")]
     allow_origins: Vec<String>,
+    /// The admin UI's address (what `toolhost ui` serves, e.g. http://127.0.0.1:8766): a
+    /// 2026-07-28 client that may not approve is sent to the UI's page of the pending approval.
+    #[arg(long, value_name = "URL", value_parser = parse_approvals_url)]
+    approvals_url: Option<String>,
+}
+
+fn parse_approvals_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let parsed: http::Uri = url.parse().map_err(|e| {
+        format!("`{text}` is not a URL ({e}): use http://HOST:PORT of `toolhost ui`")
+    })?;
+    match (parsed.scheme_str(), parsed.authority()) {
+        (Some("http" | "https"), Some(_)) if parsed.query().is_none() => Ok(url.to_string()),
+        _ => Err(format!(
+            "`{text}` is not the admin UI's address: use http://HOST:PORT (or https://...) of `toolhost ui`, without a query"
+        )),
+    }
 }
 
 fn parse_addr(text: &str) -> Result<SocketAddr, String> {
@@ -73,6 +90,7 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
         identity,
         role: args.role,
         home_flag,
+        approvals_url: args.approvals_url,
     };
     let host = Arc::new(host);
     let Some(bind) = args.http else {
@@ -105,4 +123,22 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_approvals_url;
+
+    #[test]
+    fn the_approvals_url_is_the_ui_address() {
+        assert_eq!(
+            parse_approvals_url("http://127.0.0.1:8766/").unwrap(),
+            "http://127.0.0.1:8766"
+        );
+        assert!(parse_approvals_url("https://ui.example.com").is_ok());
+        for bad in ["127.0.0.1:8766", "ftp://x", "http://x/?a=1", "not a url"] {
+            let err = parse_approvals_url(bad).unwrap_err();
+            assert!(err.contains("toolhost ui"), "{bad}: {err}");
+        }
+    }
 }

@@ -2,17 +2,22 @@
 //! through the same call path as the CLI (roles, policy, approvals, audit, limits).
 //!
 //! - [`names`]: host names (`plugin:tool`) <-> MCP names (`plugin__tool`), in one place.
-//! - [`server`]: the rmcp `ServerHandler` (tools/list, tools/call, list_changed).
-//! - [`approver`]: approvals asked through MCP elicitation.
+//! - [`server`]: the rmcp `ServerHandler` (tools/list, tools/call, list_changed), serving
+//!   2025-11-25 (sessions) and 2026-07-28 (stateless) to whichever client arrives.
+//! - [`approver`]: approvals asked through MCP elicitation (2025-11-25 sessions).
+//! - [`approval_round`]: approvals on 2026-07-28, as input-required results.
+//! - [`request_state`]: the signed, bound, single-use `requestState` of those rounds.
 //! - [`http`]: the streamable HTTP transport and its Host/Origin guard.
 //! - [`auth`]: bearer authentication of HTTP requests against the client registry.
 //! - [`identity`]: who a call runs as (a named client in its role, or nobody identified).
 
+mod approval_round;
 mod approver;
 mod auth;
 pub mod http;
 mod identity;
 mod names;
+mod request_state;
 mod server;
 
 pub use http::HttpOptions;

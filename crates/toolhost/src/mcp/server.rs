@@ -1,25 +1,28 @@
 //! The MCP `ServerHandler`: tools/list from the host's catalog, tools/call through the
 //! host's one call path (roles, policy, approvals, audit, limits).
 
+use super::approval_round::{AskMode, Resumed, Round, RoundApprover};
 use super::approver::ElicitationApprover;
 use super::identity::{self, AuthenticatedClient, Identity};
 use super::names;
+use super::request_state::{ApprovalStates, Binding, StateError};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, MetaObject, PaginatedRequestParams, ProtocolVersion,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock,
+    Implementation, JsonObject, ListToolsResult, MetaObject, PaginatedRequestParams,
+    ProtocolVersion, ServerCapabilities, ServerConfig, SubscriptionFilter, Tool, ToolAnnotations,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext};
+use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
 use toolhost_governance::Mode;
 use toolhost_host::Caller;
 use toolhost_host::HostError;
-use toolhost_host::{ToolEntry, ToolHost};
+use toolhost_host::{CallReport, ToolEntry, ToolHost};
 
 /// How the server calls tools.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +35,9 @@ pub struct McpOptions {
     /// The `--home` the server runs with, when not the default: approval commands in error
     /// texts then carry it, so an operator can paste them as they are.
     pub home_flag: Option<String>,
+    /// The admin UI's address (`toolhost mcp --approvals-url`): on 2026-07-28 a client that
+    /// may not approve is sent to the UI's page of the pending approval (URL elicitation).
+    pub approvals_url: Option<String>,
 }
 
 /// The MCP server. Cheap to clone: every session (the stdio one, or one per streamable HTTP
@@ -48,16 +54,29 @@ struct Shared {
     fingerprint: Mutex<Option<u64>>,
     /// Initialized sessions, told when the catalog changes.
     peers: Mutex<Vec<Peer<RoleServer>>>,
+    /// 2026-07-28 `subscriptions/listen` streams, told when the catalog changes.
+    catalog_changed: broadcast::Sender<()>,
+    /// Signs and checks the `requestState` of 2026-07-28 approval rounds; `None` when the
+    /// home's key cannot be used (approvals then end pending, as for a client that cannot
+    /// be asked).
+    states: Option<ApprovalStates>,
 }
 
 impl McpServer {
     pub fn new(host: Arc<ToolHost>, options: McpOptions) -> McpServer {
+        let states = ApprovalStates::open(host.home(), host.config().approval_ttl)
+            .inspect_err(|err| {
+                tracing::error!("2026-07-28 approval rounds are off: {err}");
+            })
+            .ok();
         McpServer {
             shared: Arc::new(Shared {
                 host,
                 options,
                 fingerprint: Mutex::new(None),
                 peers: Mutex::new(Vec::new()),
+                catalog_changed: broadcast::channel(16).0,
+                states,
             }),
         }
     }
@@ -83,9 +102,12 @@ impl McpServer {
                 peers.clone()
             };
             tracing::info!(
-                "the tool catalog changed: notifying {} client(s)",
-                peers.len()
+                "the tool catalog changed: notifying {} client(s) and {} listen stream(s)",
+                peers.len(),
+                self.shared.catalog_changed.receiver_count()
             );
+            // No listener is not an error: nobody is subscribed.
+            let _ = self.shared.catalog_changed.send(());
             tokio::spawn(async move {
                 for peer in peers {
                     if let Err(err) = peer.notify_tool_list_changed().await {
@@ -204,12 +226,12 @@ fn success_result(result: Value, structured: bool) -> CallToolResult {
 }
 
 impl ServerHandler for McpServer {
-    /// Up to 2025-11-25: approvals ask through `elicitation/create`, a server-to-client
-    /// request that the stateless 2026-07-28 protocol no longer allows.
+    /// Every revision up to 2026-07-28, to whichever client arrives: sessions and
+    /// `initialize` up to 2025-11-25 (approvals ask through `elicitation/create`), stateless
+    /// requests with `server/discover` on 2026-07-28 (approvals answer input-required: see
+    /// [`super::approval_round`]).
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(ProtocolVersion::known_up_to(
-            &ProtocolVersion::LATEST_WITH_INITIALIZE,
-        ))
+        Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::V_2026_07_28))
     }
 
     fn get_info(&self) -> ServerConfig {
@@ -235,7 +257,7 @@ impl ServerHandler for McpServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let tools = self
             .shared
@@ -244,10 +266,18 @@ impl ServerHandler for McpServer {
             .await
             .map_err(|err| McpError::internal_error(err.to_string(), None))?;
         self.observe_catalog(&tools);
-        Ok(ListToolsResult {
+        let mut listed = ListToolsResult {
             tools: tools.iter().map(mcp_tool).collect(),
             ..Default::default()
-        })
+        };
+        if is_2026_07_28(&context) {
+            // The list is the catalog, cached on disk for the catalog TTL; it depends on this
+            // tenant (and its policy), so only the requesting client may cache it.
+            let ttl = self.shared.host.config().catalog_ttl;
+            listed.ttl_ms = Some(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            listed.cache_scope = Some(CacheScope::Private);
+        }
+        Ok(listed)
     }
 
     async fn call_tool(
@@ -256,11 +286,11 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let host_name = names::to_host(&request.name);
-        let arguments = Value::Object(request.arguments.unwrap_or_default()).to_string();
+        let arguments = Value::Object(request.arguments.clone().unwrap_or_default()).to_string();
+        // The request's own `_meta` clientInfo on 2026-07-28, the session's otherwise.
         let client = context
-            .peer
-            .peer_info()
-            .map(|info| info.client_info.name.clone())
+            .client_info()
+            .map(|info| info.name)
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| "client".into());
         let host = &self.shared.host;
@@ -280,10 +310,47 @@ impl ServerHandler for McpServer {
                 return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
             }
         };
-        let caller = Caller::new(who.caller.clone(), who.role);
-        let approver =
-            ElicitationApprover::new(context.peer.clone(), who.caller, who.elicitation_approvals);
-        let outcome = host.call(&host_name, &arguments, &caller, &approver).await;
+        let caller = Caller::new(who.caller.clone(), who.role.clone());
+        let outcome = match (is_2026_07_28(&context), &self.shared.states) {
+            (true, None) => {
+                // Without its key the server cannot hold an approval round: an approval-needed
+                // call ends pending (the tool error naming the approval), a retry is refused.
+                if request.request_state.is_some() {
+                    return Err(McpError::invalid_params(NO_STATE_KEY, None));
+                }
+                host.call(&host_name, &arguments, &caller, &RoundApprover::default())
+                    .await
+            }
+            (true, Some(states)) => {
+                let round = Round {
+                    host,
+                    states,
+                    binding: Binding {
+                        tool: &host_name,
+                        arguments: &arguments,
+                        client: &who.caller,
+                    },
+                    mode: AskMode::choose(
+                        who.elicitation_approvals,
+                        context.client_capabilities().as_ref(),
+                        self.shared.options.approvals_url.as_deref(),
+                    ),
+                    client: &who.caller,
+                };
+                match call_in_rounds(&round, &request, &caller).await? {
+                    Step::Respond(response) => return Ok(response),
+                    Step::Outcome(outcome) => outcome,
+                }
+            }
+            (false, _) => {
+                let approver = ElicitationApprover::new(
+                    context.peer.clone(),
+                    who.caller.clone(),
+                    who.elicitation_approvals,
+                );
+                host.call(&host_name, &arguments, &caller, &approver).await
+            }
+        };
         let tools = host.tools().await.unwrap_or_default();
         let result = match outcome {
             Ok(report) => {
@@ -307,9 +374,102 @@ impl ServerHandler for McpServer {
         Ok(result.into())
     }
 
+    /// 2026-07-28 list-changed notifications come on a `subscriptions/listen` stream; the
+    /// tool list is the only list this server has.
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let mut changes = self.shared.catalog_changed.subscribe();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                change = changes.recv() => match change {
+                    Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if context.accepted().tools_list_changed != Some(true) {
+                            continue;
+                        }
+                        if let Err(err) = context.sink().notify_tool_list_changed().await {
+                            tracing::debug!("a listen stream ended: {err}");
+                            return Ok(());
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+            }
+        }
+    }
+
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         let mut peers = self.shared.peers.lock().unwrap_or_else(|p| p.into_inner());
         peers.retain(|p| !p.is_transport_closed());
         peers.push(context.peer);
     }
+}
+
+/// A retry this server cannot verify, because its request-state key is unusable.
+const NO_STATE_KEY: &str = "this server cannot verify requestState (its key is unusable: see the server's log); call the tool again without it";
+
+/// Whether the request is on 2026-07-28 or later (stateless: no server-to-client requests).
+fn is_2026_07_28(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
+
+/// Where a 2026-07-28 call stands after its approval round.
+enum Step {
+    /// Answer this (input required, or the end of a decided approval).
+    Respond(CallToolResponse),
+    /// The pipeline's outcome, shaped like any call's.
+    Outcome(Result<CallReport, HostError>),
+}
+
+/// A 2026-07-28 `tools/call`: a retry with `requestState` resumes its approval round; a
+/// fresh call goes through the pipeline and, when it needs approval, asks in a round.
+async fn call_in_rounds(
+    round: &Round<'_>,
+    request: &CallToolRequestParams,
+    caller: &Caller,
+) -> Result<Step, McpError> {
+    if let Some(state) = &request.request_state {
+        let resumed = round.resume(state, request.input_responses.as_ref()).await;
+        if let Err(err @ (StateError::Io { .. } | StateError::BadKey(_))) = &resumed {
+            tracing::error!("an approval round failed: {err}");
+        }
+        return match resumed {
+            Ok(Resumed::Ran(outcome)) => Ok(Step::Outcome(outcome)),
+            Ok(Resumed::Over(result)) => Ok(Step::Respond(result.into())),
+            Ok(Resumed::Waiting(again)) => Ok(Step::Respond(again.into())),
+            Err(StateError::Io { .. }) | Err(StateError::BadKey(_)) => {
+                // The operator's problem, with paths: for the log, not for the agent.
+                Err(McpError::internal_error(
+                    "the server cannot record this approval round: see the server's log",
+                    None,
+                ))
+            }
+            Err(err) => Err(McpError::invalid_params(err.to_string(), None)),
+        };
+    }
+    let approver = RoundApprover::default();
+    let outcome = round
+        .host
+        .call(
+            round.binding.tool,
+            round.binding.arguments,
+            caller,
+            &approver,
+        )
+        .await;
+    if let Err(HostError::ApprovalRequired { id, .. }) = &outcome {
+        let message = approver.message().unwrap_or_default();
+        if let Some(ask) = round.ask(id, &message) {
+            return Ok(Step::Respond(ask.into()));
+        }
+    }
+    Ok(Step::Outcome(outcome))
 }
