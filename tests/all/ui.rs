@@ -19,16 +19,16 @@ const APPROVAL_TOOL: &str = "connectwise_rmm:cw-rmm-script-disk-cleanup";
 const BROWSER_DEADLINE: Duration = Duration::from_secs(240);
 
 /// Chromium, playwright-core and node, or why the test cannot run.
-struct BrowserKit {
-    chromium: PathBuf,
-    playwright_core: PathBuf,
+pub(crate) struct BrowserKit {
+    pub(crate) chromium: PathBuf,
+    pub(crate) playwright_core: PathBuf,
 }
 
 fn first_existing(candidates: Vec<PathBuf>) -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.exists())
 }
 
-fn browser_kit() -> Result<BrowserKit, String> {
+pub(crate) fn browser_kit() -> Result<BrowserKit, String> {
     let env_path = |name| std::env::var_os(name).map(PathBuf::from);
     let chromium = first_existing(
         env_path("CHROMIUM")
@@ -58,14 +58,39 @@ fn browser_kit() -> Result<BrowserKit, String> {
     })
 }
 
+/// The browser kit, or `None` (with a note) where the browser tests are skipped: never
+/// under CI.
+pub(crate) fn browser_kit_or_skip(test: &str) -> Option<BrowserKit> {
+    match browser_kit() {
+        Ok(kit) => Some(kit),
+        Err(missing) if std::env::var_os("CI").is_some() => {
+            panic!("the browser test cannot run in CI: {missing}")
+        }
+        Err(missing) => {
+            eprintln!("SKIPPED {test}: {missing}");
+            None
+        }
+    }
+}
+
 /// Starts `toolhost ui` on a free loopback port; returns the process and its printed URL.
 async fn start_ui(cli: &Cli, sim: &Simulator) -> (tokio::process::Child, String) {
+    start_ui_with(cli, sim, &[]).await
+}
+
+/// [`start_ui`] with more `toolhost ui` flags (`--approver NAME`).
+pub(crate) async fn start_ui_with(
+    cli: &Cli,
+    sim: &Simulator,
+    flags: &[&str],
+) -> (tokio::process::Child, String) {
     let mut child = tokio::process::Command::new(toolhost_bin())
         .arg("--home")
         .arg(cli.home.path())
         .arg("--plugin")
         .arg(plugin_wasm())
         .args(["ui", "--port", "0", "--upstream", &sim.base_url()])
+        .args(flags)
         .env("XDG_CACHE_HOME", target_dir().join("e2e-xdg-cache"))
         .env_remove("TOOLHOST_HOME")
         .env_remove("TOOLHOST_PLUGIN")
@@ -88,7 +113,7 @@ async fn start_ui(cli: &Cli, sim: &Simulator) -> (tokio::process::Child, String)
     // Keep reading, so the server never writes into a closed pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     assert!(
-        url.starts_with("http://127.0.0.1:") && url.contains("/?token="),
+        url.starts_with("http://localhost:") && url.contains("/?token="),
         "{url}"
     );
     (child, url)
@@ -96,15 +121,8 @@ async fn start_ui(cli: &Cli, sim: &Simulator) -> (tokio::process::Child, String)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_set_policy_approve_and_audit_in_a_browser() {
-    let kit = match browser_kit() {
-        Ok(kit) => kit,
-        Err(missing) if std::env::var_os("CI").is_some() => {
-            panic!("the browser test cannot run in CI: {missing}")
-        }
-        Err(missing) => {
-            eprintln!("SKIPPED ui browser test: {missing}");
-            return;
-        }
+    let Some(kit) = browser_kit_or_skip("ui browser test") else {
+        return;
     };
     let sim = Simulator::start(sim_config()).await.unwrap();
     let cli = Cli::new().await;
@@ -202,7 +220,7 @@ async fn connect_set_policy_approve_and_audit_in_a_browser() {
 }
 
 /// One raw HTTP/1.1 request to the UI server; returns the status and the whole response.
-async fn http(base: &str, request: &str) -> (u16, String) {
+pub(crate) async fn http(base: &str, request: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base
         .trim_start_matches("http://")
@@ -314,7 +332,7 @@ async fn host_origin_session_and_csrf_checks_over_http() {
 }
 
 /// A session for raw HTTP requests: the launch token exchanged for a cookie and a CSRF token.
-async fn raw_session(url: &str) -> (String, String, String) {
+pub(crate) async fn raw_session(url: &str) -> (String, String, String) {
     let authority = url
         .trim_start_matches("http://")
         .split('/')

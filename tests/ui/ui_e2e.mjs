@@ -6,19 +6,11 @@
 // SCREENSHOT_DIR, CLIENT_ID, CLIENT_SECRET, EXPECTED_TOOL_COUNT, POLICY_TOOL,
 // APPROVAL_TOOL, APPROVAL_ARGS, TOOLHOST_CMD (JSON array: binary and global flags).
 
-import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { assert, env, launch, removeProfiles, step as say } from './browser.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-const require = createRequire(import.meta.url);
-const { chromium } = require(env('PLAYWRIGHT_CORE'));
 const shots = env('SCREENSHOT_DIR');
 mkdirSync(shots, { recursive: true });
 const [bin, ...globalFlags] = JSON.parse(env('TOOLHOST_CMD'));
@@ -28,28 +20,7 @@ function toolhost(args) {
   return spawnSync(bin, [...globalFlags, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
 }
 
-function step(text) {
-  console.log(`ui-e2e: ${text}`);
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(`assertion failed: ${message}`);
-}
-
-const profiles = [];
-
-// A fresh browser with its own, throw-away profile (playwright passes --user-data-dir).
-async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'toolhost-ui-chromium-'));
-  profiles.push(profile);
-  return chromium.launchPersistentContext(profile, {
-    executablePath: env('CHROMIUM'),
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
+const step = (text) => say('ui-e2e', text);
 
 const context = await launch();
 const page = context.pages()[0] || await context.newPage();
@@ -127,8 +98,14 @@ try {
   const call = toolhost(['call', approvalTool, '--args', env('APPROVAL_ARGS')]);
   assert(call.status === 2 && call.stderr.includes('needs approval'), `call: ${call.status} ${call.stderr}`);
 
+  step('the approval link an MCP client is given opens that approval in the page');
+  const approvalId = (call.stderr.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/) || [])[0];
+  assert(approvalId, `no approval id in: ${call.stderr}`);
+  await page.evaluate((id) => { window.location.hash = `#/approvals/${id}`; }, approvalId);
+  await page.waitForSelector(`article.approval.focused[data-approval="${approvalId}"]`);
+  assert(!(await page.isHidden('#page-approvals')), 'the approvals page is not shown for the link');
+
   step('approve it in the page and see the result');
-  await page.click('[data-tab="approvals"]');
   const card = page.locator('article.approval.pending', { hasText: approvalTool });
   await card.waitFor();
   const args = await card.locator('pre.arguments').textContent();
@@ -169,5 +146,5 @@ try {
   process.exitCode = 1;
 } finally {
   await context.close();
-  for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
+  removeProfiles();
 }

@@ -15,8 +15,10 @@
 #![warn(missing_docs)]
 
 mod approvals;
+mod approvers;
 mod audit;
 mod clients;
+mod parsed_files;
 mod policy;
 mod roles;
 mod tool;
@@ -24,6 +26,9 @@ mod tool;
 pub use approvals::{
     Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore,
     DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
+};
+pub use approvers::{
+    passkey_challenge, ApproverName, ApproverNameError, PasskeyEvidence, CHALLENGE_NONCE_BYTES,
 };
 pub use audit::{
     arguments_sha256, read_file as read_audit_file, redact, AuditDecision, AuditError, AuditFilter,

@@ -27,11 +27,19 @@ pub struct HostConfig {
     pub approvals_dir: PathBuf,
     /// How long a pending approval may wait for a decision.
     pub approval_ttl: Duration,
+    /// Approvals need the approver's passkey (`toolhost.toml` `[approvals] require_passkey`):
+    /// only the admin UI, which verifies one, can approve; terminal prompts and
+    /// `toolhost approvals approve` refuse.
+    pub require_passkey: bool,
     /// The append-only audit log.
     pub audit_log: PathBuf,
     /// The role of a caller who names none, unless the policy file's `[settings]
     /// default_role` says otherwise. `None`: the plugin's default role.
     pub default_role: Option<String>,
+    /// The role of the operator at the CLI (`toolhost.toml` `[operator] role`): what a
+    /// `toolhost call` runs as, and the most `--as` may name (it may only lower it). `None`:
+    /// the role a caller who names none runs as.
+    pub operator_role: Option<String>,
 }
 
 /// How long discovered tools are served before they are discovered again.
@@ -80,8 +88,10 @@ impl HostConfig {
             roles_file: home.join("roles.toml"),
             approvals_dir: home.join("approvals"),
             approval_ttl: toolhost_governance::DEFAULT_APPROVAL_TTL,
+            require_passkey: false,
             audit_log: home.join("audit.jsonl"),
             default_role: None,
+            operator_role: None,
             home,
             plugin: plugin.into(),
             limits: CallLimits::default(),

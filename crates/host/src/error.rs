@@ -37,6 +37,8 @@ pub enum HostError {
     ApprovalRequired { tool: String, id: String },
     #[error("approval {id} was requested by {requester}: a requester can never approve its own request. A person other than the requester approves it, in the toolhost admin UI or at the operator's interactive terminal")]
     SelfApproval { id: String, requester: String },
+    #[error("approval {id} was not approved: this host requires the approver's passkey (toolhost.toml `[approvals] require_passkey`). Approve it in the admin UI (`toolhost ui`) with your enrolled passkey; nothing was run")]
+    PasskeyRequired { id: String },
     #[error("`{tool}` was not run and approval {id} is void: {change}. Nothing was sent; make the call again to ask for a new approval")]
     ToolChanged {
         tool: String,
@@ -99,6 +101,7 @@ impl HostError {
             HostError::InvalidArguments { .. } => "invalid-arguments",
             HostError::ApprovalRequired { .. } => "approval-required",
             HostError::SelfApproval { .. } => "self-approval",
+            HostError::PasskeyRequired { .. } => "passkey-required",
             HostError::ApprovalDenied { .. } => "approval-denied",
             HostError::ToolChanged { .. } => "tool-changed",
             HostError::NotGranted { .. } => "not-granted",

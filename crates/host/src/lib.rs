@@ -23,6 +23,7 @@ mod error;
 mod grant;
 mod host;
 mod operator;
+mod operator_role;
 mod pipeline;
 mod settings;
 
@@ -37,6 +38,7 @@ pub use connection::{
 pub use error::HostError;
 pub use grant::{grant_path, needs_explicit_allow, Grant, GrantDiff, GrantReview, GrantedTool};
 pub use host::{ConnectReport, ToolHost, VerifiedConnection};
+pub use operator_role::OperatorRoleError;
 pub use pipeline::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,
 };

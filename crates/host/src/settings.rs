@@ -28,7 +28,15 @@
 //!
 //! [approvals]
 //! ttl_hours = 24
+//! require_passkey = false  # true: only the admin UI, with the approver's passkey, approves
+//!
+//! [operator]
+//! role = "Technician"
 //! ```
+//!
+//! `[operator] role` is the CLI operator's own role: `toolhost call --as` may only lower it.
+//! It lives here, in the operator's private home, because a role claimed on the command line
+//! is checked against it and nothing the agent can write.
 
 use crate::config::HostConfig;
 use std::path::{Path, PathBuf};
@@ -68,6 +76,8 @@ struct SettingsFile {
     catalog: Catalog,
     #[serde(default)]
     approvals: Approvals,
+    #[serde(default)]
+    operator: Operator,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -105,6 +115,13 @@ struct Catalog {
 #[serde(deny_unknown_fields)]
 struct Approvals {
     ttl_hours: Value,
+    require_passkey: Option<bool>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Operator {
+    role: Option<Spanned<String>>,
 }
 
 /// Where `toolhost.toml` lives in a home directory.
@@ -240,6 +257,21 @@ fn apply_text(config: &mut HostConfig, path: &Path, text: &str) -> Result<(), Se
     if let Some(n) = read(&file.approvals.ttl_hours, "approvals.ttl_hours", 1, 24 * 30)? {
         config.approval_ttl = secs(n * 3600);
     }
+    if let Some(required) = file.approvals.require_passkey {
+        config.require_passkey = required;
+    }
+    if let Some(role) = &file.operator.role {
+        let name = role.get_ref().trim();
+        // Whether the role exists is checked when it is used: roles.toml may change meanwhile.
+        if name.is_empty() {
+            return Err(invalid(
+                role.span().start,
+                "`operator.role` is empty: name a role of the role table, e.g. \"Technician\""
+                    .to_string(),
+            ));
+        }
+        config.operator_role = Some(name.to_string());
+    }
     Ok(())
 }
 
@@ -258,7 +290,7 @@ mod tests {
                     max_host_resources = 64\nmax_header_kb = 8\n\
                     [outbound]\nconnect_timeout_secs = 2\nfirst_byte_timeout_secs = 3\nbetween_bytes_timeout_secs = 4\n\
                     max_requests_per_call = 7\nmax_in_flight_per_call = 3\nmax_request_body_kb = 1\nmax_response_body_kb = 2\nmax_retries = 0\nretry_budget_secs = 9\n\
-                    [catalog]\nttl_secs = 0\n[approvals]\nttl_hours = 2\n";
+                    [catalog]\nttl_secs = 0\n[approvals]\nttl_hours = 2\nrequire_passkey = true\n";
         apply_text(&mut c, Path::new("t.toml"), text).unwrap();
         assert_eq!(c.limits.max_memory_bytes, 32 << 20);
         assert_eq!(c.limits.deadline, Duration::from_secs(5));
@@ -277,6 +309,8 @@ mod tests {
         assert_eq!(c.outbound.retry.max_elapsed, Duration::from_secs(9));
         assert_eq!(c.catalog_ttl, Duration::ZERO);
         assert_eq!(c.approval_ttl, Duration::from_secs(7200));
+        assert!(c.require_passkey);
+        assert!(!config().require_passkey);
     }
 
     #[test]
@@ -295,6 +329,30 @@ mod tests {
             );
         }
         assert_eq!(c.outbound.max_in_flight_per_call, 8);
+    }
+
+    #[test]
+    fn the_operator_role_is_read_and_may_not_be_empty() {
+        let mut c = config();
+        assert_eq!(c.operator_role, None);
+        apply_text(
+            &mut c,
+            Path::new("t.toml"),
+            "[operator]\nrole = \" Manager \"\n",
+        )
+        .unwrap();
+        assert_eq!(c.operator_role.as_deref(), Some("Manager"));
+        let err = apply_text(&mut c, Path::new("t.toml"), "[operator]\nrole = \" \"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("t.toml, line 2, column 8:") && err.contains("operator.role"),
+            "{err}"
+        );
+        let err = apply_text(&mut c, Path::new("t.toml"), "[operator]\nrank = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rank"), "{err}");
     }
 
     #[test]

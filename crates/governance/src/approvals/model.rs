@@ -1,5 +1,6 @@
 //! An approval record and its states.
 
+use crate::approvers::PasskeyEvidence;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -66,6 +67,10 @@ pub struct Approval {
     /// Where it is in its life; flattened, so the record reads `"state": "denied", "by": ...`.
     #[serde(flatten)]
     pub state: ApprovalState,
+    /// The approver's passkey assertion, when it was approved with one (see
+    /// [`crate::PasskeyEvidence`]): bound to [`Approval::digest`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey: Option<PasskeyEvidence>,
 }
 
 impl Approval {
@@ -88,6 +93,28 @@ impl Approval {
             ApprovalState::Executing { .. } => ApprovalStatus::Executing,
             ApprovalState::Executed { .. } => ApprovalStatus::Executed,
         }
+    }
+
+    /// Lowercase hex SHA-256 over what an approver approves: the id, the tool, the exact
+    /// arguments text, the script identity ([`Approval::tool_digest`]), the requester and the
+    /// role, each length-prefixed so no two records share a digest by shifting text between
+    /// fields. A passkey approval signs a challenge derived from it.
+    pub fn digest(&self) -> String {
+        let mut hash = Sha256::new();
+        hash.update(b"toolhost-approval-v1");
+        let fields = [
+            self.id.as_str(),
+            self.tool.as_str(),
+            self.arguments.as_str(),
+            self.tool_digest.as_deref().unwrap_or(""),
+            self.requester.as_str(),
+            self.role.as_str(),
+        ];
+        for field in fields {
+            hash.update((field.len() as u64).to_be_bytes());
+            hash.update(field.as_bytes());
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The command that approves (and so runs) this call.
@@ -205,6 +232,7 @@ mod tests {
             created_at: now,
             expires_at: now + chrono::Duration::hours(24),
             state,
+            passkey: None,
         }
     }
 
@@ -233,6 +261,40 @@ mod tests {
             a.approve_command(),
             "toolhost approvals approve 00000000-0000-4000-8000-000000000000"
         );
+    }
+
+    #[test]
+    fn the_digest_covers_every_approved_field() {
+        let a = sample(ApprovalState::Pending);
+        let digest = a.digest();
+        assert_eq!(digest.len(), 64);
+        // Only what the approver approves counts: the state does not.
+        let decided = Approval {
+            state: ApprovalState::Denied {
+                by: "ops".into(),
+                at: Utc::now(),
+            },
+            ..a.clone()
+        };
+        assert_eq!(decided.digest(), digest);
+        let changes: [fn(&mut Approval); 6] = [
+            |a| a.id = "00000000-0000-4000-8000-000000000001".into(),
+            |a| a.tool.push('x'),
+            |a| a.arguments = r#"{"templateId":"t2"}"#.into(),
+            |a| a.tool_digest = Some("script-b".into()),
+            |a| a.requester = "agent2".into(),
+            |a| a.role = "Admin".into(),
+        ];
+        for change in changes {
+            let mut b = a.clone();
+            change(&mut b);
+            assert_ne!(b.digest(), digest, "{b:?}");
+        }
+        // Text moved from one field to the next is another approval.
+        let mut shifted = a.clone();
+        shifted.requester = "agentT".into();
+        shifted.role = "echnician".into();
+        assert_ne!(shifted.digest(), digest);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use super::error::ApprovalError;
 use super::model::{sha256_hex, Approval, ApprovalFilter, ApprovalState};
+use crate::approvers::PasskeyEvidence;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::io;
@@ -98,6 +99,7 @@ impl ApprovalStore {
                 .checked_add_signed(ttl)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC),
             state: ApprovalState::Pending,
+            passkey: None,
         };
         self.write(&self.path(&approval.id, PENDING), &approval)?;
         Ok(approval)
@@ -171,6 +173,17 @@ impl ApprovalStore {
     /// Moves a pending, unexpired approval to executing: exactly one caller ever gets `Ok`
     /// for an id; everyone else gets why not (expired, denied, executing, executed).
     pub fn claim(&self, id: &str, by: &str) -> Result<Approval, ApprovalError> {
+        self.claim_with_passkey(id, by, None)
+    }
+
+    /// Like [`ApprovalStore::claim`], keeping `passkey` (the approver's verified assertion)
+    /// in the record as evidence.
+    pub fn claim_with_passkey(
+        &self,
+        id: &str,
+        by: &str,
+        passkey: Option<PasskeyEvidence>,
+    ) -> Result<Approval, ApprovalError> {
         let id = canonical_id(id)?;
         let mut approval = self
             .read(&id, PENDING)?
@@ -186,6 +199,7 @@ impl ApprovalStore {
             by: by.to_string(),
             at: Utc::now(),
         };
+        approval.passkey = passkey;
         self.write(&self.path(&id, CLAIMED), &approval)?;
         Ok(approval)
     }

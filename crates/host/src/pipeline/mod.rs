@@ -22,7 +22,7 @@ use record::Ending;
 pub use report::CallReport;
 use serde_json::Value;
 use std::time::Duration;
-use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode};
+use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode, PasskeyEvidence};
 
 impl ToolHost {
     /// Runs a tool for `caller`, asking `approver` when the policy needs approval.
@@ -62,6 +62,10 @@ impl ToolHost {
                     role: &admitted.role,
                     reason: &explanation,
                 };
+                // A passkey can only be verified by the admin UI: nobody approves in-line.
+                if self.config().require_passkey {
+                    return self.defer(&request, &admitted);
+                }
                 match approver.ask(question).await {
                     // Whoever asked cannot be the one who says yes: the call is kept for a
                     // person instead.
@@ -132,7 +136,30 @@ impl ToolHost {
     /// Runs a pending approval: exactly once, with exactly the approved arguments, under the
     /// requester's role, admitted again (an approval cannot outlive a role that lost the
     /// permission or a tool that has since been set to never).
+    ///
+    /// Refused when the operator requires passkeys (see [`ToolHost::approve_with_passkey`]).
     pub async fn approve(&self, id: &str, by: &str) -> Result<CallReport, HostError> {
+        self.approve_with(id, by, None).await
+    }
+
+    /// Like [`ToolHost::approve`], with the approver's passkey assertion, which the caller
+    /// (the admin UI) has verified against a challenge bound to this approval's digest; it
+    /// is kept in the record as evidence.
+    pub async fn approve_with_passkey(
+        &self,
+        id: &str,
+        by: &str,
+        passkey: PasskeyEvidence,
+    ) -> Result<CallReport, HostError> {
+        self.approve_with(id, by, Some(passkey)).await
+    }
+
+    async fn approve_with(
+        &self,
+        id: &str,
+        by: &str,
+        passkey: Option<PasskeyEvidence>,
+    ) -> Result<CallReport, HostError> {
         let id = self.approvals.resolve(id)?;
         let pending = self.approvals.get(&id)?;
         if pending.requester == by {
@@ -141,7 +168,10 @@ impl ToolHost {
                 requester: pending.requester,
             });
         }
-        let approval = self.approvals.claim(&id, by)?;
+        if self.config().require_passkey && passkey.is_none() {
+            return Err(HostError::PasskeyRequired { id });
+        }
+        let approval = self.approvals.claim_with_passkey(&id, by, passkey)?;
         let result = self.run_approved(&approval, by).await;
         let outcome = match &result {
             Ok(_) => "ok".to_string(),

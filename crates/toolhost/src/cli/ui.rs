@@ -2,8 +2,10 @@
 
 use super::output::print_json;
 use crate::ui::{UiOptions, UiServer};
+use anyhow::Context;
 use std::io::Write;
 use std::net::IpAddr;
+use toolhost_governance::ApproverName;
 use toolhost_host::ToolHost;
 
 #[derive(clap::Args, Debug)]
@@ -23,6 +25,10 @@ pub struct UiArgs {
     /// Prefill the connect form's upstream URL (like `toolhost connect --upstream`).
     #[arg(long)]
     upstream: Option<String>,
+    /// The person the printed link signs in (default: your OS user name). Approvals and
+    /// calls from the UI are recorded as `ui:NAME`; passkeys are enrolled for NAME.
+    #[arg(long, value_name = "NAME")]
+    approver: Option<ApproverName>,
 }
 
 pub async fn run(host: ToolHost, args: UiArgs, json: bool) -> anyhow::Result<()> {
@@ -31,13 +37,20 @@ pub async fn run(host: ToolHost, args: UiArgs, json: bool) -> anyhow::Result<()>
         port: args.port,
         allow_remote: args.allow_remote,
         extra_hosts: args.allowed_hosts,
-        operator: super::operator::operator_name(),
+        approver: match args.approver {
+            Some(name) => name,
+            None => ApproverName::parse(&super::operator::operator_name())
+                .context("your OS user name cannot name the approver: pass --approver NAME")?,
+        },
         upstream: args.upstream,
     };
+    let approver = options.approver.to_string();
     let server = UiServer::bind(host, options).await?;
     let url = server.url();
     if json {
-        print_json(&serde_json::json!({"url": url, "address": server.local_addr()}));
+        print_json(
+            &serde_json::json!({"url": url, "address": server.local_addr(), "approver": approver}),
+        );
     } else {
         // Written, not println!: a closed stdout (a parent that read the URL and left) must
         // not take the server down.
@@ -45,7 +58,7 @@ pub async fn run(host: ToolHost, args: UiArgs, json: bool) -> anyhow::Result<()>
         let _ = writeln!(out, "toolhost UI: {url}");
         let _ = writeln!(
             out,
-            "Open this link in your browser; it signs you in once. Ctrl-C stops the server."
+            "Open this link in your browser; it signs in {approver} once. Ctrl-C stops the server."
         );
         let _ = out.flush();
     }

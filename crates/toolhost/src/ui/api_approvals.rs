@@ -1,11 +1,17 @@
 //! The Approvals page: pending calls with their exact arguments; approve runs the call
 //! through `ToolHost::approve` (exactly once, the CLI's path), deny through `ToolHost::deny`.
+//! An approve that carries a passkey assertion is verified first (see `passkeys`), and the
+//! verified assertion is kept with the approval; without one, a host that requires
+//! passkeys refuses it.
 
 use super::error::{ApiError, ApiResult};
+use super::passkeys::api::find_approval;
+use super::sessions::Session;
 use super::state::UiState;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use toolhost_governance::{Approval, ApprovalFilter};
@@ -48,16 +54,48 @@ async fn list(
     Ok(Json(json!({"approvals": rows})))
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    /// The `PublicKeyCredential` (JSON form) answering this approval's passkey challenge.
+    #[serde(default)]
+    passkey: Option<Value>,
+}
+
 /// Runs the approved call and answers with its result once it completed.
 async fn approve(
     State(state): State<Arc<UiState>>,
+    Extension(session): Extension<Session>,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    let body: ApproveBody = if body.is_empty() {
+        ApproveBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request(format!("approve body: {e}")))?
+    };
+    let evidence = match body.passkey {
+        Some(assertion) => {
+            let approval = find_approval(&state, &id).await?;
+            Some(state.passkeys.verify(
+                &session.id,
+                state.approver.as_str(),
+                &approval,
+                assertion,
+            )?)
+        }
+        None => None,
+    };
     let host = state.host.read().await;
-    let report = host
-        .approve(&id, &state.actor())
-        .await
-        .map_err(ApiError::from)?;
+    let report = match evidence {
+        Some(evidence) => {
+            host.approve_with_passkey(&id, &state.actor(), evidence)
+                .await
+        }
+        None => host.approve(&id, &state.actor()).await,
+    }
+    .map_err(ApiError::from)?;
     Ok(Json(json!({"approved": true, "report": report})))
 }
 

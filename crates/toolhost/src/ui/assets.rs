@@ -36,6 +36,7 @@ static ASSETS: &[Asset] = &[
     asset!("card.js", JS),
     asset!("tools.js", JS),
     asset!("approvals.js", JS),
+    asset!("passkeys.js", JS),
     asset!("activity.js", JS),
     asset!("chart.js", JS),
 ];

@@ -34,6 +34,8 @@ impl From<HostError> for ApiError {
             | HostError::Credentials(_) => StatusCode::BAD_REQUEST,
             HostError::ApprovalRequired { .. } => StatusCode::ACCEPTED,
             HostError::ApprovalDenied { .. }
+            | HostError::SelfApproval { .. }
+            | HostError::PasskeyRequired { .. }
             | HostError::RoleDenied { .. }
             | HostError::Refused { .. } => StatusCode::FORBIDDEN,
             HostError::Call { .. } => StatusCode::BAD_GATEWAY,

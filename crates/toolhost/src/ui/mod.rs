@@ -6,6 +6,7 @@
 //! - [`sessions`]: the one-time launch token, session cookies and CSRF tokens.
 //! - [`guard`]: Host / Origin / session / CSRF checks on every request.
 //! - [`assets`]: the bundled front end and the security headers of every response.
+//! - [`passkeys`]: approvers' passkeys and the approval challenges they sign.
 //! - `api_*`: the JSON endpoints, one module per page.
 
 mod api_activity;
@@ -16,6 +17,7 @@ pub mod assets;
 pub mod connect_form;
 mod error;
 pub mod guard;
+pub mod passkeys;
 pub mod sessions;
 mod state;
 
@@ -31,6 +33,7 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use tokio::sync::RwLock;
+use toolhost_governance::ApproverName;
 use toolhost_host::ToolHost;
 
 /// How `toolhost ui` listens.
@@ -43,8 +46,9 @@ pub struct UiOptions {
     pub allow_remote: bool,
     /// More `Host` values to answer to (`name:port`), for a remote bind.
     pub extra_hosts: Vec<String>,
-    /// Who approves and calls from this UI (`ui:<operator>` in the audit).
-    pub operator: String,
+    /// The person the one-time link signs in: approvals and calls from this UI are
+    /// `ui:<approver>` in the audit.
+    pub approver: ApproverName,
     /// Prefills the connect form's upstream URL (like `toolhost connect --upstream`).
     pub upstream: Option<String>,
 }
@@ -56,7 +60,7 @@ impl Default for UiOptions {
             port: 0,
             allow_remote: false,
             extra_hosts: Vec::new(),
-            operator: "operator".into(),
+            approver: ApproverName::parse("operator").expect("a valid name"),
             upstream: None,
         }
     }
@@ -71,6 +75,8 @@ pub enum UiError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Passkeys(#[from] passkeys::PasskeyError),
 }
 
 /// A bound, not yet serving, UI server.
@@ -98,12 +104,14 @@ impl UiServer {
         if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
             extra.push(addr.to_string());
         }
+        let passkeys = passkeys::Passkeys::new(&host.config().home, addr.port())?;
         let state = Arc::new(UiState {
             host: Arc::new(RwLock::new(host)),
             sessions: Sessions::new(),
             allowed: AllowedHosts::loopback(addr.port(), &extra),
-            operator: options.operator,
+            approver: options.approver,
             upstream: options.upstream,
+            passkeys,
         });
         Ok(UiServer {
             listener,
@@ -116,12 +124,15 @@ impl UiServer {
         self.addr
     }
 
-    /// The URL to open: carries the one-time launch token.
+    /// The URL to open: carries the one-time launch token. On a loopback (or any-address)
+    /// bind it names `localhost`, the one origin passkeys work on (a secure context for the
+    /// browser; an IP address cannot be a WebAuthn relying party).
     pub fn url(&self) -> String {
-        let host = if self.addr.ip().is_unspecified() {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.addr.port())
+        let ip = self.addr.ip();
+        let host = if ip.is_unspecified() || ip.is_loopback() {
+            format!("{}:{}", passkeys::RP_ID, self.addr.port())
         } else {
-            self.addr
+            self.addr.to_string()
         };
         format!(
             "http://{host}/?token={}",
@@ -152,6 +163,7 @@ pub fn router(state: Arc<UiState>) -> Router {
         .merge(api_connection::routes())
         .merge(api_tools::routes())
         .merge(api_approvals::routes())
+        .merge(passkeys::api::routes())
         .merge(api_activity::routes())
         .fallback(|| async { error::ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(
@@ -203,7 +215,7 @@ async fn start_session(
     match state.sessions.exchange(&body.token) {
         Ok(session) => (
             [(http::header::SET_COOKIE, sessions::session_cookie(&session))],
-            Json(serde_json::json!({"csrf": session.csrf, "operator": state.operator})),
+            Json(serde_json::json!({"csrf": session.csrf, "operator": state.approver.as_str()})),
         )
             .into_response(),
         Err(err) => (
@@ -219,7 +231,7 @@ async fn current_session(
     State(state): State<Arc<UiState>>,
     axum::Extension(session): axum::Extension<sessions::Session>,
 ) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"csrf": session.csrf, "operator": state.operator}))
+    Json(serde_json::json!({"csrf": session.csrf, "operator": state.approver.as_str()}))
 }
 
 async fn logout(

@@ -1,9 +1,11 @@
 //! What every handler of the admin UI shares.
 
 use super::guard::AllowedHosts;
+use super::passkeys::Passkeys;
 use super::sessions::Sessions;
 use std::sync::Arc;
 use tokio::sync::RwLock;
+use toolhost_governance::ApproverName;
 use toolhost_host::ToolHost;
 
 /// What every handler shares.
@@ -11,13 +13,15 @@ pub struct UiState {
     pub host: Arc<RwLock<ToolHost>>,
     pub sessions: Sessions,
     pub allowed: AllowedHosts,
-    pub operator: String,
+    /// The person the one-time link signs in (`toolhost ui --approver NAME`).
+    pub approver: ApproverName,
     pub upstream: Option<String>,
+    pub passkeys: Passkeys,
 }
 
 impl UiState {
     /// The name calls and approvals from this UI carry.
     pub fn actor(&self) -> String {
-        format!("ui:{}", self.operator)
+        format!("ui:{}", self.approver)
     }
 }

@@ -14,9 +14,15 @@ const PAGES = {
   activity: loadActivity,
 };
 
+// `#approvals` or, from an MCP client's approval link, `#/approvals/<id>`: the page, and the
+// approval to bring into view.
+export function parseHash(hash) {
+  const [name, id] = hash.replace(/^#\/?/, '').split('/');
+  return { name: PAGES[name] ? name : 'integration', id: id || null };
+}
+
 function currentPage() {
-  const name = window.location.hash.slice(1);
-  return PAGES[name] ? name : 'integration';
+  return parseHash(window.location.hash).name;
 }
 
 async function showPage() {
@@ -30,7 +36,7 @@ async function showPage() {
     else tab.removeAttribute('aria-current');
   });
   try {
-    await PAGES[name]();
+    await PAGES[name](parseHash(window.location.hash).id);
   } catch (err) {
     message(byId('notice'), err.message);
   }

@@ -3,6 +3,7 @@
 
 import { get, post } from './api.js';
 import { byId, el, formatAge, formatTime, message, pretty } from './dom.js';
+import { loadPasskeys, passkeyState, passkeysAvailable, setupPasskeys, signApproval } from './passkeys.js';
 
 function badge(count) {
   const node = byId('approvals-badge');
@@ -16,7 +17,14 @@ async function decide(approval, action, item) {
   const status = item.querySelector('.result');
   status.replaceChildren(el('span', { class: 'muted', text: action === 'approve' ? 'Running…' : 'Denying…' }));
   try {
-    const result = await post(`/api/approvals/${encodeURIComponent(approval.id)}/${action}`);
+    // With a passkey enrolled (or required) an approval is signed: the server checks the
+    // assertion against this approval's challenge before anything runs.
+    const keys = passkeyState();
+    const signing = action === 'approve' && (keys.passkeys.length > 0 || keys.required) && passkeysAvailable();
+    if (signing) status.replaceChildren(el('span', { class: 'muted', text: 'Sign with your passkey…' }));
+    const body = signing ? { passkey: await signApproval(approval.id) } : undefined;
+    if (signing) status.replaceChildren(el('span', { class: 'muted', text: 'Running…' }));
+    const result = await post(`/api/approvals/${encodeURIComponent(approval.id)}/${action}`, body);
     if (action === 'approve') {
       const report = result.report;
       status.replaceChildren(
@@ -31,8 +39,21 @@ async function decide(approval, action, item) {
     pill.textContent = action === 'approve' ? 'executed' : 'denied';
   } catch (err) {
     status.replaceChildren(el('div', { class: 'error', text: err.message }));
+    buttons.forEach((b) => { b.disabled = false; });
   }
   refreshBadge();
+}
+
+// What the call will do, as the plugin previewed it: summary and facts as text only.
+function renderPreview(preview) {
+  if (!preview || typeof preview !== 'object') return null;
+  const facts = Array.isArray(preview.facts) ? preview.facts : [];
+  return el('section', { class: 'preview' },
+    typeof preview.summary === 'string' ? el('p', { class: 'preview-summary', text: preview.summary }) : null,
+    facts.length ? el('dl', { class: 'facts preview-facts' },
+      facts.map((f) => el('div', { class: 'field' },
+        el('dt', { text: String(f && f.label !== undefined ? f.label : '') }),
+        el('dd', { text: String(f && f.value !== undefined ? f.value : '') })))) : null);
 }
 
 function renderApproval(a) {
@@ -47,7 +68,10 @@ function renderApproval(a) {
       el('div', { class: 'field' }, el('dt', { text: 'Age' }),
         el('dd', { text: formatAge(a.ageSeconds), title: formatTime(a.createdAt) })),
       el('div', { class: 'field' }, el('dt', { text: 'Expires' }), el('dd', { text: formatTime(a.expiresAt) })),
-      el('div', { class: 'field' }, el('dt', { text: 'Id' }), el('dd', { class: 'mono', text: a.id }))),
+      el('div', { class: 'field' }, el('dt', { text: 'Id' }), el('dd', { class: 'mono', text: a.id })),
+      a.passkey ? el('div', { class: 'field' }, el('dt', { text: 'Signed with passkey by' }),
+        el('dd', { class: 'passkey-signed', text: a.passkey.approver })) : null),
+    renderPreview(a.preview),
     el('div', { class: 'muted small', text: 'Exact arguments (these, and only these, run):' }),
     el('pre', { class: 'json arguments', text: pretty(a.arguments) }),
     el('div', { class: 'result' }));
@@ -68,8 +92,10 @@ export async function refreshBadge() {
   }
 }
 
-export async function loadApprovals() {
+// `focus`: the id of an approval to bring into view (the page was opened from its link).
+export async function loadApprovals(focus) {
   const all = byId('approvals-all').checked;
+  await loadPasskeys();
   try {
     const data = await get('/api/approvals', all ? { all: 'true' } : {});
     const list = byId('approvals-list');
@@ -79,12 +105,23 @@ export async function loadApprovals() {
     }
     if (!all) badge(data.approvals.length);
     message(byId('approvals-error'), '');
+    const wanted = typeof focus === 'string'
+      ? [...list.querySelectorAll('[data-approval]')].find((card) => card.dataset.approval === focus)
+      : null;
+    if (wanted) {
+      wanted.classList.add('focused');
+      wanted.scrollIntoView({ block: 'center' });
+    } else if (typeof focus === 'string') {
+      message(byId('approvals-error'), `Approval ${focus} is no longer pending: tick "all" to see what became of it.`);
+    }
   } catch (err) {
     message(byId('approvals-error'), err.message);
   }
 }
 
 export function setupApprovals() {
+  setupPasskeys();
+  document.addEventListener('passkeys-changed', loadApprovals);
   byId('approvals-all').addEventListener('change', loadApprovals);
   byId('approvals-reload').addEventListener('click', loadApprovals);
 }
