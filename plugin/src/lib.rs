@@ -4,6 +4,7 @@
 //! component module only binds the WIT exports and the wasip2 transport to it.
 
 pub mod args;
+pub mod preview;
 pub mod catalog;
 pub mod errors;
 pub mod http;

@@ -5,7 +5,7 @@ use crate::faults::FaultStore;
 use crate::lock::lock;
 use crate::recording::RecordedRequest;
 use crate::tasks::TaskStore;
-use crate::tenant::{ShellScript, Tenant, Ticket};
+use crate::tenant::{Endpoint, ShellScript, Tenant, Ticket};
 use crate::tokens::TokenStore;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +22,8 @@ pub struct AppState {
     script_states: Mutex<HashMap<Uuid, bool>>,
     /// Test hook: shell scripts renamed at run time (by template id).
     script_names: Mutex<HashMap<Uuid, String>>,
+    /// Test hook: endpoints moved to another company and site at run time (by endpoint id).
+    endpoint_homes: Mutex<HashMap<Uuid, (Uuid, Uuid)>>,
     recorded: Mutex<Vec<RecordedRequest>>,
 }
 
@@ -39,6 +41,7 @@ impl AppState {
             faults: FaultStore::default(),
             script_states: Mutex::new(HashMap::new()),
             script_names: Mutex::new(HashMap::new()),
+            endpoint_homes: Mutex::new(HashMap::new()),
             recorded: Mutex::new(Vec::new()),
         }
     }
@@ -66,6 +69,29 @@ impl AppState {
             .get(&script.id)
             .cloned()
             .unwrap_or_else(|| script.name.to_string())
+    }
+
+    /// The company and site `endpoint` belongs to now: its seeded ones unless a test moved it.
+    pub fn endpoint_home(&self, endpoint: &Endpoint) -> (Uuid, Uuid) {
+        lock(&self.endpoint_homes)
+            .get(&endpoint.id)
+            .copied()
+            .unwrap_or((endpoint.company_id, endpoint.site_id))
+    }
+
+    /// Moves an endpoint to `company` and `site`, as re-assigning a device in the RMM console
+    /// does; false for an unknown endpoint, company or site, or a site of another company.
+    pub fn move_endpoint(&self, endpoint: Uuid, company: Uuid, site: Uuid) -> bool {
+        let site_fits = self
+            .tenant
+            .sites
+            .iter()
+            .any(|s| s.id == site && s.company_id == company);
+        if self.tenant.endpoint(endpoint).is_none() || !site_fits {
+            return false;
+        }
+        lock(&self.endpoint_homes).insert(endpoint, (company, site));
+        true
     }
 
     /// Renames a shell script; false for an unknown template id.

@@ -22,6 +22,7 @@ const ALL_CHECKS: &[&str] = &[
     "behaviour.unknown-tool",
     "behaviour.discover-tools",
     "behaviour.invalid-arguments",
+    "behaviour.preview-reads-only",
     "behaviour.declared-origins",
     "behaviour.limits",
 ];

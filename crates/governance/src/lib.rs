@@ -22,8 +22,8 @@ mod roles;
 mod tool;
 
 pub use approvals::{
-    Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore,
-    DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
+    Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore, Preview,
+    PreviewFact, DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
 };
 pub use audit::{
     arguments_sha256, read_file as read_audit_file, redact, AuditDecision, AuditError, AuditFilter,

@@ -9,6 +9,7 @@
 
 mod admission;
 mod approver;
+mod preview;
 mod record;
 mod report;
 
@@ -22,7 +23,7 @@ use record::Ending;
 pub use report::CallReport;
 use serde_json::Value;
 use std::time::Duration;
-use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode};
+use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode, Preview};
 
 impl ToolHost {
     /// Runs a tool for `caller`, asking `approver` when the policy needs approval.
@@ -55,18 +56,30 @@ impl ToolHost {
                 reason: explanation,
             }),
             Mode::Approval => {
+                // What the person decides on: a preview that cannot be made holds nothing.
+                let preview = match self.preview(&request, &admitted).await {
+                    Ok(preview) => preview,
+                    Err(err) => {
+                        return self.refuse(
+                            &admitted.attempt(&request),
+                            AuditDecision::Invalid,
+                            err,
+                        )
+                    }
+                };
                 let question = approver::ApprovalQuestion {
                     tool: &admitted.entry.name,
                     arguments: &admitted.arguments,
                     caller: &caller.name,
                     role: &admitted.role,
                     reason: &explanation,
+                    preview: preview.as_ref(),
                 };
                 match approver.ask(question).await {
                     // Whoever asked cannot be the one who says yes: the call is kept for a
                     // person instead.
                     ApprovalAnswer::Approve { by } if by == caller.name => {
-                        self.defer(&request, &admitted)
+                        self.defer(&request, &admitted, preview)
                     }
                     ApprovalAnswer::Approve { by } => {
                         let rule = format!("approved by {by} when asked ({explanation})");
@@ -90,21 +103,24 @@ impl ToolHost {
                         );
                         Err(err)
                     }
-                    ApprovalAnswer::Defer => self.defer(&request, &admitted),
+                    ApprovalAnswer::Defer => self.defer(&request, &admitted, preview),
                 }
             }
         }
     }
 
-    /// Keeps the call as a pending approval; nothing is sent.
+    /// Keeps the call as a pending approval, with the preview the person is shown; nothing
+    /// is sent.
     fn defer(
         &self,
         request: &CallRequest<'_>,
         admitted: &Admitted,
+        preview: Option<Preview>,
     ) -> Result<CallReport, HostError> {
-        let approval = self.approvals.create_bound(
+        let approval = self.approvals.create_previewed(
             &admitted.entry.name,
             Some(admitted.entry.digest()),
+            preview,
             &admitted.arguments,
             request.caller,
             &admitted.role,
@@ -162,6 +178,7 @@ impl ToolHost {
             progress: None,
         };
         let admitted = self.admit(&request).await?;
+        self.confirm_preview(&request, &admitted, approval).await?;
         let rule = format!("approval {} approved by {by}", approval.id);
         let mut report = self
             .execute(&request, &admitted, AuditDecision::Approved, rule)

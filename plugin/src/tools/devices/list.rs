@@ -6,7 +6,7 @@ use crate::args::{fold, Args};
 use crate::catalog::ENDPOINT_TYPES;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::{next_link, query_param};
-use crate::shape::{array, compact, field, pick, text};
+use crate::shape::{array, compact, field, merged, pick, project, text};
 use crate::tools::companies::COMPANIES_PATH;
 use crate::tools::context::Ctx;
 use serde_json::{json, Value};
@@ -212,7 +212,7 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
         Some(list @ Value::Array(_)) => list.clone(),
         _ => Value::Null,
     };
-    compact(vec![
+    merged(project(endpoint, &[("name", &["friendlyName"]), ("deviceName", &["deviceName"]), ("endpointType", &["endpointType"])]), compact(vec![
         (
             "endpointId",
             field(endpoint, &["endpointID", "endpointId", "id"]),
@@ -233,9 +233,6 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
                 site.clone()
             },
         ),
-        ("name", field(endpoint, &["friendlyName"])),
-        ("deviceName", field(endpoint, &["deviceName"])),
-        ("endpointType", field(endpoint, &["endpointType"])),
         // The spec only calls os.userName "User Name"; the `user` filter matches it.
         (
             "user",
@@ -245,8 +242,7 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
             },
         ),
         ("os", os_label(endpoint)),
-        ("ipAddresses", ips),
-    ])
+        ("ipAddresses", ips),]))
 }
 
 /// A one-line OS description from `os{product, version}` or the metadata `osType`.
