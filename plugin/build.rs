@@ -11,8 +11,13 @@ fn main() {
         serde_json::from_str(&text).expect("src/catalog.json is valid JSON");
     // Repeated boilerplate is restored by `catalog::spec_from_json`: every input schema's
     // `$schema`, and the annotations as four flags in a fixed order.
-    for tool in catalog.as_array_mut().expect("src/catalog.json is an array") {
-        let schema = tool["inputSchema"].as_object_mut().expect("inputSchema objects");
+    for tool in catalog
+        .as_array_mut()
+        .expect("src/catalog.json is an array")
+    {
+        let schema = tool["inputSchema"]
+            .as_object_mut()
+            .expect("inputSchema objects");
         schema.remove("$schema");
         let a = &tool["annotations"];
         let flags: Vec<serde_json::Value> = ["readOnly", "destructive", "idempotent", "openWorld"]

@@ -4,10 +4,10 @@
 //! component module only binds the WIT exports and the wasip2 transport to it.
 
 pub mod args;
-pub mod preview;
 pub mod catalog;
 pub mod errors;
 pub mod http;
+pub mod preview;
 pub mod region;
 pub mod roles;
 pub mod routes;

@@ -151,7 +151,10 @@ fn task(ctx: &Ctx, task: &TaskRequest, look_up_script: bool) -> ToolResult<Previ
     let when = schedule_text(&task.schedule);
     preview.fact("schedule", &when);
     if !task.parameters.is_empty() {
-        preview.fact("parameters", Value::Object(task.parameters.clone()).to_string());
+        preview.fact(
+            "parameters",
+            Value::Object(task.parameters.clone()).to_string(),
+        );
     }
     preview.summary = format!("Run \"{script}\" on {on} {when}");
     Ok(preview)
@@ -182,4 +185,160 @@ fn ticket(ctx: &Ctx, body: &Value) -> ToolResult<Preview> {
     }
     preview.summary = format!("Create ticket \"{summary}\" on board {board} for {company}");
     Ok(preview)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::fake::FakeTransport;
+    use crate::http::Method;
+    use crate::tools::testing::ctx;
+    use serde_json::json;
+
+    const T: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+    const E: &str = "11111111-1111-4111-8111-111111111111";
+    const C: &str = "cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+    const S: &str = "55555555-5555-4555-8555-555555555555";
+
+    fn scripts() -> String {
+        json!({"Templates": [{"templateId": T, "name": "Disk Cleanup", "state": "active"}]})
+            .to_string()
+    }
+
+    fn companies() -> String {
+        json!({"companies": [{"id": C, "name": "Contoso Ltd"}]}).to_string()
+    }
+
+    fn device_page() -> String {
+        json!({"platform": [{"companyID": C, "siteID": S, "endpoints": [
+            {"endpointID": E, "friendlyName": "Maria's Laptop", "deviceName": "CONTOSO-LT-MARIA"}]}]})
+        .to_string()
+    }
+
+    fn facts(p: &Preview, label: &str) -> Vec<String> {
+        p.facts
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every request was a read: GETs, and the device listing (a read sent as a POST).
+    fn only_reads(fake: &FakeTransport) {
+        for r in fake.requests.borrow().iter() {
+            assert!(
+                r.method == Method::Get
+                    || r.path_with_query
+                        .starts_with("/api/platform/v2/device/categories/all/endpoints"),
+                "{:?} {}",
+                r.method,
+                r.path_with_query
+            );
+        }
+    }
+
+    #[test]
+    fn run_task_names_the_script_each_target_and_the_schedule() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &scripts())
+            .reply(200, &companies())
+            .reply(200, &device_page())
+            .reply(
+                200,
+                &json!({"sites": [{"id": S, "name": "Sydney HQ"}]}).to_string(),
+            );
+        let args = json!({"templateId": T, "targets": [E], "parameters": {"drive": "C:"}});
+        let p = preview(&ctx(&fake), RUN_TASK, &args.to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            p.summary,
+            "Run \"Disk Cleanup\" on CONTOSO-LT-MARIA (Contoso Ltd) now"
+        );
+        assert_eq!(facts(&p, "templateId"), [T]);
+        assert_eq!(
+            facts(&p, "target"),
+            ["CONTOSO-LT-MARIA (Maria's Laptop), company Contoso Ltd, site Sydney HQ"]
+        );
+        assert_eq!(facts(&p, "parameters"), [r#"{"drive":"C:"}"#]);
+        only_reads(&fake);
+        assert_eq!(fake.requests.borrow().len(), 4);
+    }
+
+    #[test]
+    fn a_company_target_is_counted_and_an_unknown_device_said_so() {
+        let fake = FakeTransport::new();
+        fake.reply(
+            200,
+            &json!({"platform": [{"companyID": C, "siteID": S, "endpoints": [
+                {"endpointID": E}, {"endpointID": "22222222-2222-4222-8222-222222222222"}]}]})
+            .to_string(),
+        )
+        .reply(200, &scripts())
+        .reply(200, &companies());
+        let args = json!({"templateId": T, "companyId": C, "targetType": "COMPANY",
+                          "schedule": {"type": "recurring", "at": "2030-01-01T00:00:00Z", "frequency": "weekly", "every": 2}});
+        let p = preview(&ctx(&fake), RUN_TASK, &args.to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(facts(&p, "endpoints"), ["2 endpoints of Contoso Ltd"]);
+        assert_eq!(
+            facts(&p, "schedule"),
+            ["weekly (every 2) from 2030-01-01T00:00:00Z (UTC)"]
+        );
+        assert!(
+            p.summary.contains("every endpoint of Contoso Ltd (2)"),
+            "{}",
+            p.summary
+        );
+        only_reads(&fake);
+
+        let fake = FakeTransport::new();
+        fake.reply(200, &scripts())
+            .reply(200, &companies())
+            .reply(200, &json!({"platform": []}).to_string());
+        let args = json!({"templateId": T, "targets": [E]});
+        let p = preview(&ctx(&fake), RUN_TASK, &args.to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            facts(&p, "target"),
+            [format!("{E}: not found in the tenant")]
+        );
+    }
+
+    #[test]
+    fn a_ticket_names_its_board_and_company_and_reads_only() {
+        let fake = FakeTransport::new();
+        let lookup = |key: &str, name: &str| json!({key: [{"id": "b1", "name": name}]}).to_string();
+        fake.reply(200, &lookup("service-boards", "Service Desk"))
+            .reply(200, &lookup("sources", "API"))
+            .reply(200, &lookup("service-boards", "Service Desk"))
+            .reply(200, &companies());
+        let args = json!({"summary": "VPN down", "description": "d", "board": "Service Desk",
+                          "source": "API", "companyId": C});
+        let p = preview(&ctx(&fake), CREATE_TICKET, &args.to_string())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            p.summary,
+            "Create ticket \"VPN down\" on board Service Desk for Contoso Ltd"
+        );
+        assert_eq!(facts(&p, "company"), ["Contoso Ltd"]);
+        only_reads(&fake);
+    }
+
+    #[test]
+    fn reads_have_no_preview_and_bad_arguments_are_refused_before_any_request() {
+        let fake = FakeTransport::new();
+        assert_eq!(
+            preview(&ctx(&fake), "cw-rmm-list-devices", "{}").unwrap(),
+            None
+        );
+        assert!(matches!(
+            preview(&ctx(&fake), RUN_TASK, r#"{"targets":["x"]}"#),
+            Err(crate::errors::ToolError::InvalidInput { .. })
+        ));
+        assert!(fake.requests.borrow().is_empty());
+    }
 }

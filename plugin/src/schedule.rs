@@ -223,8 +223,14 @@ mod tests {
         let schema = json_schema(When::NextCheckIn);
         assert_eq!(schema["properties"]["type"]["enum"], json!(When::NAMES));
         assert_eq!(schema["properties"]["type"]["default"], "next-check-in");
-        assert_eq!(schema["properties"]["frequency"]["enum"], json!(FREQUENCIES));
-        assert!(schema["description"].as_str().unwrap().contains("Default: next-check-in."));
+        assert_eq!(
+            schema["properties"]["frequency"]["enum"],
+            json!(FREQUENCIES)
+        );
+        assert!(schema["description"]
+            .as_str()
+            .unwrap()
+            .contains("Default: next-check-in."));
     }
 
     #[test]

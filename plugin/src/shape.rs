@@ -69,7 +69,12 @@ pub fn compact(pairs: Vec<(&str, Value)>) -> Value {
 /// `compact` of `(key, field(value, keys))` pairs, as a table: a table is data where the
 /// same pairs written out cost component code.
 pub fn project(value: &Value, fields: &[(&str, &[&str])]) -> Value {
-    compact(fields.iter().map(|(key, keys)| (*key, field(value, keys))).collect())
+    compact(
+        fields
+            .iter()
+            .map(|(key, keys)| (*key, field(value, keys)))
+            .collect(),
+    )
 }
 
 /// The members of `a` and `b` (both objects) in one object.

@@ -17,6 +17,7 @@ mod hostile;
 mod mcp;
 mod output;
 mod policy;
+mod previews;
 mod progress;
 mod property;
 mod resilience;

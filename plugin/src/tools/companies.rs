@@ -115,9 +115,23 @@ pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 Value::Null => company.clone().map(Value::from).unwrap_or(Value::Null),
                 id => id,
             };
-            merged(project(site, &[("siteId", &["id"]), ("name", &["name"]), ("friendlyName", &["friendlyName"]), ("timeZone", &["timeZone"]), ("active", &["activeFlag"]), ("primary", &["primaryFlag"])]), compact(vec![
-                ("companyId", company_id),
-                ("companyName", nested_name(site, "company")),]))
+            merged(
+                project(
+                    site,
+                    &[
+                        ("siteId", &["id"]),
+                        ("name", &["name"]),
+                        ("friendlyName", &["friendlyName"]),
+                        ("timeZone", &["timeZone"]),
+                        ("active", &["activeFlag"]),
+                        ("primary", &["primaryFlag"]),
+                    ],
+                ),
+                compact(vec![
+                    ("companyId", company_id),
+                    ("companyName", nested_name(site, "company")),
+                ]),
+            )
         })
         .collect();
     Ok(limited("sites", matching, limit))
@@ -133,9 +147,20 @@ fn matches_name(item: &Value, needle: Option<&str>) -> bool {
 }
 
 fn company_summary(company: &Value) -> Value {
-    merged(project(company, &[("companyId", &["id"]), ("name", &["name"]), ("friendlyName", &["friendlyName"])]), compact(vec![
-        ("status", nested_name(company, "activityStatus")),
-        ("primarySiteId", nested_id(company, "primarySite")),]))
+    merged(
+        project(
+            company,
+            &[
+                ("companyId", &["id"]),
+                ("name", &["name"]),
+                ("friendlyName", &["friendlyName"]),
+            ],
+        ),
+        compact(vec![
+            ("status", nested_name(company, "activityStatus")),
+            ("primarySiteId", nested_id(company, "primarySite")),
+        ]),
+    )
 }
 
 /// `{key: items[..limit], count, truncated}`.

@@ -21,12 +21,12 @@ pub fn list_device_groups(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             project(
                 g,
                 &[
-                ("groupId", &["id"]),
-                ("name", &["name"]),
-                ("description", &["description"]),
-                ("predefined", &["predefined"]),
-                ("static", &["static"]),
-                ("updatedAt", &["updatedAt"]),
+                    ("groupId", &["id"]),
+                    ("name", &["name"]),
+                    ("description", &["description"]),
+                    ("predefined", &["predefined"]),
+                    ("static", &["static"]),
+                    ("updatedAt", &["updatedAt"]),
                 ],
             )
         })

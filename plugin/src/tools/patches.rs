@@ -26,20 +26,20 @@ pub fn get_device_patches(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             project(
                 p,
                 &[
-                ("updateId", &["updateID", "updateId"]),
-                ("kbArticleId", &["kbArticleID", "kbArticleId"]),
-                ("title", &["title", "name"]),
-                ("classification", &["classification"]),
-                // The spec gives no code list for `status`, so it is passed through undecoded.
-                ("statusCode", &["status"]),
-                ("severity", &["msrcSeverity"]),
-                ("rebootBehavior", &["rebootBehavior"]),
-                ("approval", &["partnerApprovalStatus"]),
-                ("policyMatch", &["policyMatch"]),
-                ("installedDate", &["installedDate"]),
-                ("installedBy", &["installedBy"]),
-                ("size", &["size"]),
-                ("moreInformationLink", &["moreInformationLink"]),
+                    ("updateId", &["updateID", "updateId"]),
+                    ("kbArticleId", &["kbArticleID", "kbArticleId"]),
+                    ("title", &["title", "name"]),
+                    ("classification", &["classification"]),
+                    // The spec gives no code list for `status`, so it is passed through undecoded.
+                    ("statusCode", &["status"]),
+                    ("severity", &["msrcSeverity"]),
+                    ("rebootBehavior", &["rebootBehavior"]),
+                    ("approval", &["partnerApprovalStatus"]),
+                    ("policyMatch", &["policyMatch"]),
+                    ("installedDate", &["installedDate"]),
+                    ("installedBy", &["installedBy"]),
+                    ("size", &["size"]),
+                    ("moreInformationLink", &["moreInformationLink"]),
                 ],
             )
         })

@@ -27,8 +27,20 @@ pub fn list_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .iter()
         .filter(|s| name_matches(s, needle.as_deref()))
         .map(|s| {
-            merged(project(s, &[("templateId", &["id", "templateId"]), ("name", &["name"]), ("description", &["description"]), ("category", &["scriptCategory"]), ("hasParameters", &["hasParameters"]), ("updatedAt", &["updatedAt"])]), compact(vec![
-                ("templateType", json!("script")),]))
+            merged(
+                project(
+                    s,
+                    &[
+                        ("templateId", &["id", "templateId"]),
+                        ("name", &["name"]),
+                        ("description", &["description"]),
+                        ("category", &["scriptCategory"]),
+                        ("hasParameters", &["hasParameters"]),
+                        ("updatedAt", &["updatedAt"]),
+                    ],
+                ),
+                compact(vec![("templateType", json!("script"))]),
+            )
         })
         .collect();
     Ok(json!({"count": scripts.len(), "scripts": scripts}))
@@ -103,9 +115,24 @@ pub fn list_tasks(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 .as_ref()
                 .map(|p| p.keys().collect())
                 .unwrap_or_default();
-            merged(project(t, &[("templateId", &["templateId", "templateID", "id"]), ("name", &["name"]), ("description", &["description"]), ("type", &["type"]), ("categories", &["categories"]), ("executorEngine", &["executorEngine"]), ("operatingSystem", &["operatingSystem"])]), compact(vec![
-                ("parameters", json!(param_names)),
-                ("requiredParameters", json!(params.required)),]))
+            merged(
+                project(
+                    t,
+                    &[
+                        ("templateId", &["templateId", "templateID", "id"]),
+                        ("name", &["name"]),
+                        ("description", &["description"]),
+                        ("type", &["type"]),
+                        ("categories", &["categories"]),
+                        ("executorEngine", &["executorEngine"]),
+                        ("operatingSystem", &["operatingSystem"]),
+                    ],
+                ),
+                compact(vec![
+                    ("parameters", json!(param_names)),
+                    ("requiredParameters", json!(params.required)),
+                ]),
+            )
         })
         .collect();
     Ok(json!({"count": tasks.len(), "tasks": tasks}))

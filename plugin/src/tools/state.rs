@@ -187,11 +187,21 @@ pub fn merge(
                 issues.push(format!("memory {}% used", number(pct)));
             }
         }
-        merged(project(sample, &[("totalBytes", &["physicalTotalBytes"]), ("inUseBytes", &["physicalInUseBytes"]), ("availableBytes", &["physicalAvailableBytes"]), ("sampledAt", &["createTimeUTC"])]), compact(vec![
-            (
+        merged(
+            project(
+                sample,
+                &[
+                    ("totalBytes", &["physicalTotalBytes"]),
+                    ("inUseBytes", &["physicalInUseBytes"]),
+                    ("availableBytes", &["physicalAvailableBytes"]),
+                    ("sampledAt", &["createTimeUTC"]),
+                ],
+            ),
+            compact(vec![(
                 "percentUsed",
                 used_pct.map(Value::from).unwrap_or(Value::Null),
-            ),]))
+            )]),
+        )
     });
 
     let mut disks_out = Vec::new();
@@ -253,11 +263,11 @@ pub fn merge(
                             project(
                                 u,
                                 &[
-                                ("username", &["username"]),
-                                ("isAdmin", &["isAdmin"]),
-                                ("status", &["status"]),
-                                ("logonTime", &["logonTime"]),
-                                ("session", &["sessionName"]),
+                                    ("username", &["username"]),
+                                    ("isAdmin", &["isAdmin"]),
+                                    ("status", &["status"]),
+                                    ("logonTime", &["logonTime"]),
+                                    ("session", &["sessionName"]),
                                 ],
                             )
                         })

@@ -90,14 +90,28 @@ pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 }
 
 fn ticket_summary(t: &Value) -> Value {
-    merged(project(t, &[("ticketId", &["id"]), ("number", &["number"]), ("summary", &["summary"]), ("createdAt", &["createdAt"]), ("updatedAt", &["updatedAt"]), ("dueDate", &["dueDate"])]), compact(vec![
-        ("status", nested_name(t, "status")),
-        ("priority", nested_name(t, "priority")),
-        ("board", nested_name(t, "serviceBoard")),
-        ("source", nested_name(t, "source")),
-        ("companyId", nested_id(t, "company")),
-        ("siteId", nested_id(t, "site")),
-        ("assigneeId", nested_id(t, "assignee")),]))
+    merged(
+        project(
+            t,
+            &[
+                ("ticketId", &["id"]),
+                ("number", &["number"]),
+                ("summary", &["summary"]),
+                ("createdAt", &["createdAt"]),
+                ("updatedAt", &["updatedAt"]),
+                ("dueDate", &["dueDate"]),
+            ],
+        ),
+        compact(vec![
+            ("status", nested_name(t, "status")),
+            ("priority", nested_name(t, "priority")),
+            ("board", nested_name(t, "serviceBoard")),
+            ("source", nested_name(t, "source")),
+            ("companyId", nested_id(t, "company")),
+            ("siteId", nested_id(t, "site")),
+            ("assigneeId", nested_id(t, "assignee")),
+        ]),
+    )
 }
 
 fn ticket_details(t: &Value) -> Value {
@@ -113,28 +127,39 @@ fn ticket_details(t: &Value) -> Value {
             })
             .unwrap_or(Value::Null)
     };
-    let extra = merged(project(t, &[("description", &["description"]), ("extendedAttributes", &["extendedAttributes"]), ("version", &["version"])]), compact(vec![
-        ("statusId", nested_id(t, "status")),
-        ("priorityId", nested_id(t, "priority")),
-        ("boardId", nested_id(t, "serviceBoard")),
-        ("sourceId", nested_id(t, "source")),
-        ("type", nested_name(t, "type")),
-        ("category", nested_name(t, "category")),
-        ("endpointIds", ids("assets")),
-        ("assigneeTeam", nested_name(t, "assigneeTeam")),
-        (
-            "tags",
-            t.get("tags")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.get("name").cloned())
-                        .collect::<Vec<_>>()
-                        .into()
-                })
-                .unwrap_or(Value::Null),
+    let extra = merged(
+        project(
+            t,
+            &[
+                ("description", &["description"]),
+                ("extendedAttributes", &["extendedAttributes"]),
+                ("version", &["version"]),
+            ],
         ),
-        ("createdBy", nested_id(t, "createdBy")),]));
+        compact(vec![
+            ("statusId", nested_id(t, "status")),
+            ("priorityId", nested_id(t, "priority")),
+            ("boardId", nested_id(t, "serviceBoard")),
+            ("sourceId", nested_id(t, "source")),
+            ("type", nested_name(t, "type")),
+            ("category", nested_name(t, "category")),
+            ("endpointIds", ids("assets")),
+            ("assigneeTeam", nested_name(t, "assigneeTeam")),
+            (
+                "tags",
+                t.get("tags")
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|x| x.get("name").cloned())
+                            .collect::<Vec<_>>()
+                            .into()
+                    })
+                    .unwrap_or(Value::Null),
+            ),
+            ("createdBy", nested_id(t, "createdBy")),
+        ]),
+    );
     if let (Value::Object(out), Value::Object(extra)) = (&mut out, extra) {
         out.extend(extra);
     }

@@ -91,7 +91,11 @@ impl Preview {
     /// [`Preview::sanitized`]).
     pub fn lines(&self) -> Vec<String> {
         std::iter::once(self.summary.clone())
-            .chain(self.facts.iter().map(|f| format!("{}: {}", f.label, f.value)))
+            .chain(
+                self.facts
+                    .iter()
+                    .map(|f| format!("{}: {}", f.label, f.value)),
+            )
             .collect()
     }
 

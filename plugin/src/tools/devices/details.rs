@@ -77,9 +77,22 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .map(|list| {
             list.iter()
                 .map(|n| {
-                    merged(project(n, &[("name", &["logicalName", "product"]), ("macAddress", &["macAddress"]), ("gateway", &["defaultIPGateway"]), ("dnsServers", &["dnsServers"]), ("dhcpEnabled", &["dhcpEnabled"])]), compact(vec![
-                        ("ipv4", field(n, &["ipv4List", "ipv4"])),
-                        ("ipv6", field(n, &["ipv6"])),]))
+                    merged(
+                        project(
+                            n,
+                            &[
+                                ("name", &["logicalName", "product"]),
+                                ("macAddress", &["macAddress"]),
+                                ("gateway", &["defaultIPGateway"]),
+                                ("dnsServers", &["dnsServers"]),
+                                ("dhcpEnabled", &["dhcpEnabled"]),
+                            ],
+                        ),
+                        compact(vec![
+                            ("ipv4", field(n, &["ipv4List", "ipv4"])),
+                            ("ipv6", field(n, &["ipv6"])),
+                        ]),
+                    )
                 })
                 .collect::<Vec<_>>()
         });
@@ -99,41 +112,59 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 project(
                     u,
                     &[
-                    ("username", &["username"]),
-                    ("accountType", &["accountType", "userType"]),
-                    ("disabled", &["userDisabled"]),
-                    ("lastLogon", &["lastLogonTimestamp"]),
+                        ("username", &["username"]),
+                        ("accountType", &["accountType", "userType"]),
+                        ("disabled", &["userDisabled"]),
+                        ("lastLogon", &["lastLogonTimestamp"]),
                     ],
                 )
             })
             .collect::<Vec<_>>()
     });
-    Ok(merged(project(details, &[("os", &["os"]), ("system", &["system"]), ("bios", &["bios"]), ("baseboard", &["baseboard"]), ("processors", &["processors"]), ("drives", &["drives"]), ("logicalVolumes", &["logicalVolume"]), ("antiViruses", &["antiViruses"]), ("firewall", &["firewall"]), ("agentInstalledUTC", &["agentInstalledUTC"])]), compact(vec![
-        ("endpointId", json!(endpoint)),
-        ("companyId", json!(company)),
-        ("siteId", json!(site)),
-        (
-            "name",
-            field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+    Ok(merged(
+        project(
+            details,
+            &[
+                ("os", &["os"]),
+                ("system", &["system"]),
+                ("bios", &["bios"]),
+                ("baseboard", &["baseboard"]),
+                ("processors", &["processors"]),
+                ("drives", &["drives"]),
+                ("logicalVolumes", &["logicalVolume"]),
+                ("antiViruses", &["antiViruses"]),
+                ("firewall", &["firewall"]),
+                ("agentInstalledUTC", &["agentInstalledUTC"]),
+            ],
         ),
-        (
-            "deviceName",
-            field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
-        ),
-        (
-            "endpointType",
-            field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
-        ),
-        ("osType", field(&body, &["osType"])),
-        (
-            "memoryTotalBytes",
-            memory_total
-                .filter(|t| *t > 0)
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
-        ("users", users.map(Value::from).unwrap_or(Value::Null)),])))
+        compact(vec![
+            ("endpointId", json!(endpoint)),
+            ("companyId", json!(company)),
+            ("siteId", json!(site)),
+            (
+                "name",
+                field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+            ),
+            (
+                "deviceName",
+                field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
+            ),
+            (
+                "endpointType",
+                field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
+            ),
+            ("osType", field(&body, &["osType"])),
+            (
+                "memoryTotalBytes",
+                memory_total
+                    .filter(|t| *t > 0)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+            ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
+            ("users", users.map(Value::from).unwrap_or(Value::Null)),
+        ]),
+    ))
 }
 
 /// `a.or(b)` for JSON: `a` unless it is null.

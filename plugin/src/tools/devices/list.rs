@@ -212,37 +212,48 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
         Some(list @ Value::Array(_)) => list.clone(),
         _ => Value::Null,
     };
-    merged(project(endpoint, &[("name", &["friendlyName"]), ("deviceName", &["deviceName"]), ("endpointType", &["endpointType"])]), compact(vec![
-        (
-            "endpointId",
-            field(endpoint, &["endpointID", "endpointId", "id"]),
+    merged(
+        project(
+            endpoint,
+            &[
+                ("name", &["friendlyName"]),
+                ("deviceName", &["deviceName"]),
+                ("endpointType", &["endpointType"]),
+            ],
         ),
-        (
-            "companyId",
-            if company.is_null() {
-                field(endpoint, &["companyID", "clientID", "clientId"])
-            } else {
-                company.clone()
-            },
-        ),
-        (
-            "siteId",
-            if site.is_null() {
-                field(endpoint, &["siteID", "siteId"])
-            } else {
-                site.clone()
-            },
-        ),
-        // The spec only calls os.userName "User Name"; the `user` filter matches it.
-        (
-            "user",
-            match endpoint.get("os").and_then(|os| os.get("userName")) {
-                Some(Value::String(u)) if !u.is_empty() => Value::String(u.clone()),
-                _ => Value::Null,
-            },
-        ),
-        ("os", os_label(endpoint)),
-        ("ipAddresses", ips),]))
+        compact(vec![
+            (
+                "endpointId",
+                field(endpoint, &["endpointID", "endpointId", "id"]),
+            ),
+            (
+                "companyId",
+                if company.is_null() {
+                    field(endpoint, &["companyID", "clientID", "clientId"])
+                } else {
+                    company.clone()
+                },
+            ),
+            (
+                "siteId",
+                if site.is_null() {
+                    field(endpoint, &["siteID", "siteId"])
+                } else {
+                    site.clone()
+                },
+            ),
+            // The spec only calls os.userName "User Name"; the `user` filter matches it.
+            (
+                "user",
+                match endpoint.get("os").and_then(|os| os.get("userName")) {
+                    Some(Value::String(u)) if !u.is_empty() => Value::String(u.clone()),
+                    _ => Value::Null,
+                },
+            ),
+            ("os", os_label(endpoint)),
+            ("ipAddresses", ips),
+        ]),
+    )
 }
 
 /// A one-line OS description from `os{product, version}` or the metadata `osType`.

@@ -44,18 +44,35 @@ pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .iter()
         .map(|t| {
             let states = t.get("executionStates").cloned().unwrap_or(Value::Null);
-            merged(project(t, &[("taskId", &["taskID", "taskId", "TaskID"]), ("name", &["name"]), ("state", &["state"]), ("executionStatus", &["executionStatus"]), ("regularity", &["regularity"]), ("createdOn", &["createdOn"]), ("executedOn", &["executedOn"]), ("nextSchedule", &["nextSchedule"]), ("deactivated", &["is_deactivated"])]), compact(vec![
-                (
-                    "taskInstanceId",
-                    field(t, &["taskInstanceId", "taskInstanceID"]),
+            merged(
+                project(
+                    t,
+                    &[
+                        ("taskId", &["taskID", "taskId", "TaskID"]),
+                        ("name", &["name"]),
+                        ("state", &["state"]),
+                        ("executionStatus", &["executionStatus"]),
+                        ("regularity", &["regularity"]),
+                        ("createdOn", &["createdOn"]),
+                        ("executedOn", &["executedOn"]),
+                        ("nextSchedule", &["nextSchedule"]),
+                        ("deactivated", &["is_deactivated"]),
+                    ],
                 ),
-                (
-                    "templateId",
-                    field(t, &["TemplateID", "templateId", "templateID"]),
-                ),
-                ("deviceCount", field(&states, &["deviceCount"])),
-                ("successCount", field(&states, &["successCount"])),
-                ("failureCount", field(&states, &["failureCount"])),]))
+                compact(vec![
+                    (
+                        "taskInstanceId",
+                        field(t, &["taskInstanceId", "taskInstanceID"]),
+                    ),
+                    (
+                        "templateId",
+                        field(t, &["TemplateID", "templateId", "templateID"]),
+                    ),
+                    ("deviceCount", field(&states, &["deviceCount"])),
+                    ("successCount", field(&states, &["successCount"])),
+                    ("failureCount", field(&states, &["failureCount"])),
+                ]),
+            )
         })
         .collect();
     let mut out = json!({"count": tasks.len(), "tasks": tasks});
