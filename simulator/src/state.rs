@@ -128,4 +128,24 @@ mod tests {
         assert!(state.script_active(script()));
         assert!(!state.set_script_state(Uuid::nil(), true));
     }
+
+    #[test]
+    fn a_moved_endpoint_lives_in_its_new_company_and_site() {
+        let state = AppState::new(SimulatorConfig::default());
+        let id = |s: &str| s.parse::<Uuid>().unwrap();
+        let laptop = id(crate::seed::MARIA_LAPTOP_ID);
+        let endpoint = || state.tenant.endpoint(laptop).unwrap();
+        let contoso = (
+            id(crate::seed::CONTOSO_ID),
+            id(crate::seed::CONTOSO_SYDNEY_SITE_ID),
+        );
+        assert_eq!(state.endpoint_home(endpoint()), contoso);
+        let fabrikam = id(crate::seed::FABRIKAM_ID);
+        // A site of another company is no home.
+        assert!(!state.move_endpoint(laptop, fabrikam, contoso.1));
+        assert!(!state.move_endpoint(Uuid::nil(), contoso.0, contoso.1));
+        let brisbane = id(crate::seed::FABRIKAM_BRISBANE_SITE_ID);
+        assert!(state.move_endpoint(laptop, fabrikam, brisbane));
+        assert_eq!(state.endpoint_home(endpoint()), (fabrikam, brisbane));
+    }
 }

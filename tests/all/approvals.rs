@@ -432,6 +432,17 @@ async fn cli_defers_lists_approves_and_denies() {
         .await;
     assert!(out.success(), "{}", out.stdout);
     assert!(out.stdout.contains("stays pending"), "{}", out.stdout);
+    // The person is shown what the call would do, as previewed when it was held.
+    assert!(
+        out.stdout.contains(&format!(
+            "What it would do: Run \"{}\" on {} ({}) now",
+            seed::DISK_CLEANUP_SCRIPT_NAME,
+            seed::MARIA_LAPTOP_DEVICE_NAME,
+            seed::CONTOSO_NAME
+        )),
+        "{}",
+        out.stdout
+    );
     assert!(write_requests(&sim).is_empty());
     // ...and one who sees the whole call and types `approve` runs it, once.
     let out = cli

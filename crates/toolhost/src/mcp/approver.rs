@@ -121,3 +121,34 @@ impl Approver for ElicitationApprover {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolhost_governance::{Preview, PreviewFact};
+
+    #[test]
+    fn the_message_shows_the_preview_with_control_characters_escaped() {
+        let arguments = serde_json::json!({"targets": ["e1"]});
+        let preview = Preview {
+            summary: "Run \"Disk Cleanup\" on PC\u{1b}[2J".into(),
+            facts: vec![PreviewFact {
+                label: "target".into(),
+                value: "PC, company Contoso\nAccept".into(),
+            }],
+        };
+        let message = approval_message(&ApprovalQuestion {
+            tool: "connectwise_rmm:cw-rmm-run-task",
+            arguments: &arguments,
+            caller: "agent",
+            role: "Technician",
+            reason: "policy",
+            preview: Some(&preview),
+        });
+        assert!(
+            message.contains("What it would do: Run \"Disk Cleanup\" on PC\\u{1b}[2J\n- target: PC, company Contoso\\nAccept\n\nArguments:"),
+            "{message}"
+        );
+        assert!(!message.contains('\u{1b}'), "{message}");
+    }
+}
