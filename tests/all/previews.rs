@@ -214,8 +214,8 @@ async fn a_preview_that_tries_to_write_is_stopped_by_the_gate() {
         .call_as("preview-writer", json!({}), None, &DeferApprovals)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), "preview-failed", "{err:?}");
-    let HostError::PreviewFailed { failure, .. } = &err else {
+    assert_eq!(err.kind(), "outbound-denied", "{err:?}");
+    let HostError::Call { failure, .. } = &err else {
         panic!("{err:?}")
     };
     let CallFailure::Gate(GateFailure::NotARoute { method, tool, .. }) = failure else {

@@ -43,8 +43,6 @@ pub enum HostError {
         id: String,
         change: String,
     },
-    #[error("`{tool}` was neither held nor run: its preview (what it would do, for the person who approves it) failed: {failure}. Nothing was sent")]
-    PreviewFailed { tool: String, failure: CallFailure },
     #[error("`{tool}` was not run and approval {id} is void: what it would do is no longer what was approved ({changes}). Nothing was sent; make the call again to ask for a new approval")]
     PreviewChanged {
         tool: String,
@@ -109,7 +107,6 @@ impl HostError {
             HostError::SelfApproval { .. } => "self-approval",
             HostError::ApprovalDenied { .. } => "approval-denied",
             HostError::ToolChanged { .. } => "tool-changed",
-            HostError::PreviewFailed { .. } => "preview-failed",
             HostError::PreviewChanged { .. } => "preview-changed",
             HostError::NotGranted { .. } => "not-granted",
             HostError::OriginNotAllowed { .. } => "origin-not-allowed",

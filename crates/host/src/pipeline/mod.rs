@@ -56,15 +56,22 @@ impl ToolHost {
                 reason: explanation,
             }),
             Mode::Approval => {
-                // What the person decides on: a preview that cannot be made holds nothing.
+                // What the person decides on. A preview fails as the call would (bad
+                // arguments, a script that is gone): that is the answer, and nothing is held.
                 let preview = match self.preview(&request, &admitted).await {
                     Ok(preview) => preview,
                     Err(err) => {
-                        return self.refuse(
+                        self.record(
                             &admitted.attempt(&request),
-                            AuditDecision::Invalid,
-                            err,
-                        )
+                            Ending {
+                                decision: AuditDecision::Approval,
+                                rule: explanation,
+                                outcome: AuditOutcome::Error,
+                                error: Some(&err),
+                                report: None,
+                            },
+                        );
+                        return Err(err);
                     }
                 };
                 let question = approver::ApprovalQuestion {

@@ -3,6 +3,9 @@
 //! approval, shown to the person who decides and kept with the approval. Approving computes
 //! it again: a call whose preview changed since (the device moved to another company, the
 //! script was renamed) or now fails is refused, its approval void, and nothing is sent.
+//!
+//! A preview fails as the call would (invalid arguments, a script that is gone, a request the
+//! gate refused): that failure is the caller's answer, and nothing is held.
 
 use super::admission::{Admitted, CallRequest};
 use crate::error::HostError;
@@ -11,7 +14,8 @@ use toolhost_governance::{Approval, Preview};
 
 impl ToolHost {
     /// The plugin's preview of an admitted call, cleaned for showing; `None` when the tool
-    /// has none or no tenant is connected (nothing could be read, and nothing can run).
+    /// has none or no tenant is connected (nothing could be read, and nothing can run). A
+    /// failed preview is a [`HostError::Call`] failure, as the call's own would be.
     pub(super) async fn preview(
         &self,
         request: &CallRequest<'_>,
@@ -24,20 +28,22 @@ impl ToolHost {
         let outcome = self
             .runtime
             .preview_call(
-                toolhost_sandbox::CallContext {
-                    observer: request.progress.clone(),
-                    ..connection.context.clone()
-                }
-                .scoped(entry.descriptor.routes_for(&entry.name)),
+                // No progress: a preview is a few reads before a question, and a spinner
+                // would draw over the prompt that follows.
+                connection
+                    .context
+                    .clone()
+                    .scoped(entry.descriptor.routes_for(&entry.name)),
                 &entry.descriptor.name,
                 request.arguments,
             )
             .await;
         match outcome.result {
             Ok(preview) => Ok(preview.map(|p| Preview::sanitized(&p.summary, p.facts))),
-            Err(failure) => Err(HostError::PreviewFailed {
+            Err(failure) => Err(HostError::Call {
                 tool: entry.name.clone(),
                 failure,
+                upstream_statuses: outcome.exchanges.iter().filter_map(|e| e.status).collect(),
             }),
         }
     }
@@ -55,7 +61,7 @@ impl ToolHost {
         let changes = match self.preview(request, admitted).await {
             Ok(Some(now)) => now.changes_since(granted),
             Ok(None) => vec!["the tool no longer gives a preview".to_string()],
-            Err(HostError::PreviewFailed { failure, .. }) => {
+            Err(HostError::Call { failure, .. }) => {
                 vec![format!("its preview now fails: {failure}")]
             }
             Err(other) => return Err(other),

@@ -36,7 +36,7 @@ impl From<HostError> for ApiError {
             HostError::ApprovalDenied { .. }
             | HostError::RoleDenied { .. }
             | HostError::Refused { .. } => StatusCode::FORBIDDEN,
-            HostError::Call { .. } | HostError::PreviewFailed { .. } => StatusCode::BAD_GATEWAY,
+            HostError::Call { .. } => StatusCode::BAD_GATEWAY,
             // What would run is no longer what was approved: the page shows why.
             HostError::PreviewChanged { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
