@@ -25,6 +25,7 @@ mod roles;
 mod routes;
 mod scale;
 mod secrets;
+mod serve;
 mod terminal;
 mod tickets;
 mod tokens;
