@@ -48,13 +48,14 @@ pub struct ServeArgs {
     shutdown_deadline: u64,
     /// Connect at start with this API client id (the secret from TOOLHOST_CLIENT_SECRET or
     /// --client-secret-file); without it, the home's saved connection is used.
-    #[arg(long, env = "TOOLHOST_CLIENT_ID")]
+    #[arg(long, env = "TOOLHOST_CLIENT_ID", hide_env_values = true)]
     client_id: Option<String>,
     /// A file holding the client secret (a mounted Kubernetes Secret).
     #[arg(
         long,
         value_name = "PATH",
         env = "TOOLHOST_CLIENT_SECRET_FILE",
+        hide_env_values = true,
         requires = "client_id"
     )]
     client_secret_file: Option<PathBuf>,
