@@ -247,8 +247,29 @@ async fn probes_tokens_metrics_and_a_secret_from_a_file() {
     let result = client.list_devices(2).await;
     assert_ne!(result["isError"], true, "{result}");
     assert!(result.to_string().contains(seed::DC01_ID), "{result}");
+    // A name a client made up is counted, but never becomes a label.
+    let made_up = client
+        .request(
+            3,
+            "tools/call",
+            json!({"name": "connectwise_rmm__made-up\"} 99", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(made_up["isError"], true, "{made_up}");
+    // A call that needs approval waits for a person.
+    let held = client
+        .request(
+            4,
+            "tools/call",
+            json!({"name": "connectwise_rmm__cw-rmm-run-task", "arguments": {
+                "templateId": seed::DISK_CLEANUP_SCRIPT_ID,
+                "targets": [seed::MARIA_LAPTOP_ID],
+                "parameters": {"drive": "C:"}}}),
+        )
+        .await;
+    assert_eq!(held["isError"], true, "{held}");
 
-    // The call, its upstream responses and the mint are counted; labels carry no arguments.
+    // The calls, their upstream responses and the mint are counted; labels carry no arguments.
     let (status, metrics) = get(&format!("{}/metrics", served.base)).await;
     assert_eq!(status, 200);
     let call =
@@ -270,9 +291,22 @@ async fn probes_tokens_metrics_and_a_secret_from_a_file() {
         .unwrap_or_else(|| panic!("no mint counter:\n{metrics}"));
     assert!(mints.trim().parse::<u64>().unwrap() >= 1, "{metrics}");
     assert!(
-        metrics.contains("toolhost_pending_approvals 0"),
+        metrics.contains("toolhost_pending_approvals 1"),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(
+            r#"toolhost_calls_total{tool="connectwise_rmm:cw-rmm-run-task",decision="approval",outcome="pending-approval"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"toolhost_calls_total{tool="other",decision="invalid",outcome="refused"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("made-up"), "{metrics}");
 
     let output = served.output();
     assert!(
