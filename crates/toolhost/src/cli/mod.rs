@@ -164,7 +164,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await
         }
         Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
-        Command::Serve(args) => serve::run(cli.home, cli.plugin, args).await,
+        Command::Serve(args) => {
+            let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
+            let (home, plugin) = (cli.home, cli.plugin);
+            serve::run(args, home_flag, || open_host(home.clone(), plugin.clone())).await
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use toolhost_host::ConnectRequest;
+use toolhost_host::{ConnectRequest, ToolHost};
 use toolhost_sandbox::Origin;
 
 #[derive(clap::Args, Debug)]
@@ -94,11 +94,17 @@ pub struct ServeArgs {
 #[error("toolhost serve always authenticates: every MCP request needs a client token (`toolhost clients add NAME --role ROLE`). For unauthenticated local testing use `toolhost mcp --http 127.0.0.1:PORT --no-auth`")]
 struct NoAuthRefused;
 
-pub async fn run(
-    home: Option<PathBuf>,
-    plugin: Option<PathBuf>,
+/// `open_host` opens a host on the configured home and plugin; serve opens two (the MCP
+/// server's and the UI's), the second after connecting so it loads the saved connection.
+pub async fn run<F, Fut>(
     args: ServeArgs,
-) -> anyhow::Result<()> {
+    home_flag: Option<String>,
+    open_host: F,
+) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<ToolHost>>,
+{
     if args.no_auth {
         return Err(NoAuthRefused.into());
     }
@@ -107,12 +113,12 @@ pub async fn run(
         public_hosts: args.public_hosts.clone(),
         allowed_origins: args.allowed_origins.clone(),
         shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
-        home_flag: home.as_ref().map(|h| h.display().to_string()),
+        home_flag,
         operator: super::operator::operator_name(),
     };
     crate::serve::check(&options)?;
     let metrics = Arc::new(Metrics::new());
-    let mut mcp_host = super::open_host(home.clone(), plugin.clone()).await?;
+    let mut mcp_host = open_host().await?;
     mcp_host.observe_calls(metrics.clone());
     if let Some(client_id) = &args.client_id {
         connect(&mut mcp_host, client_id.clone(), &args).await?;
@@ -124,17 +130,13 @@ pub async fn run(
             Err(err) => tracing::warn!("the tool catalog cannot be read yet: {err}"),
         }
     }
-    let mut ui_host = super::open_host(home, plugin).await?;
+    let mut ui_host = open_host().await?;
     ui_host.observe_calls(metrics.clone());
     crate::serve::run(options, mcp_host, ui_host, metrics).await
 }
 
 /// `toolhost connect`, from configuration: proves the credentials, discovers, saves.
-async fn connect(
-    host: &mut toolhost_host::ToolHost,
-    client_id: String,
-    args: &ServeArgs,
-) -> anyhow::Result<()> {
+async fn connect(host: &mut ToolHost, client_id: String, args: &ServeArgs) -> anyhow::Result<()> {
     let env_secret = std::env::var(SECRET_ENV).ok();
     let client_secret = secret::client_secret(args.client_secret_file.as_deref(), env_secret)?;
     let settings = ConnectRequest {
