@@ -315,6 +315,38 @@ async fn probes_tokens_metrics_and_a_secret_from_a_file() {
     );
     assert!(!metrics.contains(DEMO_CLIENT_SECRET));
     assert!(output.contains("admin UI"), "{output}");
+
+    // The admin UI is on the same listener: the printed one-time link opens a session, and
+    // the session reads the connection.
+    let token = output
+        .split("?token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no UI link printed:\n{output}"));
+    let http = reqwest::Client::new();
+    let session = http
+        .post(format!("{}/api/session", served.base))
+        .header("x-toolhost-csrf", "launch")
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+    let cookie = session.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let status = http
+        .get(format!("{}/api/status", served.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), 200);
+    let status = status.text().await.unwrap();
+    assert!(status.contains(DEMO_CLIENT_ID), "{status}");
+    assert!(!status.contains(DEMO_CLIENT_SECRET), "{status}");
+    // Without the session, the UI's API refuses.
+    let anonymous = get(&format!("{}/api/status", served.base)).await;
+    assert_eq!(anonymous.0, 401, "{}", anonymous.1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
