@@ -87,10 +87,12 @@ pub const TICKET_SORT_FIELDS: &[&str] = &[
 /// The static tools' descriptors as data: building them with `json!` cost ~40 KB of component.
 const CATALOG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/catalog.min.json"));
 
+const SCHEMA_DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
 /// A draft 2020-12 object schema that allows only the listed properties.
 pub fn object_schema(properties: Value, required: &[&str]) -> Value {
     json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": SCHEMA_DIALECT,
         "type": "object",
         "properties": properties,
         "required": required,
@@ -98,19 +100,17 @@ pub fn object_schema(properties: Value, required: &[&str]) -> Value {
     })
 }
 
-/// Target selection shared by run-task and the script tools.
+/// Target selection shared by run-task and the script tools, as text (parsed on use): a
+/// `json!` literal of it cost ~3 KB of component code.
+const TARGET_PROPERTIES: &str = r#"{"targets":{"type":"array","items":{"type":"string","format":"uuid"},"minItems":1,"maxItems":1000,"uniqueItems":true,"description":"Endpoint ids (endpointId from cw-rmm-list-devices) to run on. Use this or companyId."},"companyId":{"type":"string","format":"uuid","description":"Run on every endpoint of this company; requires targetType COMPANY."},"targetType":{"type":"string","enum":["MANAGED_ENDPOINT","COMPANY"],"description":"MANAGED_ENDPOINT with targets (default), or COMPANY with companyId."}}"#;
+
 pub fn target_properties() -> Value {
-    json!({
-        "targets": {"type": "array", "items": {"type": "string", "format": "uuid"}, "minItems": 1, "maxItems": 1000, "uniqueItems": true,
-                    "description": "Endpoint ids (endpointId from cw-rmm-list-devices) to run on. Use this or companyId."},
-        "companyId": {"type": "string", "format": "uuid", "description": "Run on every endpoint of this company; requires targetType COMPANY."},
-        "targetType": {"type": "string", "enum": ["MANAGED_ENDPOINT", "COMPANY"],
-                       "description": "MANAGED_ENDPOINT with targets (default), or COMPANY with companyId."}
-    })
+    serde_json::from_str(TARGET_PROPERTIES).unwrap_or_default()
 }
 
-fn flag(value: &Value, key: &str) -> bool {
-    value.get(key).and_then(Value::as_bool).unwrap_or(false)
+/// The `i`th of the four annotation flags `build.rs` writes in a fixed order.
+fn flag(flags: &Value, i: usize) -> bool {
+    flags.get(i).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn spec_from_json(tool: &Value) -> ToolSpec {
@@ -120,18 +120,20 @@ fn spec_from_json(tool: &Value) -> ToolSpec {
             .unwrap_or("")
             .to_string()
     };
-    let annotations = tool.get("annotations").cloned().unwrap_or(Value::Null);
+    let flags = tool.get("annotations").cloned().unwrap_or(Value::Null);
+    let mut input_schema = tool.get("inputSchema").cloned().unwrap_or(Value::Null);
+    input_schema["$schema"] = json!(SCHEMA_DIALECT);
     ToolSpec {
         name: text("name"),
         title: text("title"),
         description: text("description"),
-        input_schema: tool.get("inputSchema").cloned().unwrap_or(Value::Null),
+        input_schema,
         output_schema: tool.get("outputSchema").cloned(),
         annotations: Annotations {
-            read_only: flag(&annotations, "readOnly"),
-            destructive: flag(&annotations, "destructive"),
-            idempotent: flag(&annotations, "idempotent"),
-            open_world: flag(&annotations, "openWorld"),
+            read_only: flag(&flags, 0),
+            destructive: flag(&flags, 1),
+            idempotent: flag(&flags, 2),
+            open_world: flag(&flags, 3),
         },
         policy: if text("policy") == "auto" {
             Policy::Auto

@@ -177,6 +177,20 @@ impl Guest for Plugin {
         let ctx = Ctx::new(&transport, &WasiConfig, now()).map_err(to_wit_error)?;
         tools::call(&ctx, &name, &arguments).map_err(to_wit_error)
     }
+
+    fn preview_call(name: String, arguments: String) -> Result<Option<CallPreview>, ToolError> {
+        let transport = WasiTransport;
+        let ctx = Ctx::new(&transport, &WasiConfig, now()).map_err(to_wit_error)?;
+        let preview = crate::preview::preview(&ctx, &name, &arguments).map_err(to_wit_error)?;
+        Ok(preview.map(|p| CallPreview {
+            summary: p.summary,
+            facts: p
+                .facts
+                .into_iter()
+                .map(|(label, value)| PreviewFact { label, value })
+                .collect(),
+        }))
+    }
 }
 
 export!(Plugin);

@@ -7,6 +7,7 @@ pub mod args;
 pub mod catalog;
 pub mod errors;
 pub mod http;
+pub mod preview;
 pub mod region;
 pub mod roles;
 pub mod routes;

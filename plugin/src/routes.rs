@@ -62,6 +62,11 @@ pub fn script_tool() -> Vec<Route> {
         ),
         read("GET", "/api/platform/v1/company/companies"),
         read("POST", "/api/platform/v2/device/categories/all/endpoints"),
+        // The preview names each target's site.
+        read(
+            "GET",
+            "/api/platform/v1/company/companies/{companyId}/sites",
+        ),
     ]
 }
 

@@ -193,20 +193,12 @@ fn prefix_field(error: ToolError, prefix: &str) -> ToolError {
     }
 }
 
-/// JSON Schema of the `schedule` argument, shared by run-task and every script tool.
+/// JSON Schema of the `schedule` argument, shared by run-task and every script tool. Kept as
+/// text (parsed on use) because a `json!` literal of it cost ~4 KB of component code.
+const SCHEDULE_SCHEMA: &str = r#"{"type":"object","description":"When to run. Default: @. `once` and `recurring` need `at`; `recurring` needs `frequency`.","properties":{"type":{"type":"string","enum":["now","next-check-in","once","recurring"],"default":"@"},"at":{"type":"string","format":"date-time","description":"RFC 3339 start time (once/recurring)."},"timeZone":{"type":"string","description":"IANA time zone for once/recurring runs, e.g. Australia/Sydney. Default UTC."},"frequency":{"type":"string","enum":["daily","weekly","monthly"],"description":"Recurrence unit (recurring only)."},"every":{"type":"integer","minimum":1,"maximum":366,"description":"Run every N units (recurring only). Default 1."}},"additionalProperties":false}"#;
+
 pub fn json_schema(default: When) -> Value {
-    json!({
-        "type": "object",
-        "description": format!("When to run. Default: {}. `once` and `recurring` need `at`; `recurring` needs `frequency`.", default.name()),
-        "properties": {
-            "type": {"type": "string", "enum": When::NAMES, "default": default.name()},
-            "at": {"type": "string", "format": "date-time", "description": "RFC 3339 start time (once/recurring)."},
-            "timeZone": {"type": "string", "description": "IANA time zone for once/recurring runs, e.g. Australia/Sydney. Default UTC."},
-            "frequency": {"type": "string", "enum": FREQUENCIES, "description": "Recurrence unit (recurring only)."},
-            "every": {"type": "integer", "minimum": 1, "maximum": 366, "description": "Run every N units (recurring only). Default 1."}
-        },
-        "additionalProperties": false
-    })
+    serde_json::from_str(&SCHEDULE_SCHEMA.replace('@', default.name())).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -224,6 +216,21 @@ mod tests {
 
     fn parse(raw: &str, default: When) -> ToolResult<ScheduleRequest> {
         ScheduleRequest::from_args(&Args::parse(raw, &["schedule"]).unwrap(), default)
+    }
+
+    #[test]
+    fn the_schema_text_lists_the_parsed_names() {
+        let schema = json_schema(When::NextCheckIn);
+        assert_eq!(schema["properties"]["type"]["enum"], json!(When::NAMES));
+        assert_eq!(schema["properties"]["type"]["default"], "next-check-in");
+        assert_eq!(
+            schema["properties"]["frequency"]["enum"],
+            json!(FREQUENCIES)
+        );
+        assert!(schema["description"]
+            .as_str()
+            .unwrap()
+            .contains("Default: next-check-in."));
     }
 
     #[test]

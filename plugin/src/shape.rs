@@ -66,6 +66,25 @@ pub fn compact(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(map)
 }
 
+/// `compact` of `(key, field(value, keys))` pairs, as a table: a table is data where the
+/// same pairs written out cost component code.
+pub fn project(value: &Value, fields: &[(&str, &[&str])]) -> Value {
+    compact(
+        fields
+            .iter()
+            .map(|(key, keys)| (*key, field(value, keys)))
+            .collect(),
+    )
+}
+
+/// The members of `a` and `b` (both objects) in one object.
+pub fn merged(mut a: Value, b: Value) -> Value {
+    if let (Value::Object(a), Value::Object(b)) = (&mut a, b) {
+        a.extend(b);
+    }
+    a
+}
+
 /// Truncates long free text (script output) so one call cannot flood the model's context.
 pub fn clip(value: Value, max_chars: usize) -> Value {
     match value {

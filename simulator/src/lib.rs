@@ -193,6 +193,16 @@ impl Simulator {
             .is_ok_and(|id| self.state.rename_script(id, name))
     }
 
+    /// Test hook: moves the endpoint `endpoint_id` to `company_id` and `site_id` (a site of
+    /// that company), as re-assigning a device in the RMM console does; the device listing
+    /// and details report the new home from the next request on. False for unknown ids.
+    pub fn move_endpoint(&self, endpoint_id: &str, company_id: &str, site_id: &str) -> bool {
+        match (endpoint_id.parse(), company_id.parse(), site_id.parse()) {
+            (Ok(e), Ok(c), Ok(s)) => self.state.move_endpoint(e, c, s),
+            _ => false,
+        }
+    }
+
     /// Stops accepting connections and waits for in-flight requests to finish.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown_tx.take() {

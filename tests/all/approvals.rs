@@ -44,8 +44,13 @@ async fn an_approval_needed_call_does_nothing_upstream_and_records_the_request()
             && !message.contains("toolhost approvals approve"),
         "{message}"
     );
-    // Nothing at all went upstream: not the write, not even a lookup.
-    assert_eq!(env.sim.requests().len(), before, "{:?}", env.sim.requests());
+    // Only the preview's reads went upstream (what the person is shown): no write.
+    assert!(env.sim.requests().len() > before);
+    assert!(
+        non_reads_since(&env.sim, before).is_empty(),
+        "{:?}",
+        env.sim.requests()
+    );
 
     let pending = env.host.list_approvals(&ApprovalFilter::pending()).unwrap();
     assert_eq!(pending.len(), 1);
@@ -57,6 +62,7 @@ async fn an_approval_needed_call_does_nothing_upstream_and_records_the_request()
     assert_eq!(a.requester, "e2e");
     assert_eq!(a.role, "Technician");
     assert_eq!(a.state, ApprovalState::Pending);
+    assert!(a.preview.is_some(), "{a:?}");
     assert!(a.created_at >= started - chrono::Duration::seconds(1));
     assert!(a.created_at <= chrono::Utc::now());
     assert_eq!(a.expires_at - a.created_at, chrono::Duration::hours(24));
@@ -432,6 +438,17 @@ async fn cli_defers_lists_approves_and_denies() {
         .await;
     assert!(out.success(), "{}", out.stdout);
     assert!(out.stdout.contains("stays pending"), "{}", out.stdout);
+    // The person is shown what the call would do, as previewed when it was held.
+    assert!(
+        out.stdout.contains(&format!(
+            "What it would do: Run \"{}\" on {} ({}) now",
+            seed::DISK_CLEANUP_SCRIPT_NAME,
+            seed::MARIA_LAPTOP_DEVICE_NAME,
+            seed::CONTOSO_NAME
+        )),
+        "{}",
+        out.stdout
+    );
     assert!(write_requests(&sim).is_empty());
     // ...and one who sees the whole call and types `approve` runs it, once.
     let out = cli

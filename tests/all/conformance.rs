@@ -22,6 +22,7 @@ const ALL_CHECKS: &[&str] = &[
     "behaviour.unknown-tool",
     "behaviour.discover-tools",
     "behaviour.invalid-arguments",
+    "behaviour.preview-reads-only",
     "behaviour.declared-origins",
     "behaviour.limits",
 ];
@@ -195,11 +196,14 @@ async fn our_plugin_conforms_offline_with_discovery_skipped() {
         run.out.all()
     );
     assert_eq!(run.report["passed"], true, "{:#}", run.report);
-    assert_eq!(run.ids_with("skip"), ["behaviour.discover-tools"]);
+    assert_eq!(
+        run.ids_with("skip"),
+        ["behaviour.discover-tools", "behaviour.preview-reads-only"]
+    );
     assert!(
         run.out
             .stdout
-            .contains("CONFORMS: 15 passed, 0 failed, 1 skipped"),
+            .contains("CONFORMS: 15 passed, 0 failed, 2 skipped"),
         "{}",
         run.out.stdout
     );

@@ -61,8 +61,12 @@ async fn approval_tools_refuse_to_run_unapproved_and_send_nothing() {
             .contains("a person other than the requester must approve it"),
         "{err}"
     );
-    // Nothing at all reached the API, and certainly no write.
-    assert_eq!(env.sim.requests().len(), before);
+    // Only the previews' reads reached the API, and certainly no write.
+    assert!(
+        non_reads_since(&env.sim, before).is_empty(),
+        "{:?}",
+        env.sim.requests()
+    );
     assert_eq!(writes(&env), 0);
 
     // The same call, approved, does go out.

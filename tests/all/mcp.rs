@@ -279,6 +279,24 @@ async fn elicitation_accept_runs_the_call_and_decline_does_not() {
     let question = question.lock().unwrap().clone();
     assert!(question.contains(RUN_TASK), "{question}");
     assert!(question.contains(seed::MARIA_LAPTOP_ID), "{question}");
+    // The person sees what it would do, found by the plugin's reads: the laptop by its device
+    // name, with its company and site.
+    assert!(
+        question.contains(
+            "What it would do: Run \"Disk Cleanup\" on CONTOSO-LT-MARIA (Contoso Ltd) now"
+        ),
+        "{question}"
+    );
+    assert!(
+        question.contains(&format!(
+            "- target: {} ({}), company {}, site {}",
+            seed::MARIA_LAPTOP_DEVICE_NAME,
+            seed::MARIA_LAPTOP_FRIENDLY_NAME,
+            seed::CONTOSO_NAME,
+            seed::CONTOSO_SYDNEY_SITE_NAME
+        )),
+        "{question}"
+    );
     assert_eq!(scheduled_tasks(&sim), 1);
     client.cancel().await.unwrap();
 

@@ -359,6 +359,13 @@ async fn cli_policy_list_and_set() {
 /// (a wipe and a disk format, both classified never) and one ordinary script, then the
 /// simulator is restored: the catalog on disk keeps the tools.
 async fn discover_destructive_scripts(env: &TestEnv) {
+    let fault = serve_destructive_scripts(env);
+    env.host.refresh_tools().await.expect("refresh");
+    env.sim.remove_fault(fault);
+}
+
+/// The tenant lists three destructive shell scripts (until the fault is removed).
+fn serve_destructive_scripts(env: &TestEnv) -> simulator::FaultId {
     let template = |id: &str, name: &str, description: &str| {
         json!({
             "templateId": id, "name": name, "description": description, "state": "active",
@@ -384,7 +391,7 @@ async fn discover_destructive_scripts(env: &TestEnv) {
         ),
     ];
     let body = json!({"Templates": templates, "count": templates.len()}).to_string();
-    let fault = env.sim.inject(
+    env.sim.inject(
         Fault::on_path(
             PathMatch::Exact("/api/platform/v1/automation/shellScripts".into()),
             FaultAction::Status {
@@ -394,9 +401,7 @@ async fn discover_destructive_scripts(env: &TestEnv) {
             },
         )
         .method("GET"),
-    );
-    env.host.refresh_tools().await.expect("refresh");
-    env.sim.remove_fault(fault);
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -479,11 +484,18 @@ async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
         "{source:?}"
     );
     assert_eq!(listed[format].0, Mode::Never);
+    // Held, with the preview's reads of the scripts the tenant lists: no write.
+    let requests = env.sim.requests().len();
+    let listing = serve_destructive_scripts(&env);
     pending_id(
         env.call(wipe, json!({"targets": [seed::MARIA_LAPTOP_ID]}))
             .await,
     );
-    assert_eq!(env.sim.requests().len(), requests, "a call went upstream");
+    env.sim.remove_fault(listing);
+    assert!(
+        non_reads_since(&env.sim, requests).is_empty(),
+        "a write went upstream"
+    );
     assert!(env.writes().is_empty());
 }
 

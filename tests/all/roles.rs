@@ -388,8 +388,13 @@ async fn limited_access_checks_the_apis_ids_and_every_endpoint_of_a_ticket() {
 
     let mut ticket = ticket_args("e2e csm foreign endpoint");
     ticket["endpointIds"] = json!([seed::MARIA_LAPTOP_ID, seed::OFFLINE_DESKTOP_ID]);
-    let id = pending_id(call("cw-rmm-create-ticket", ticket).await);
-    let err = env.host.approve(&id, "ops").await.unwrap_err();
+    // Refused before anyone is asked: the preview checks the endpoints as the call would.
+    let err = call("cw-rmm-create-ticket", ticket).await.unwrap_err();
+    assert!(env
+        .host
+        .list_approvals(&Default::default())
+        .unwrap()
+        .is_empty());
     let message = err.to_string();
     assert!(
         message.contains("endpointIds[1]") && message.contains(seed::OFFLINE_DESKTOP_ID),

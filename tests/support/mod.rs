@@ -454,6 +454,21 @@ pub fn write_requests(sim: &Simulator) -> Vec<RecordedRequest> {
     sim.requests().into_iter().filter(is_write).collect()
 }
 
+/// Requests `sim` received after the first `before`, when any of them was not a read (a GET,
+/// or the device listing, a read sent as a POST): what a held call's preview must never do.
+pub fn non_reads_since(sim: &Simulator, before: usize) -> Vec<RecordedRequest> {
+    sim.requests()
+        .into_iter()
+        .skip(before)
+        .filter(|r| {
+            !r.method.eq_ignore_ascii_case("GET")
+                && !(r.method.eq_ignore_ascii_case("POST")
+                    && (r.path == "/v1/token"
+                        || r.path.ends_with("/device/categories/all/endpoints")))
+        })
+        .collect()
+}
+
 /// The approval id of an `ApprovalRequired` error; panics on anything else.
 #[track_caller]
 pub fn pending_id<T: std::fmt::Debug>(result: Result<T, HostError>) -> String {

@@ -24,8 +24,8 @@ mod roles;
 mod tool;
 
 pub use approvals::{
-    Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore,
-    DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
+    Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore, Preview,
+    PreviewFact, DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
 };
 pub use approvers::{
     passkey_challenge, ApproverName, ApproverNameError, PasskeyEvidence, CHALLENGE_NONCE_BYTES,

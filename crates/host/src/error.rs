@@ -45,6 +45,12 @@ pub enum HostError {
         id: String,
         change: String,
     },
+    #[error("`{tool}` was not run and approval {id} is void: what it would do is no longer what was approved ({changes}). Nothing was sent; make the call again to ask for a new approval")]
+    PreviewChanged {
+        tool: String,
+        id: String,
+        changes: String,
+    },
     #[error("{what} is not what was granted ({changes}). Nothing was sent. Review it with `toolhost grant show` and accept it with `toolhost grant accept` (or in the admin UI)")]
     NotGranted { what: String, changes: String },
     #[error("the plugin asks to call {origin}, which needs your explicit consent because {reason}: connect again with `--allow-origin {origin}` if you trust it")]
@@ -104,6 +110,7 @@ impl HostError {
             HostError::PasskeyRequired { .. } => "passkey-required",
             HostError::ApprovalDenied { .. } => "approval-denied",
             HostError::ToolChanged { .. } => "tool-changed",
+            HostError::PreviewChanged { .. } => "preview-changed",
             HostError::NotGranted { .. } => "not-granted",
             HostError::OriginNotAllowed { .. } => "origin-not-allowed",
             HostError::RoleDenied { .. } => "role-denied",

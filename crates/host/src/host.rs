@@ -73,6 +73,8 @@ pub struct ToolHost {
     pub(crate) grant: Option<Grant>,
     /// How the component differs from its grant: while set, nothing runs.
     pub(crate) grant_mismatch: Option<GrantDiff>,
+    /// Told about every finished attempt (metrics); none by default.
+    pub(crate) observers: crate::metrics::Observers,
 }
 
 impl ToolHost {
@@ -94,6 +96,7 @@ impl ToolHost {
             default_roles,
             grant: None,
             grant_mismatch: None,
+            observers: Default::default(),
             connection: None,
             catalog: Catalog::new(config.home.clone(), config.catalog_ttl),
             runtime,
@@ -144,6 +147,11 @@ impl ToolHost {
     /// The saved connection in use, if any.
     pub fn connection(&self) -> Option<&ConnectionSettings> {
         self.connection.as_ref().map(|c| &c.settings)
+    }
+
+    /// Tells `observer` about every attempt that ends from now on (after its audit record).
+    pub fn observe_calls(&mut self, observer: Arc<dyn crate::metrics::CallObserver>) {
+        self.observers.add(observer);
     }
 
     /// Whether a tenant is connected.

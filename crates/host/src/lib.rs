@@ -22,6 +22,7 @@ mod connection;
 mod error;
 mod grant;
 mod host;
+pub mod metrics;
 mod operator;
 mod operator_role;
 mod pipeline;

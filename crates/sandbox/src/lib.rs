@@ -31,8 +31,8 @@ pub use outbound::{
 pub use runtime::{
     is_valid_tool_name, is_world_import, Annotations, CallContext, CallFailure, CallLimits,
     CallOutcome, CompileReport, CompiledPlugin, ConfigKey, CredentialKind, DeclarationError,
-    LinkedPlugin, LoadError, PluginMetadata, PluginRuntime, PolicyHint, Region, RoleTemplate,
-    RuntimeOptions, ToolDescriptor, ToolError,
+    LinkedPlugin, LoadError, PluginMetadata, PluginPreview, PluginRuntime, PolicyHint, Region,
+    RoleTemplate, RuntimeOptions, ToolDescriptor, ToolError,
 };
 
 pub use outbound::tool_routes::{Access, RouteError, ToolRoute, ToolRoutes};

@@ -7,6 +7,7 @@
 
 mod cli;
 mod mcp;
+mod serve;
 mod ui;
 
 use clap::Parser;

@@ -44,6 +44,12 @@ pub fn discover(ctx: &Ctx) -> ToolResult<Vec<ToolSpec>> {
 
 /// Runs a script tool: re-reads the script list to find the template, validates, schedules.
 pub fn call(ctx: &Ctx, tool_name: &str, raw: &str) -> ToolResult<Value> {
+    submit(ctx, &plan(ctx, tool_name, raw)?)
+}
+
+/// Finds the script behind a script tool, validates the arguments and resolves the targets:
+/// reads only.
+pub fn plan(ctx: &Ctx, tool_name: &str, raw: &str) -> ToolResult<TaskRequest> {
     let args = Args::parse(raw, SCRIPT_TOOL_KEYS)?;
     let scripts = fetch_shell_scripts(ctx)?;
     let names = assign_tool_names(&scripts);
@@ -59,24 +65,22 @@ pub fn call(ctx: &Ctx, tool_name: &str, raw: &str) -> ToolResult<Value> {
     let parameters =
         parameter_schema(&script.json_schema).validate(args.opt_object("parameters")?)?;
     let schedule = ScheduleRequest::from_args(&args, When::NextCheckIn)?;
-    let targets = resolve_targets(ctx, &args)?;
+    let (targets, company) = resolve_targets(ctx, &args)?;
     let name = if script.name.is_empty() {
         tool_name.to_string()
     } else {
         script.name.clone()
     };
-    submit(
-        ctx,
-        &TaskRequest {
-            template_id: script.template_id.clone(),
-            template_type: "script".to_string(),
-            name,
-            description: script.description.clone(),
-            parameters,
-            targets,
-            schedule,
-        },
-    )
+    Ok(TaskRequest {
+        template_id: script.template_id.clone(),
+        template_type: "script".to_string(),
+        name,
+        description: script.description.clone(),
+        parameters,
+        targets,
+        company,
+        schedule,
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
 use crate::http::segment;
-use crate::shape::{array, compact, field, nested_id, nested_name, text};
+use crate::shape::{array, compact, field, merged, nested_id, nested_name, project, text};
 use serde_json::{json, Value};
 
 pub const COMPANIES_PATH: &str = "/api/platform/v1/company/companies";
@@ -115,16 +115,23 @@ pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 Value::Null => company.clone().map(Value::from).unwrap_or(Value::Null),
                 id => id,
             };
-            compact(vec![
-                ("siteId", field(site, &["id"])),
-                ("companyId", company_id),
-                ("companyName", nested_name(site, "company")),
-                ("name", field(site, &["name"])),
-                ("friendlyName", field(site, &["friendlyName"])),
-                ("timeZone", field(site, &["timeZone"])),
-                ("active", field(site, &["activeFlag"])),
-                ("primary", field(site, &["primaryFlag"])),
-            ])
+            merged(
+                project(
+                    site,
+                    &[
+                        ("siteId", &["id"]),
+                        ("name", &["name"]),
+                        ("friendlyName", &["friendlyName"]),
+                        ("timeZone", &["timeZone"]),
+                        ("active", &["activeFlag"]),
+                        ("primary", &["primaryFlag"]),
+                    ],
+                ),
+                compact(vec![
+                    ("companyId", company_id),
+                    ("companyName", nested_name(site, "company")),
+                ]),
+            )
         })
         .collect();
     Ok(limited("sites", matching, limit))
@@ -140,13 +147,20 @@ fn matches_name(item: &Value, needle: Option<&str>) -> bool {
 }
 
 fn company_summary(company: &Value) -> Value {
-    compact(vec![
-        ("companyId", field(company, &["id"])),
-        ("name", field(company, &["name"])),
-        ("friendlyName", field(company, &["friendlyName"])),
-        ("status", nested_name(company, "activityStatus")),
-        ("primarySiteId", nested_id(company, "primarySite")),
-    ])
+    merged(
+        project(
+            company,
+            &[
+                ("companyId", &["id"]),
+                ("name", &["name"]),
+                ("friendlyName", &["friendlyName"]),
+            ],
+        ),
+        compact(vec![
+            ("status", nested_name(company, "activityStatus")),
+            ("primarySiteId", nested_id(company, "primarySite")),
+        ]),
+    )
 }
 
 /// `{key: items[..limit], count, truncated}`.

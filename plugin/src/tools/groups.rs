@@ -3,7 +3,7 @@
 use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
-use crate::shape::{array, compact, field, text};
+use crate::shape::{array, project, text};
 use serde_json::{json, Value};
 
 pub fn list_device_groups(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
@@ -18,14 +18,17 @@ pub fn list_device_groups(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 .is_none_or(|n| text(g, &["name"]).is_some_and(|name| contains_ci(name, n)))
         })
         .map(|g| {
-            compact(vec![
-                ("groupId", field(g, &["id"])),
-                ("name", field(g, &["name"])),
-                ("description", field(g, &["description"])),
-                ("predefined", field(g, &["predefined"])),
-                ("static", field(g, &["static"])),
-                ("updatedAt", field(g, &["updatedAt"])),
-            ])
+            project(
+                g,
+                &[
+                    ("groupId", &["id"]),
+                    ("name", &["name"]),
+                    ("description", &["description"]),
+                    ("predefined", &["predefined"]),
+                    ("static", &["static"]),
+                    ("updatedAt", &["updatedAt"]),
+                ],
+            )
         })
         .collect();
     Ok(json!({"count": groups.len(), "groups": groups}))

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{array, compact, field};
+use crate::shape::{array, project};
 use serde_json::{json, Value};
 
 pub fn get_device_patches(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
@@ -23,41 +23,47 @@ pub fn get_device_patches(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let patches: Vec<Value> = array(&body, &["patches"], "patches")?
         .iter()
         .map(|p| {
-            compact(vec![
-                ("updateId", field(p, &["updateID", "updateId"])),
-                ("kbArticleId", field(p, &["kbArticleID", "kbArticleId"])),
-                ("title", field(p, &["title", "name"])),
-                ("classification", field(p, &["classification"])),
-                // The spec gives no code list for `status`, so it is passed through undecoded.
-                ("statusCode", field(p, &["status"])),
-                ("severity", field(p, &["msrcSeverity"])),
-                ("rebootBehavior", field(p, &["rebootBehavior"])),
-                ("approval", field(p, &["partnerApprovalStatus"])),
-                ("policyMatch", field(p, &["policyMatch"])),
-                ("installedDate", field(p, &["installedDate"])),
-                ("installedBy", field(p, &["installedBy"])),
-                ("size", field(p, &["size"])),
-                ("moreInformationLink", field(p, &["moreInformationLink"])),
-            ])
+            project(
+                p,
+                &[
+                    ("updateId", &["updateID", "updateId"]),
+                    ("kbArticleId", &["kbArticleID", "kbArticleId"]),
+                    ("title", &["title", "name"]),
+                    ("classification", &["classification"]),
+                    // The spec gives no code list for `status`, so it is passed through undecoded.
+                    ("statusCode", &["status"]),
+                    ("severity", &["msrcSeverity"]),
+                    ("rebootBehavior", &["rebootBehavior"]),
+                    ("approval", &["partnerApprovalStatus"]),
+                    ("policyMatch", &["policyMatch"]),
+                    ("installedDate", &["installedDate"]),
+                    ("installedBy", &["installedBy"]),
+                    ("size", &["size"]),
+                    ("moreInformationLink", &["moreInformationLink"]),
+                ],
+            )
         })
         .collect();
     let s = &summary;
     Ok(json!({
         "endpointId": endpoint,
-        "summary": compact(vec![
-            ("missing", field(s, &["missingCount"])),
-            ("installed", field(s, &["installedCount"])),
-            ("pendingReboot", field(s, &["pendingRebootCount"])),
-            ("rebootRequired", field(s, &["pendingReboot"])),
-            ("compliance", field(s, &["compliance"])),
-            ("assessedAt", field(s, &["assessedAt"])),
-            ("outOfSupport", field(s, &["outOfSupport"])),
-            ("policyName", field(s, &["policyName"])),
-            ("deploymentStatus", field(s, &["deploymentStatus"])),
-            ("nextInstallAt", field(s, &["nextInstallAt"])),
-            ("nextRebootAt", field(s, &["nextRebootAt"])),
-            ("currentRebootState", field(s, &["currentRebootState"])),
-        ]),
+        "summary": project(
+            s,
+            &[
+            ("missing", &["missingCount"]),
+            ("installed", &["installedCount"]),
+            ("pendingReboot", &["pendingRebootCount"]),
+            ("rebootRequired", &["pendingReboot"]),
+            ("compliance", &["compliance"]),
+            ("assessedAt", &["assessedAt"]),
+            ("outOfSupport", &["outOfSupport"]),
+            ("policyName", &["policyName"]),
+            ("deploymentStatus", &["deploymentStatus"]),
+            ("nextInstallAt", &["nextInstallAt"]),
+            ("nextRebootAt", &["nextRebootAt"]),
+            ("currentRebootState", &["currentRebootState"]),
+            ],
+        ),
         "patchCount": patches.len(),
         "patches": patches,
     }))

@@ -6,7 +6,7 @@ use crate::errors::ToolResult;
 use crate::script_tools::naming::assign_tool_names;
 use crate::script_tools::parameters::parameter_schema;
 use crate::script_tools::shell_script::ShellScript;
-use crate::shape::{array, compact, field, text};
+use crate::shape::{array, compact, field, merged, project, text};
 use serde_json::{json, Value};
 
 pub const SHELL_SCRIPTS_PATH: &str = "/api/platform/v1/automation/shellScripts";
@@ -27,15 +27,20 @@ pub fn list_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .iter()
         .filter(|s| name_matches(s, needle.as_deref()))
         .map(|s| {
-            compact(vec![
-                ("templateId", field(s, &["id", "templateId"])),
-                ("templateType", json!("script")),
-                ("name", field(s, &["name"])),
-                ("description", field(s, &["description"])),
-                ("category", field(s, &["scriptCategory"])),
-                ("hasParameters", field(s, &["hasParameters"])),
-                ("updatedAt", field(s, &["updatedAt"])),
-            ])
+            merged(
+                project(
+                    s,
+                    &[
+                        ("templateId", &["id", "templateId"]),
+                        ("name", &["name"]),
+                        ("description", &["description"]),
+                        ("category", &["scriptCategory"]),
+                        ("hasParameters", &["hasParameters"]),
+                        ("updatedAt", &["updatedAt"]),
+                    ],
+                ),
+                compact(vec![("templateType", json!("script"))]),
+            )
         })
         .collect();
     Ok(json!({"count": scripts.len(), "scripts": scripts}))
@@ -110,17 +115,24 @@ pub fn list_tasks(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
                 .as_ref()
                 .map(|p| p.keys().collect())
                 .unwrap_or_default();
-            compact(vec![
-                ("templateId", field(t, &["templateId", "templateID", "id"])),
-                ("name", field(t, &["name"])),
-                ("description", field(t, &["description"])),
-                ("type", field(t, &["type"])),
-                ("categories", field(t, &["categories"])),
-                ("executorEngine", field(t, &["executorEngine"])),
-                ("operatingSystem", field(t, &["operatingSystem"])),
-                ("parameters", json!(param_names)),
-                ("requiredParameters", json!(params.required)),
-            ])
+            merged(
+                project(
+                    t,
+                    &[
+                        ("templateId", &["templateId", "templateID", "id"]),
+                        ("name", &["name"]),
+                        ("description", &["description"]),
+                        ("type", &["type"]),
+                        ("categories", &["categories"]),
+                        ("executorEngine", &["executorEngine"]),
+                        ("operatingSystem", &["operatingSystem"]),
+                    ],
+                ),
+                compact(vec![
+                    ("parameters", json!(param_names)),
+                    ("requiredParameters", json!(params.required)),
+                ]),
+            )
         })
         .collect();
     Ok(json!({"count": tasks.len(), "tasks": tasks}))

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{array, compact, field, pick, text};
+use crate::shape::{array, compact, field, merged, pick, project, text};
 use serde_json::{json, Value};
 
 const CPU_WARNING: f64 = 85.0;
@@ -187,16 +187,21 @@ pub fn merge(
                 issues.push(format!("memory {}% used", number(pct)));
             }
         }
-        compact(vec![
-            ("totalBytes", field(sample, &["physicalTotalBytes"])),
-            ("inUseBytes", field(sample, &["physicalInUseBytes"])),
-            ("availableBytes", field(sample, &["physicalAvailableBytes"])),
-            (
+        merged(
+            project(
+                sample,
+                &[
+                    ("totalBytes", &["physicalTotalBytes"]),
+                    ("inUseBytes", &["physicalInUseBytes"]),
+                    ("availableBytes", &["physicalAvailableBytes"]),
+                    ("sampledAt", &["createTimeUTC"]),
+                ],
+            ),
+            compact(vec![(
                 "percentUsed",
                 used_pct.map(Value::from).unwrap_or(Value::Null),
-            ),
-            ("sampledAt", field(sample, &["createTimeUTC"])),
-        ])
+            )]),
+        )
     });
 
     let mut disks_out = Vec::new();
@@ -255,13 +260,16 @@ pub fn merge(
                 .map(|list| {
                     list.iter()
                         .map(|u| {
-                            compact(vec![
-                                ("username", field(u, &["username"])),
-                                ("isAdmin", field(u, &["isAdmin"])),
-                                ("status", field(u, &["status"])),
-                                ("logonTime", field(u, &["logonTime"])),
-                                ("session", field(u, &["sessionName"])),
-                            ])
+                            project(
+                                u,
+                                &[
+                                    ("username", &["username"]),
+                                    ("isAdmin", &["isAdmin"]),
+                                    ("status", &["status"]),
+                                    ("logonTime", &["logonTime"]),
+                                    ("session", &["sessionName"]),
+                                ],
+                            )
                         })
                         .collect::<Vec<_>>()
                 }),

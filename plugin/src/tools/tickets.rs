@@ -5,11 +5,11 @@ use crate::args::{is_uuid, Args};
 use crate::catalog::TICKET_SORT_FIELDS;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{array, compact, field, nested_id, nested_name, text};
+use crate::shape::{array, compact, merged, nested_id, nested_name, project, text};
 use serde_json::{json, Value};
 
 const TICKETS_PATH: &str = "/api/platform/v2/service/ticketing/tickets";
-const LOOKUP_BASE: &str = "/api/platform/v1/service/ticketing";
+pub const LOOKUP_BASE: &str = "/api/platform/v1/service/ticketing";
 const PAGE_SIZE: usize = 100;
 const MAX_PAGES: usize = 20;
 
@@ -90,21 +90,28 @@ pub fn list_tickets(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
 }
 
 fn ticket_summary(t: &Value) -> Value {
-    compact(vec![
-        ("ticketId", field(t, &["id"])),
-        ("number", field(t, &["number"])),
-        ("summary", field(t, &["summary"])),
-        ("status", nested_name(t, "status")),
-        ("priority", nested_name(t, "priority")),
-        ("board", nested_name(t, "serviceBoard")),
-        ("source", nested_name(t, "source")),
-        ("companyId", nested_id(t, "company")),
-        ("siteId", nested_id(t, "site")),
-        ("assigneeId", nested_id(t, "assignee")),
-        ("createdAt", field(t, &["createdAt"])),
-        ("updatedAt", field(t, &["updatedAt"])),
-        ("dueDate", field(t, &["dueDate"])),
-    ])
+    merged(
+        project(
+            t,
+            &[
+                ("ticketId", &["id"]),
+                ("number", &["number"]),
+                ("summary", &["summary"]),
+                ("createdAt", &["createdAt"]),
+                ("updatedAt", &["updatedAt"]),
+                ("dueDate", &["dueDate"]),
+            ],
+        ),
+        compact(vec![
+            ("status", nested_name(t, "status")),
+            ("priority", nested_name(t, "priority")),
+            ("board", nested_name(t, "serviceBoard")),
+            ("source", nested_name(t, "source")),
+            ("companyId", nested_id(t, "company")),
+            ("siteId", nested_id(t, "site")),
+            ("assigneeId", nested_id(t, "assignee")),
+        ]),
+    )
 }
 
 fn ticket_details(t: &Value) -> Value {
@@ -120,32 +127,39 @@ fn ticket_details(t: &Value) -> Value {
             })
             .unwrap_or(Value::Null)
     };
-    let extra = compact(vec![
-        ("description", field(t, &["description"])),
-        ("statusId", nested_id(t, "status")),
-        ("priorityId", nested_id(t, "priority")),
-        ("boardId", nested_id(t, "serviceBoard")),
-        ("sourceId", nested_id(t, "source")),
-        ("type", nested_name(t, "type")),
-        ("category", nested_name(t, "category")),
-        ("endpointIds", ids("assets")),
-        ("assigneeTeam", nested_name(t, "assigneeTeam")),
-        (
-            "tags",
-            t.get("tags")
-                .and_then(Value::as_array)
-                .map(|l| {
-                    l.iter()
-                        .filter_map(|x| x.get("name").cloned())
-                        .collect::<Vec<_>>()
-                        .into()
-                })
-                .unwrap_or(Value::Null),
+    let extra = merged(
+        project(
+            t,
+            &[
+                ("description", &["description"]),
+                ("extendedAttributes", &["extendedAttributes"]),
+                ("version", &["version"]),
+            ],
         ),
-        ("extendedAttributes", field(t, &["extendedAttributes"])),
-        ("createdBy", nested_id(t, "createdBy")),
-        ("version", field(t, &["version"])),
-    ]);
+        compact(vec![
+            ("statusId", nested_id(t, "status")),
+            ("priorityId", nested_id(t, "priority")),
+            ("boardId", nested_id(t, "serviceBoard")),
+            ("sourceId", nested_id(t, "source")),
+            ("type", nested_name(t, "type")),
+            ("category", nested_name(t, "category")),
+            ("endpointIds", ids("assets")),
+            ("assigneeTeam", nested_name(t, "assigneeTeam")),
+            (
+                "tags",
+                t.get("tags")
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|x| x.get("name").cloned())
+                            .collect::<Vec<_>>()
+                            .into()
+                    })
+                    .unwrap_or(Value::Null),
+            ),
+            ("createdBy", nested_id(t, "createdBy")),
+        ]),
+    );
     if let (Value::Object(out), Value::Object(extra)) = (&mut out, extra) {
         out.extend(extra);
     }
@@ -245,6 +259,19 @@ fn resolve(ctx: &Ctx, field_name: &str, value: &str, lookup: &str) -> ToolResult
 }
 
 pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+    let body = ticket_body(ctx, raw)?;
+    let created = ctx.api.post(TICKETS_PATH, &[], &body)?.body;
+    if text(&created, &["id"]).is_none() {
+        return Err(ToolError::upstream_shape(
+            "ticket create answered without an id",
+        ));
+    }
+    Ok(ticket_details(&created))
+}
+
+/// Validates create-ticket's arguments and resolves the board, source and priority names to
+/// ids: the body the ticket would be created with, found by reads only.
+pub fn ticket_body(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(
         raw,
         &[
@@ -296,13 +323,7 @@ pub fn create_ticket(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             .collect::<Vec<_>>()
             .into();
     }
-    let created = ctx.api.post(TICKETS_PATH, &[], &body)?.body;
-    if text(&created, &["id"]).is_none() {
-        return Err(ToolError::upstream_shape(
-            "ticket create answered without an id",
-        ));
-    }
-    Ok(ticket_details(&created))
+    Ok(body)
 }
 
 /// Every endpoint of a ticket belongs to the ticket's company and site, by the API's own

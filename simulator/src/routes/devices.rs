@@ -226,10 +226,13 @@ async fn list(
         s.tenant
             .endpoints
             .iter()
-            .filter(|e| match resource_type.as_str() {
-                "company" => ids.contains(&e.company_id),
-                "site" => ids.contains(&e.site_id),
-                _ => ids.contains(&e.id),
+            .filter(|e| {
+                let (company, site) = s.endpoint_home(e);
+                match resource_type.as_str() {
+                    "company" => ids.contains(&company),
+                    "site" => ids.contains(&site),
+                    _ => ids.contains(&e.id),
+                }
             })
             .filter(|e| match &filter {
                 None => true,
@@ -253,12 +256,13 @@ async fn list(
     let mut groups: Vec<(Uuid, Uuid, Vec<Value>)> = Vec::new();
     for e in page {
         let item = Value::Object(project(&all_fields(e), &fields));
+        let (company, site) = s.endpoint_home(e);
         match groups
             .iter_mut()
-            .find(|(c, st, _)| *c == e.company_id && *st == e.site_id)
+            .find(|(c, st, _)| *c == company && *st == site)
         {
             Some(g) => g.2.push(item),
-            None => groups.push((e.company_id, e.site_id, vec![item])),
+            None => groups.push((company, site, vec![item])),
         }
     }
     let platform: Vec<Value> = groups
@@ -325,22 +329,24 @@ async fn detail(
         .tenant
         .endpoint(id)
         .filter(|e| {
-            e.company_id.to_string() == company.to_lowercase()
-                && e.site_id.to_string() == site.to_lowercase()
+            let (home_company, home_site) = s.endpoint_home(e);
+            home_company.to_string() == company.to_lowercase()
+                && home_site.to_string() == site.to_lowercase()
         })
         .ok_or_else(not_found)?;
+    let (home_company, home_site) = s.endpoint_home(e);
     let mut fields = parse_fields(&q, None)?;
     if fields.is_empty() {
         fields = vec!["os".into(), "system".into()];
     }
     let platform = project(&all_fields(e), &fields);
     Ok(Json(json!({
-        "companyID": e.company_id.to_string(),
-        "siteID": e.site_id.to_string(),
+        "companyID": home_company.to_string(),
+        "siteID": home_site.to_string(),
         "endpointID": e.id.to_string(),
         "endpointMapping": [],
-        "clientId": e.company_id.to_string(),
-        "siteId": e.site_id.to_string(),
+        "clientId": home_company.to_string(),
+        "siteId": home_site.to_string(),
         "endpointId": e.id.to_string(),
         "regId": e.id.to_string(),
         "endpointType": e.kind.endpoint_type(),

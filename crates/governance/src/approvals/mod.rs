@@ -9,8 +9,10 @@
 
 mod error;
 pub(crate) mod model;
+mod preview;
 mod store;
 
 pub use error::ApprovalError;
 pub use model::{Approval, ApprovalFilter, ApprovalState, ApprovalStatus};
+pub use preview::{Preview, PreviewFact};
 pub use store::{ApprovalStore, DEFAULT_TTL};

@@ -60,6 +60,11 @@ pub struct Approval {
     /// Absent in approvals written before tools were bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_digest: Option<String>,
+    /// What the call would do, as the plugin previewed it when the call was held: what the
+    /// person approves. Approving runs the preview again and refuses when it changed.
+    /// Absent for tools without a preview and in approvals written before previews.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<super::preview::Preview>,
     /// When the call was held.
     pub created_at: DateTime<Utc>,
     /// After this it can no longer be approved (only denied).
@@ -229,6 +234,7 @@ mod tests {
             requester: "agent".into(),
             role: "Technician".into(),
             tool_digest: None,
+            preview: None,
             created_at: now,
             expires_at: now + chrono::Duration::hours(24),
             state,

@@ -9,6 +9,7 @@
 
 use super::error::ApprovalError;
 use super::model::{sha256_hex, Approval, ApprovalFilter, ApprovalState};
+use super::preview::Preview;
 use crate::approvers::PasskeyEvidence;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -73,12 +74,37 @@ impl ApprovalStore {
         self.create_bound(tool, None, arguments, requester, role)
     }
 
+    /// Like [`ApprovalStore::create_bound`], keeping the `preview` the person is shown.
+    pub fn create_previewed(
+        &self,
+        tool: &str,
+        tool_digest: Option<&str>,
+        preview: Option<Preview>,
+        arguments: &Value,
+        requester: &str,
+        role: &str,
+    ) -> Result<Approval, ApprovalError> {
+        self.create_approval(tool, tool_digest, preview, arguments, requester, role)
+    }
+
     /// Like [`ApprovalStore::create`], bound to `tool_digest`: the digest of the tool's
     /// declaration the requester called (see [`Approval::tool_digest`]).
     pub fn create_bound(
         &self,
         tool: &str,
         tool_digest: Option<&str>,
+        arguments: &Value,
+        requester: &str,
+        role: &str,
+    ) -> Result<Approval, ApprovalError> {
+        self.create_approval(tool, tool_digest, None, arguments, requester, role)
+    }
+
+    fn create_approval(
+        &self,
+        tool: &str,
+        tool_digest: Option<&str>,
+        preview: Option<Preview>,
         arguments: &Value,
         requester: &str,
         role: &str,
@@ -94,6 +120,7 @@ impl ApprovalStore {
             requester: requester.to_string(),
             role: role.to_string(),
             tool_digest: tool_digest.map(str::to_string),
+            preview,
             created_at,
             expires_at: created_at
                 .checked_add_signed(ttl)

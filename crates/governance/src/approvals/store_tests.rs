@@ -28,6 +28,39 @@ fn create_records_exact_arguments_and_get_reads_them_back() {
 }
 
 #[test]
+fn a_previewed_approval_keeps_its_preview_through_every_state() {
+    let (_d, s) = store();
+    let preview = super::super::Preview::sanitized(
+        "Run \"Disk Cleanup\" on PC (Contoso)",
+        [("target".to_string(), "PC, company Contoso".to_string())],
+    );
+    let a = s
+        .create_previewed(
+            TOOL,
+            Some("d1"),
+            Some(preview.clone()),
+            &args(),
+            "agent",
+            "Technician",
+        )
+        .unwrap();
+    assert_eq!(s.get(&a.id).unwrap().preview.as_ref(), Some(&preview));
+    let text = std::fs::read_to_string(s.dir().join(format!("{}.pending.json", a.id))).unwrap();
+    let on_disk: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        on_disk["preview"]["facts"][0]["value"],
+        "PC, company Contoso"
+    );
+    s.claim(&a.id, "ops").unwrap();
+    let done = s.complete(&a.id, "ok").unwrap();
+    assert_eq!(done.preview, Some(preview));
+    // Approvals without a preview write no `preview` key.
+    let plain = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let text = std::fs::read_to_string(s.dir().join(format!("{}.pending.json", plain.id))).unwrap();
+    assert!(!text.contains("preview"), "{text}");
+}
+
+#[test]
 fn claim_runs_once_then_completes() {
     let (_d, s) = store();
     let a = s.create(TOOL, &args(), "agent", "Technician").unwrap();

@@ -7,6 +7,7 @@
 
 mod behaviour;
 mod declarations;
+mod preview;
 mod report;
 
 use crate::config::OutboundLimits;
@@ -182,6 +183,10 @@ pub async fn run(path: &Path, backend: Backend, cache_dir: Option<&Path>) -> Rep
     report.push(discovery);
     let every_tool: Vec<_> = tools.iter().chain(discovered.iter()).cloned().collect();
     report.push(behaviour::invalid_arguments(&linked, &ctx, &every_tool, &mut observed).await);
+    report.push(match (&backend, &metadata) {
+        (Backend::None, _) | (_, None) => preview::skipped(),
+        _ => preview::reads_only(&linked, &ctx, &raw_metadata.id, &every_tool).await,
+    });
     report.push(behaviour::declared_origins(&observed));
     report.push(behaviour::limits(&observed));
     report

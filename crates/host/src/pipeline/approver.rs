@@ -4,6 +4,7 @@
 use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
+use toolhost_governance::Preview;
 use toolhost_sandbox::ExchangeObserver;
 
 /// Who is calling: an agent session, an operator. The role decides what it may do.
@@ -73,6 +74,10 @@ pub struct ApprovalQuestion<'a> {
     pub role: &'a str,
     /// Why the policy wants approval.
     pub reason: &'a str,
+    /// What the call would do, as the plugin previewed it with reads only (untrusted text,
+    /// already on one line and capped; escape it for the medium it is shown in). `None`: the
+    /// tool has no preview.
+    pub preview: Option<&'a Preview>,
 }
 
 /// Asks a person, when one is there to ask.

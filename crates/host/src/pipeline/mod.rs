@@ -9,6 +9,7 @@
 
 mod admission;
 mod approver;
+mod preview;
 mod record;
 mod report;
 
@@ -22,7 +23,7 @@ use record::Ending;
 pub use report::CallReport;
 use serde_json::Value;
 use std::time::Duration;
-use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode, PasskeyEvidence};
+use toolhost_governance::{Approval, AuditDecision, AuditOutcome, Mode, PasskeyEvidence, Preview};
 
 impl ToolHost {
     /// Runs a tool for `caller`, asking `approver` when the policy needs approval.
@@ -55,22 +56,41 @@ impl ToolHost {
                 reason: explanation,
             }),
             Mode::Approval => {
+                // What the person decides on. A preview fails as the call would (bad
+                // arguments, a script that is gone): that is the answer, and nothing is held.
+                let preview = match self.preview(&request, &admitted).await {
+                    Ok(preview) => preview,
+                    Err(err) => {
+                        self.record(
+                            &admitted.attempt(&request),
+                            Ending {
+                                decision: AuditDecision::Approval,
+                                rule: explanation,
+                                outcome: AuditOutcome::Error,
+                                error: Some(&err),
+                                report: None,
+                            },
+                        );
+                        return Err(err);
+                    }
+                };
                 let question = approver::ApprovalQuestion {
                     tool: &admitted.entry.name,
                     arguments: &admitted.arguments,
                     caller: &caller.name,
                     role: &admitted.role,
                     reason: &explanation,
+                    preview: preview.as_ref(),
                 };
                 // A passkey can only be verified by the admin UI: nobody approves in-line.
                 if self.config().require_passkey {
-                    return self.defer(&request, &admitted);
+                    return self.defer(&request, &admitted, preview);
                 }
                 match approver.ask(question).await {
                     // Whoever asked cannot be the one who says yes: the call is kept for a
                     // person instead.
                     ApprovalAnswer::Approve { by } if by == caller.name => {
-                        self.defer(&request, &admitted)
+                        self.defer(&request, &admitted, preview)
                     }
                     ApprovalAnswer::Approve { by } => {
                         let rule = format!("approved by {by} when asked ({explanation})");
@@ -94,21 +114,24 @@ impl ToolHost {
                         );
                         Err(err)
                     }
-                    ApprovalAnswer::Defer => self.defer(&request, &admitted),
+                    ApprovalAnswer::Defer => self.defer(&request, &admitted, preview),
                 }
             }
         }
     }
 
-    /// Keeps the call as a pending approval; nothing is sent.
+    /// Keeps the call as a pending approval, with the preview the person is shown; nothing
+    /// is sent.
     fn defer(
         &self,
         request: &CallRequest<'_>,
         admitted: &Admitted,
+        preview: Option<Preview>,
     ) -> Result<CallReport, HostError> {
-        let approval = self.approvals.create_bound(
+        let approval = self.approvals.create_previewed(
             &admitted.entry.name,
             Some(admitted.entry.digest()),
+            preview,
             &admitted.arguments,
             request.caller,
             &admitted.role,
@@ -192,6 +215,7 @@ impl ToolHost {
             progress: None,
         };
         let admitted = self.admit(&request).await?;
+        self.confirm_preview(&request, &admitted, approval).await?;
         let rule = format!("approval {} approved by {by}", approval.id);
         let mut report = self
             .execute(&request, &admitted, AuditDecision::Approved, rule)

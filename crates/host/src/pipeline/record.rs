@@ -82,5 +82,6 @@ impl ToolHost {
                 record.tool
             );
         }
+        self.observers.tell(&record);
     }
 }

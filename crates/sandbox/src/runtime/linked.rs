@@ -282,6 +282,27 @@ impl LinkedPlugin {
         .await
     }
 
+    /// Calls `preview-call` and returns what the plugin said, unchecked. The context is used
+    /// as given: [`PluginRuntime::preview_call`](super::PluginRuntime::preview_call) narrows
+    /// it to reads first.
+    pub async fn raw_preview_call(
+        &self,
+        ctx: CallContext,
+        name: &str,
+        arguments: &str,
+    ) -> CallOutcome<Result<Option<wit::CallPreview>, wit::ToolError>> {
+        let (name, arguments) = (name.to_string(), arguments.to_string());
+        self.with_instance(ctx, |plugin, store| {
+            Box::pin(async move {
+                plugin
+                    .toolhost_plugin_tools()
+                    .call_preview_call(&mut *store, &name, &arguments)
+                    .await
+            })
+        })
+        .await
+    }
+
     /// Instantiates the plugin in a fresh Store, runs `f` under the call's limits, and
     /// collects what the gate saw.
     async fn with_instance<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>

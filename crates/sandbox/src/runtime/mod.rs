@@ -28,5 +28,5 @@ pub use linked::{
     CallContext, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
 };
 pub use linker::is_world_import;
-pub use plugin::PluginRuntime;
+pub use plugin::{PluginPreview, PluginRuntime};
 pub use role_templates::RoleTemplate;

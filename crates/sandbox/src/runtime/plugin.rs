@@ -112,6 +112,43 @@ impl PluginRuntime {
             Err(err) => Err(prefer_gate_failure(&gate_failures, ToolError::from(err))),
         })
     }
+
+    /// Previews one call in a fresh instance that may only read: `ctx` keeps only the read
+    /// routes of the tool it was scoped to, so the gate refuses every write the preview tries
+    /// (and the outcome's `gate_failures` shows it). `None`: the tool has no preview.
+    pub async fn preview_call(
+        &self,
+        ctx: CallContext,
+        name: &str,
+        arguments: &str,
+    ) -> CallOutcome<Option<PluginPreview>> {
+        let mut reads = ctx.tool_routes.reads_only();
+        // Names the preview in the gate's refusals: "`tool (preview: reads only)` may not
+        // send POST ...".
+        reads.tool = format!("{} (preview: reads only)", reads.tool);
+        let outcome = self
+            .linked
+            .raw_preview_call(ctx.scoped(reads), name, arguments)
+            .await;
+        let gate_failures = outcome.gate_failures.clone();
+        outcome.map_result_flat(|returned| match returned {
+            Ok(preview) => Ok(preview.map(|p| PluginPreview {
+                summary: p.summary,
+                facts: p.facts.into_iter().map(|f| (f.label, f.value)).collect(),
+            })),
+            Err(err) => Err(prefer_gate_failure(&gate_failures, ToolError::from(err))),
+        })
+    }
+}
+
+/// A plugin's preview of one call, as it said it: untrusted text, for the host to clean
+/// before anyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginPreview {
+    /// One line, as the plugin wrote it.
+    pub summary: String,
+    /// `(label, value)` pairs, as the plugin wrote them.
+    pub facts: Vec<(String, String)>,
 }
 
 /// `metadata` and `list-tools`, offline, validated.

@@ -117,6 +117,9 @@ fn confirm_at_terminal(host: &ToolHost, id: &str) -> anyhow::Result<bool> {
         escape(&approval.tool)
     );
     println!("  as role {}", escape(&approval.role));
+    if let Some(preview) = &approval.preview {
+        print!("{}", super::approver::preview_text(preview));
+    }
     println!(
         "  with arguments: {}",
         indent_lines(&arguments(&approval.arguments), "  ")

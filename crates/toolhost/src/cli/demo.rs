@@ -275,7 +275,21 @@ async fn call_approved(host: &ToolHost, tool: &str, args: Value) -> anyhow::Resu
     say(&format!(
         "Held as pending approval {id}: nothing reached the API."
     ));
-    say("A technician reviews the tool and its exact arguments, and approves.");
+    let held = host
+        .list_approvals(&toolhost_governance::ApprovalFilter::pending())?
+        .into_iter()
+        .find(|a| a.id == id);
+    if let Some(preview) = held.and_then(|a| a.preview) {
+        let mut lines = preview.lines().into_iter();
+        say(&format!(
+            "What it would do (previewed with reads only): {}",
+            lines.next().unwrap_or_default()
+        ));
+        for line in lines {
+            say(&format!("  {line}"));
+        }
+    }
+    say("A technician reviews the preview, the tool and its exact arguments, and approves.");
     let report = host.approve(&id, "technician (demo)").await?;
     say(&format!(
         "Approved; it ran once ({} upstream requests).",

@@ -17,6 +17,7 @@ mod operator;
 pub mod output;
 mod policy;
 mod progress;
+mod serve;
 #[cfg(feature = "simulator")]
 mod simulate;
 mod tools;
@@ -84,6 +85,9 @@ enum Command {
     Mcp(mcp::McpArgs),
     /// Serve the local admin web UI (connection, tool policies, approvals, activity).
     Ui(ui::UiArgs),
+    /// A server deployment: MCP over HTTP (client tokens), the admin UI, /healthz, /readyz
+    /// and /metrics on one listener; configured by flags or TOOLHOST_* environment.
+    Serve(serve::ServeArgs),
 }
 
 /// The outbound gate's own log line for a refused or failed upstream request. The same
@@ -93,7 +97,10 @@ const GATE_LOG_TARGET: &str = "toolhost_sandbox::outbound::ledger";
 
 /// Logs go to stderr: warnings by default, more with `-v`, or exactly `TOOLHOST_LOG`.
 pub fn init_logging(cli: &Cli) {
-    let prints_its_errors = !matches!(cli.command, Command::Mcp(_) | Command::Ui(_));
+    let prints_its_errors = !matches!(
+        cli.command,
+        Command::Mcp(_) | Command::Ui(_) | Command::Serve(_)
+    );
     let default = match cli.verbose {
         // Only the gate's duplicate is quietened: what is logged and never returned (a stale
         // catalog served after a failed refresh, a lost audit record) still shows once.
@@ -157,6 +164,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await
         }
         Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
+        Command::Serve(args) => {
+            let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
+            let (home, plugin) = (cli.home, cli.plugin);
+            serve::run(args, home_flag, || open_host(home.clone(), plugin.clone())).await
+        }
     }
 }
 

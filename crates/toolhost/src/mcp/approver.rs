@@ -49,8 +49,28 @@ impl ElicitationApprover {
 /// The message shown to the person; the MCP name of the tool, its arguments and why.
 pub fn approval_message(q: &ApprovalQuestion<'_>) -> String {
     let arguments = serde_json::to_string_pretty(q.arguments).unwrap_or_default();
+    // The plugin's preview, one line per fact; the host already made each a single line
+    // without control characters, and `escape_default` keeps a stored one honest too.
+    let preview = q
+        .preview
+        .map(|p| {
+            let lines: Vec<String> = p
+                .lines()
+                .iter()
+                .map(|l| {
+                    l.chars()
+                        .flat_map(|c| match c.is_control() {
+                            true => c.escape_default().collect::<Vec<_>>(),
+                            false => vec![c],
+                        })
+                        .collect()
+                })
+                .collect();
+            format!("What it would do: {}\n\n", lines.join("\n- "))
+        })
+        .unwrap_or_default();
     format!(
-        "{} asks to run {} as {}.\n\nArguments:\n{arguments}\n\nWhy approval is needed: {}\n\nAccept to run this call once; decline to refuse it.",
+        "{} asks to run {} as {}.\n\n{preview}Arguments:\n{arguments}\n\nWhy approval is needed: {}\n\nAccept to run this call once; decline to refuse it.",
         q.caller,
         super::names::to_mcp(q.tool),
         q.role,
@@ -99,5 +119,36 @@ impl Approver for ElicitationApprover {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolhost_governance::{Preview, PreviewFact};
+
+    #[test]
+    fn the_message_shows_the_preview_with_control_characters_escaped() {
+        let arguments = serde_json::json!({"targets": ["e1"]});
+        let preview = Preview {
+            summary: "Run \"Disk Cleanup\" on PC\u{1b}[2J".into(),
+            facts: vec![PreviewFact {
+                label: "target".into(),
+                value: "PC, company Contoso\nAccept".into(),
+            }],
+        };
+        let message = approval_message(&ApprovalQuestion {
+            tool: "connectwise_rmm:cw-rmm-run-task",
+            arguments: &arguments,
+            caller: "agent",
+            role: "Technician",
+            reason: "policy",
+            preview: Some(&preview),
+        });
+        assert!(
+            message.contains("What it would do: Run \"Disk Cleanup\" on PC\\u{1b}[2J\n- target: PC, company Contoso\\nAccept\n\nArguments:"),
+            "{message}"
+        );
+        assert!(!message.contains('\u{1b}'), "{message}");
     }
 }

@@ -39,6 +39,8 @@ impl From<HostError> for ApiError {
             | HostError::RoleDenied { .. }
             | HostError::Refused { .. } => StatusCode::FORBIDDEN,
             HostError::Call { .. } => StatusCode::BAD_GATEWAY,
+            // What would run is no longer what was approved: the page shows why.
+            HostError::PreviewChanged { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError {

@@ -4,7 +4,7 @@ use super::list::{fetch, Query, Scope};
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{compact, field, text};
+use crate::shape::{compact, field, merged, project, text};
 use crate::tools::context::Ctx;
 use serde_json::{json, Value};
 
@@ -77,15 +77,22 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .map(|list| {
             list.iter()
                 .map(|n| {
-                    compact(vec![
-                        ("name", field(n, &["logicalName", "product"])),
-                        ("ipv4", field(n, &["ipv4List", "ipv4"])),
-                        ("ipv6", field(n, &["ipv6"])),
-                        ("macAddress", field(n, &["macAddress"])),
-                        ("gateway", field(n, &["defaultIPGateway"])),
-                        ("dnsServers", field(n, &["dnsServers"])),
-                        ("dhcpEnabled", field(n, &["dhcpEnabled"])),
-                    ])
+                    merged(
+                        project(
+                            n,
+                            &[
+                                ("name", &["logicalName", "product"]),
+                                ("macAddress", &["macAddress"]),
+                                ("gateway", &["defaultIPGateway"]),
+                                ("dnsServers", &["dnsServers"]),
+                                ("dhcpEnabled", &["dhcpEnabled"]),
+                            ],
+                        ),
+                        compact(vec![
+                            ("ipv4", field(n, &["ipv4List", "ipv4"])),
+                            ("ipv6", field(n, &["ipv6"])),
+                        ]),
+                    )
                 })
                 .collect::<Vec<_>>()
         });
@@ -102,52 +109,62 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let users = details.get("users").and_then(Value::as_array).map(|list| {
         list.iter()
             .map(|u| {
-                compact(vec![
-                    ("username", field(u, &["username"])),
-                    ("accountType", field(u, &["accountType", "userType"])),
-                    ("disabled", field(u, &["userDisabled"])),
-                    ("lastLogon", field(u, &["lastLogonTimestamp"])),
-                ])
+                project(
+                    u,
+                    &[
+                        ("username", &["username"]),
+                        ("accountType", &["accountType", "userType"]),
+                        ("disabled", &["userDisabled"]),
+                        ("lastLogon", &["lastLogonTimestamp"]),
+                    ],
+                )
             })
             .collect::<Vec<_>>()
     });
-    Ok(compact(vec![
-        ("endpointId", json!(endpoint)),
-        ("companyId", json!(company)),
-        ("siteId", json!(site)),
-        (
-            "name",
-            field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+    Ok(merged(
+        project(
+            details,
+            &[
+                ("os", &["os"]),
+                ("system", &["system"]),
+                ("bios", &["bios"]),
+                ("baseboard", &["baseboard"]),
+                ("processors", &["processors"]),
+                ("drives", &["drives"]),
+                ("logicalVolumes", &["logicalVolume"]),
+                ("antiViruses", &["antiViruses"]),
+                ("firewall", &["firewall"]),
+                ("agentInstalledUTC", &["agentInstalledUTC"]),
+            ],
         ),
-        (
-            "deviceName",
-            field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
-        ),
-        (
-            "endpointType",
-            field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
-        ),
-        ("osType", field(&body, &["osType"])),
-        ("os", field(details, &["os"])),
-        ("system", field(details, &["system"])),
-        ("bios", field(details, &["bios"])),
-        ("baseboard", field(details, &["baseboard"])),
-        ("processors", field(details, &["processors"])),
-        (
-            "memoryTotalBytes",
-            memory_total
-                .filter(|t| *t > 0)
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        ),
-        ("drives", field(details, &["drives"])),
-        ("logicalVolumes", field(details, &["logicalVolume"])),
-        ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
-        ("antiViruses", field(details, &["antiViruses"])),
-        ("firewall", field(details, &["firewall"])),
-        ("users", users.map(Value::from).unwrap_or(Value::Null)),
-        ("agentInstalledUTC", field(details, &["agentInstalledUTC"])),
-    ]))
+        compact(vec![
+            ("endpointId", json!(endpoint)),
+            ("companyId", json!(company)),
+            ("siteId", json!(site)),
+            (
+                "name",
+                field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+            ),
+            (
+                "deviceName",
+                field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
+            ),
+            (
+                "endpointType",
+                field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
+            ),
+            ("osType", field(&body, &["osType"])),
+            (
+                "memoryTotalBytes",
+                memory_total
+                    .filter(|t| *t > 0)
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            ),
+            ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
+            ("users", users.map(Value::from).unwrap_or(Value::Null)),
+        ]),
+    ))
 }
 
 /// `a.or(b)` for JSON: `a` unless it is null.

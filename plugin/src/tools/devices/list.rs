@@ -6,7 +6,7 @@ use crate::args::{fold, Args};
 use crate::catalog::ENDPOINT_TYPES;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::{next_link, query_param};
-use crate::shape::{array, compact, field, pick, text};
+use crate::shape::{array, compact, field, merged, pick, project, text};
 use crate::tools::companies::COMPANIES_PATH;
 use crate::tools::context::Ctx;
 use serde_json::{json, Value};
@@ -212,41 +212,48 @@ fn device_summary(endpoint: &Value, company: &Value, site: &Value) -> Value {
         Some(list @ Value::Array(_)) => list.clone(),
         _ => Value::Null,
     };
-    compact(vec![
-        (
-            "endpointId",
-            field(endpoint, &["endpointID", "endpointId", "id"]),
+    merged(
+        project(
+            endpoint,
+            &[
+                ("name", &["friendlyName"]),
+                ("deviceName", &["deviceName"]),
+                ("endpointType", &["endpointType"]),
+            ],
         ),
-        (
-            "companyId",
-            if company.is_null() {
-                field(endpoint, &["companyID", "clientID", "clientId"])
-            } else {
-                company.clone()
-            },
-        ),
-        (
-            "siteId",
-            if site.is_null() {
-                field(endpoint, &["siteID", "siteId"])
-            } else {
-                site.clone()
-            },
-        ),
-        ("name", field(endpoint, &["friendlyName"])),
-        ("deviceName", field(endpoint, &["deviceName"])),
-        ("endpointType", field(endpoint, &["endpointType"])),
-        // The spec only calls os.userName "User Name"; the `user` filter matches it.
-        (
-            "user",
-            match endpoint.get("os").and_then(|os| os.get("userName")) {
-                Some(Value::String(u)) if !u.is_empty() => Value::String(u.clone()),
-                _ => Value::Null,
-            },
-        ),
-        ("os", os_label(endpoint)),
-        ("ipAddresses", ips),
-    ])
+        compact(vec![
+            (
+                "endpointId",
+                field(endpoint, &["endpointID", "endpointId", "id"]),
+            ),
+            (
+                "companyId",
+                if company.is_null() {
+                    field(endpoint, &["companyID", "clientID", "clientId"])
+                } else {
+                    company.clone()
+                },
+            ),
+            (
+                "siteId",
+                if site.is_null() {
+                    field(endpoint, &["siteID", "siteId"])
+                } else {
+                    site.clone()
+                },
+            ),
+            // The spec only calls os.userName "User Name"; the `user` filter matches it.
+            (
+                "user",
+                match endpoint.get("os").and_then(|os| os.get("userName")) {
+                    Some(Value::String(u)) if !u.is_empty() => Value::String(u.clone()),
+                    _ => Value::Null,
+                },
+            ),
+            ("os", os_label(endpoint)),
+            ("ipAddresses", ips),
+        ]),
+    )
 }
 
 /// A one-line OS description from `os{product, version}` or the metadata `osType`.

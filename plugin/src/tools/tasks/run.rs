@@ -20,18 +20,21 @@ pub struct TaskRequest {
     pub description: String,
     pub parameters: Map<String, Value>,
     pub targets: Vec<String>,
+    /// The company whose every endpoint `targets` holds (targetType COMPANY).
+    pub company: Option<String>,
     pub schedule: ScheduleRequest,
 }
 
-/// Endpoint ids from `targets`, or every endpoint of `companyId` when `targetType` is COMPANY.
-pub fn resolve_targets(ctx: &Ctx, args: &Args) -> ToolResult<Vec<String>> {
+/// Endpoint ids from `targets`, or every endpoint of `companyId` when `targetType` is COMPANY
+/// (then also that company).
+pub fn resolve_targets(ctx: &Ctx, args: &Args) -> ToolResult<(Vec<String>, Option<String>)> {
     let target_type = args.opt_enum("targetType", &["MANAGED_ENDPOINT", "COMPANY"])?;
     let targets = args.opt_uuid_list("targets", MAX_TARGETS)?;
     let company = args.opt_uuid("companyId")?;
     match (targets, company, target_type) {
         (Some(_), Some(_), _) => Err(ToolError::invalid("companyId", "give either `targets` (endpoint ids) or `companyId` with targetType COMPANY, not both")),
         (Some(_), None, Some("COMPANY")) => Err(ToolError::invalid("targetType", "targetType COMPANY needs `companyId` instead of `targets`; use MANAGED_ENDPOINT (or omit it) with targets")),
-        (Some(targets), None, _) => Ok(targets),
+        (Some(targets), None, _) => Ok((targets, None)),
         (None, Some(_), None | Some("MANAGED_ENDPOINT")) => Err(ToolError::invalid("targetType", "set targetType to \"COMPANY\" to run on every endpoint of companyId")),
         (None, Some(company), Some(_)) => {
             let listing = device_list::fetch(ctx, &Query { scope: Scope::Company(company.clone()), name_lower: None, endpoint_types: None, limit: MAX_TARGETS })?;
@@ -42,7 +45,7 @@ pub fn resolve_targets(ctx: &Ctx, args: &Args) -> ToolResult<Vec<String>> {
             if ids.is_empty() {
                 return Err(ToolError::invalid("companyId", format!("company {company} has no endpoints to run on")));
             }
-            Ok(ids)
+            Ok((ids, Some(company)))
         }
         (None, None, _) => Err(ToolError::invalid("targets", "give `targets` (endpoint ids from cw-rmm-list-devices) or `companyId` with targetType COMPANY")),
     }
@@ -88,6 +91,11 @@ pub fn submit(ctx: &Ctx, task: &TaskRequest) -> ToolResult<Value> {
 }
 
 pub fn run_task(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+    submit(ctx, &plan(ctx, raw)?)
+}
+
+/// Validates run-task's arguments and resolves its targets: reads only.
+pub fn plan(ctx: &Ctx, raw: &str) -> ToolResult<TaskRequest> {
     let args = Args::parse(
         raw,
         &[
@@ -117,20 +125,18 @@ pub fn run_task(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     }
     let parameters = args.opt_object("parameters")?.cloned().unwrap_or_default();
     let schedule = ScheduleRequest::from_args(&args, When::Now)?;
-    let targets = resolve_targets(ctx, &args)?;
+    let (targets, company) = resolve_targets(ctx, &args)?;
     let name = name.unwrap_or_else(|| format!("Agent task {}", &template_id[..8]));
-    submit(
-        ctx,
-        &TaskRequest {
-            template_id,
-            template_type,
-            name,
-            description: "Scheduled through the toolhost".to_string(),
-            parameters,
-            targets,
-            schedule,
-        },
-    )
+    Ok(TaskRequest {
+        template_id,
+        template_type,
+        name,
+        description: "Scheduled through the toolhost".to_string(),
+        parameters,
+        targets,
+        company,
+        schedule,
+    })
 }
 
 #[cfg(test)]

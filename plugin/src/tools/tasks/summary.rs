@@ -3,7 +3,7 @@
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{array, compact, field};
+use crate::shape::{array, compact, field, merged, project};
 use crate::time;
 use crate::tools::context::Ctx;
 use serde_json::{json, Value};
@@ -44,28 +44,35 @@ pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .iter()
         .map(|t| {
             let states = t.get("executionStates").cloned().unwrap_or(Value::Null);
-            compact(vec![
-                ("taskId", field(t, &["taskID", "taskId", "TaskID"])),
-                (
-                    "taskInstanceId",
-                    field(t, &["taskInstanceId", "taskInstanceID"]),
+            merged(
+                project(
+                    t,
+                    &[
+                        ("taskId", &["taskID", "taskId", "TaskID"]),
+                        ("name", &["name"]),
+                        ("state", &["state"]),
+                        ("executionStatus", &["executionStatus"]),
+                        ("regularity", &["regularity"]),
+                        ("createdOn", &["createdOn"]),
+                        ("executedOn", &["executedOn"]),
+                        ("nextSchedule", &["nextSchedule"]),
+                        ("deactivated", &["is_deactivated"]),
+                    ],
                 ),
-                ("name", field(t, &["name"])),
-                (
-                    "templateId",
-                    field(t, &["TemplateID", "templateId", "templateID"]),
-                ),
-                ("state", field(t, &["state"])),
-                ("executionStatus", field(t, &["executionStatus"])),
-                ("regularity", field(t, &["regularity"])),
-                ("createdOn", field(t, &["createdOn"])),
-                ("executedOn", field(t, &["executedOn"])),
-                ("nextSchedule", field(t, &["nextSchedule"])),
-                ("deactivated", field(t, &["is_deactivated"])),
-                ("deviceCount", field(&states, &["deviceCount"])),
-                ("successCount", field(&states, &["successCount"])),
-                ("failureCount", field(&states, &["failureCount"])),
-            ])
+                compact(vec![
+                    (
+                        "taskInstanceId",
+                        field(t, &["taskInstanceId", "taskInstanceID"]),
+                    ),
+                    (
+                        "templateId",
+                        field(t, &["TemplateID", "templateId", "templateID"]),
+                    ),
+                    ("deviceCount", field(&states, &["deviceCount"])),
+                    ("successCount", field(&states, &["successCount"])),
+                    ("failureCount", field(&states, &["failureCount"])),
+                ]),
+            )
         })
         .collect();
     let mut out = json!({"count": tasks.len(), "tasks": tasks});

@@ -1,0 +1,242 @@
+//! `toolhost serve`: one process for a server deployment. One listener carries the MCP
+//! streamable HTTP endpoint (`/mcp`, bearer tokens of registered clients, always), the admin
+//! UI under its usual paths (behind its one-time launch link), `/healthz`, `/readyz` and
+//! `/metrics`; SIGTERM drains calls in flight before exiting.
+//!
+//! - [`metrics`]: the Prometheus metrics, fed by the host's call observer.
+//! - [`health`]: the probes and the metrics endpoint.
+//! - [`shutdown`]: signals, in-flight tracking, the drain deadline.
+//! - [`secret`]: the client secret from the environment or a mounted file.
+
+pub mod health;
+pub mod metrics;
+pub mod secret;
+pub mod shutdown;
+
+use crate::mcp::http::Guard;
+use crate::mcp::{self, Identity, McpOptions, McpServer};
+use crate::ui::guard::AllowedHosts;
+use crate::ui::sessions::Sessions;
+use crate::ui::UiState;
+use health::Probes;
+use shutdown::InFlight;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
+use toolhost_host::ToolHost;
+
+/// How `toolhost serve` listens and stops.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Host names clients and browsers use (`name` or `name:port`); needed off loopback.
+    pub public_hosts: Vec<String>,
+    /// More accepted MCP `Origin` values.
+    pub allowed_origins: Vec<String>,
+    /// How long calls in flight may take to finish after SIGTERM.
+    pub shutdown_deadline: Duration,
+    /// The `--home` given, for approval commands in MCP error texts.
+    pub home_flag: Option<String>,
+    /// Who approves from the UI (`ui:<operator>` in the audit).
+    pub operator: String,
+}
+
+/// Why the options were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeConfigError {
+    #[error("--listen {0} is reachable beyond this machine: name the host names clients use with --public-host (TOOLHOST_PUBLIC_HOSTS, comma-separated), so requests for any other name are refused (DNS rebinding protection)")]
+    NoPublicHost(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Checks what can be checked before anything is opened.
+pub fn check(options: &ServeOptions) -> Result<(), ServeConfigError> {
+    if !options.listen.ip().is_loopback() && options.public_hosts.is_empty() {
+        return Err(ServeConfigError::NoPublicHost(options.listen));
+    }
+    Ok(())
+}
+
+/// The UI's Host allowlist: each public name, with and without the port.
+fn ui_hosts(bound: SocketAddr, public_hosts: &[String]) -> Vec<String> {
+    let mut hosts = Vec::new();
+    for host in public_hosts {
+        let host = host.trim().to_ascii_lowercase();
+        if host.is_empty() {
+            continue;
+        }
+        hosts.push(format!("{host}:{}", bound.port()));
+        hosts.push(host);
+    }
+    if !bound.ip().is_loopback() && !bound.ip().is_unspecified() {
+        hosts.push(bound.to_string());
+    }
+    hosts
+}
+
+/// The launch link the operator opens (a loopback one when bound to every address).
+fn ui_link(bound: SocketAddr, public_hosts: &[String], token: &str) -> String {
+    let host = match public_hosts.first() {
+        Some(name) if !bound.ip().is_loopback() => {
+            let name = name.trim().to_ascii_lowercase();
+            if name.contains(':') && !name.ends_with(']') {
+                name
+            } else {
+                format!("{name}:{}", bound.port())
+            }
+        }
+        _ if bound.ip().is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), bound.port()).to_string()
+        }
+        _ => bound.to_string(),
+    };
+    format!("http://{host}/?token={token}")
+}
+
+/// Serves until SIGTERM/SIGINT, then drains. `mcp_host` and `ui_host` are two hosts on the
+/// same home (the MCP server and the UI each hold theirs), both observed by `metrics`.
+pub async fn run(
+    options: ServeOptions,
+    mcp_host: ToolHost,
+    ui_host: ToolHost,
+    metrics: Arc<metrics::Metrics>,
+) -> anyhow::Result<()> {
+    check(&options)?;
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| ServeConfigError::Bind {
+            addr: options.listen,
+            source,
+        })?;
+    let bound = listener.local_addr()?;
+    let registry = mcp_host.clients();
+    let mcp_host = Arc::new(mcp_host);
+    let ui_host = Arc::new(RwLock::new(ui_host));
+
+    let cancel = CancellationToken::new();
+    let in_flight = InFlight::default();
+    let guard = Guard::new(bound, &options.public_hosts, &options.allowed_origins);
+    let server = McpServer::new(
+        mcp_host.clone(),
+        McpOptions {
+            identity: Identity::Bearer,
+            role: None,
+            home_flag: options.home_flag.clone(),
+        },
+    );
+    let mcp_app = mcp::http::router(server, guard, Some(registry), cancel.clone()).layer(
+        axum::middleware::from_fn_with_state(in_flight.clone(), shutdown::track),
+    );
+    let ui_state = Arc::new(UiState {
+        host: ui_host.clone(),
+        sessions: Sessions::new(),
+        allowed: AllowedHosts::loopback(bound.port(), &ui_hosts(bound, &options.public_hosts)),
+        operator: options.operator.clone(),
+        upstream: None,
+    });
+    let link = ui_link(
+        bound,
+        &options.public_hosts,
+        ui_state.sessions.launch_token(),
+    );
+    let probes = Arc::new(Probes {
+        mcp_host,
+        ui_host,
+        metrics,
+    });
+    let app = mcp_app
+        .merge(health::routes(probes))
+        .merge(crate::ui::router(ui_state));
+
+    eprintln!(
+        "toolhost serve listening on http://{bound}: MCP at {}, /healthz, /readyz, /metrics",
+        mcp::http::MCP_PATH
+    );
+    eprintln!("admin UI (the link signs in once): {link}");
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let drain = {
+        let in_flight = in_flight.clone();
+        let cancel = cancel.clone();
+        let deadline = options.shutdown_deadline;
+        tokio::spawn(async move {
+            shutdown::signal().await;
+            let busy = in_flight.count();
+            eprintln!(
+                "stopping: no new connections; waiting up to {}s for {busy} request(s) in flight",
+                deadline.as_secs()
+            );
+            let _ = stop_tx.send(());
+            if !in_flight.drained_within(deadline).await {
+                eprintln!(
+                    "stopping: {} request(s) still in flight after {}s are abandoned",
+                    in_flight.count(),
+                    deadline.as_secs()
+                );
+            }
+            // Closes the MCP sessions (their notification streams), so the server can end.
+            cancel.cancel();
+        })
+    };
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    // After the drain, a connection that ignores the close (a client holding a stream
+    // open) gets a few seconds more, then cannot keep the process alive.
+    let drained_then_grace = async move {
+        let _ = drain.await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    };
+    tokio::select! {
+        result = serving => result?,
+        () = drained_then_grace => {}
+    }
+    eprintln!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(listen: &str, hosts: &[&str]) -> ServeOptions {
+        ServeOptions {
+            listen: listen.parse().unwrap(),
+            public_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            allowed_origins: Vec::new(),
+            shutdown_deadline: Duration::from_secs(30),
+            home_flag: None,
+            operator: "op".into(),
+        }
+    }
+
+    #[test]
+    fn off_loopback_needs_public_hosts() {
+        assert!(check(&options("127.0.0.1:0", &[])).is_ok());
+        let err = check(&options("0.0.0.0:8080", &[])).unwrap_err();
+        assert!(err.to_string().contains("--public-host"), "{err}");
+        assert!(check(&options("0.0.0.0:8080", &["toolhost.example.com"])).is_ok());
+    }
+
+    #[test]
+    fn ui_link_and_hosts_use_the_public_name() {
+        let bound: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let public = vec!["Toolhost.example.com".to_string()];
+        assert_eq!(
+            ui_link(bound, &public, "t"),
+            "http://toolhost.example.com:8080/?token=t"
+        );
+        assert_eq!(
+            ui_hosts(bound, &public),
+            ["toolhost.example.com:8080", "toolhost.example.com"]
+        );
+        let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(ui_link(local, &[], "t"), "http://127.0.0.1:9000/?token=t");
+    }
+}
