@@ -36,18 +36,29 @@ check_plugin_size() {
 # playwright-core pinned (it drives that system browser; nothing is downloaded by playwright)
 # and the official MCP Inspector CLI pinned (1.0.3 has --cli and runs on Node 20). Each step
 # is skipped when already done. Without them those tests skip locally and fail under CI.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "==> installing $* (Debian packages)" >&2
+  $sudo apt-get update
+  $sudo apt-get install -y --no-install-recommends "$@"
+}
+
+# webauthn-rs (passkeys in the admin UI) builds against the system's OpenSSL: the demo and
+# the tests both build the host.
+ensure_build_deps() {
+  if ! pkg-config --exists openssl 2>/dev/null; then
+    apt_install libssl-dev pkg-config
+  fi
+}
+
 ensure_test_tools() {
   local packages=""
   [ -x /usr/bin/chromium ] || packages="chromium"
-  # webauthn-rs (passkeys in the admin UI) builds against the system's OpenSSL.
-  pkg-config --exists openssl 2>/dev/null || packages="$packages libssl-dev pkg-config"
   command -v npm >/dev/null || packages="$packages nodejs npm"
   if [ -n "$packages" ]; then
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "==> installing$packages (Debian packages) for the browser test" >&2
-    $sudo apt-get update
-    $sudo apt-get install -y --no-install-recommends $packages
+    # shellcheck disable=SC2086
+    apt_install $packages
   fi
   local playwright=1.65.1
   if ! grep -qs "\"version\": \"$playwright\"" target/ci-node/node_modules/playwright-core/package.json; then
@@ -76,12 +87,14 @@ ensure_mcp_conformance() {
 case "${1:-}" in
   demo)
     ensure_wasm_target
+    ensure_build_deps
     build_plugin
     echo "==> building the host (the first build takes a few minutes)" >&2
     cargo run --quiet -p toolhost -- demo "${@:2}"
     ;;
   test)
     ensure_wasm_target
+    ensure_build_deps
     ensure_test_tools
     ensure_mcp_conformance
     build_plugin

@@ -78,11 +78,19 @@ try {
     const data = await response.json();
     for (const x of data.approvals) {
       if (x.id === idB) x.preview = { summary, facts: [{ label: 'Drive', value: '<b>C:</b>' }, { label: 'Devices', value: 1 }] };
+      // A record without a preview (one held before previews existed) shows nothing extra.
+      if (x.id === idA) delete x.preview;
     }
     await route.fulfill({ response, json: data });
   });
+  step("the host's own preview of each held call is on its card");
+  const realSummaries = await page.locator('.preview-summary').allTextContents();
+  assert(realSummaries.length >= 2 && realSummaries.every((t) => t.startsWith('Run ')), `previews: ${realSummaries}`);
   await page.click('#approvals-reload');
-  await card(idB).locator('.preview-summary').waitFor();
+  await page.waitForFunction(([id, text]) => {
+    const node = document.querySelector(`[data-approval="${id}"] .preview-summary`);
+    return node && node.textContent === text;
+  }, [idB, summary]);
   assert(await card(idB).locator('.preview-summary').textContent() === summary, 'summary as text');
   const facts = await card(idB).locator('.preview-facts dd').allTextContents();
   assert(facts.join('|') === '<b>C:</b>|1', `facts: ${facts}`);

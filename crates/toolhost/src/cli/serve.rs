@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use toolhost_governance::ApproverName;
 use toolhost_host::{ConnectRequest, ToolHost};
 use toolhost_sandbox::Origin;
 
@@ -84,6 +85,10 @@ pub struct ServeArgs {
         requires = "client_id"
     )]
     allowed_plugin_origins: Vec<String>,
+    /// The person the printed UI link signs in (default: your OS user name); approvals from
+    /// the UI are recorded as `ui:NAME`.
+    #[arg(long, value_name = "NAME", env = "TOOLHOST_APPROVER")]
+    approver: Option<ApproverName>,
     /// Refused: a server deployment always authenticates clients (use `toolhost mcp --http
     /// --no-auth` on loopback for local testing).
     #[arg(long, hide = true)]
@@ -114,7 +119,11 @@ where
         allowed_origins: args.allowed_origins.clone(),
         shutdown_deadline: Duration::from_secs(args.shutdown_deadline),
         home_flag,
-        operator: super::operator::operator_name(),
+        approver: match args.approver.clone() {
+            Some(name) => name,
+            None => ApproverName::parse(&super::operator::operator_name())
+                .context("your OS user name cannot name the approver: pass --approver NAME")?,
+        },
     };
     crate::serve::check(&options)?;
     let metrics = Arc::new(Metrics::new());

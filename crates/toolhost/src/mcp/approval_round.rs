@@ -254,6 +254,7 @@ fn repeat_message(approval: &Approval) -> String {
         caller: &approval.requester,
         role: &approval.role,
         reason: "the policy needs a person's approval for this tool (pending approval)",
+        preview: approval.preview.as_ref(),
     })
 }
 

@@ -16,15 +16,17 @@ pub mod shutdown;
 use crate::mcp::http::Guard;
 use crate::mcp::{self, Identity, McpOptions, McpServer};
 use crate::ui::guard::AllowedHosts;
+use crate::ui::passkeys::Passkeys;
 use crate::ui::sessions::Sessions;
 use crate::ui::UiState;
 use health::Probes;
 use shutdown::InFlight;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
+use toolhost_governance::ApproverName;
 use toolhost_host::ToolHost;
 
 /// How `toolhost serve` listens and stops.
@@ -39,8 +41,8 @@ pub struct ServeOptions {
     pub shutdown_deadline: Duration,
     /// The `--home` given, for approval commands in MCP error texts.
     pub home_flag: Option<String>,
-    /// Who approves from the UI (`ui:<operator>` in the audit).
-    pub operator: String,
+    /// Who the UI's one-time link signs in (`ui:<approver>` in the audit).
+    pub approver: ApproverName,
 }
 
 /// Why the options were refused.
@@ -82,6 +84,12 @@ fn ui_hosts(bound: SocketAddr, public_hosts: &[String]) -> Vec<String> {
 
 /// The launch link the operator opens (a loopback one when bound to every address).
 fn ui_link(bound: SocketAddr, public_hosts: &[String], token: &str) -> String {
+    format!("{}/?token={token}", ui_origin(bound, public_hosts))
+}
+
+/// Where browsers reach the admin UI: the first public host name, else `localhost` (a
+/// passkey's relying party must be a name, never an IP address).
+fn ui_origin(bound: SocketAddr, public_hosts: &[String]) -> String {
     let host = match public_hosts.first() {
         Some(name) if !bound.ip().is_loopback() => {
             let name = name.trim().to_ascii_lowercase();
@@ -91,12 +99,12 @@ fn ui_link(bound: SocketAddr, public_hosts: &[String], token: &str) -> String {
                 format!("{name}:{}", bound.port())
             }
         }
-        _ if bound.ip().is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), bound.port()).to_string()
+        _ if bound.ip().is_loopback() || bound.ip().is_unspecified() => {
+            format!("localhost:{}", bound.port())
         }
         _ => bound.to_string(),
     };
-    format!("http://{host}/?token={token}")
+    format!("http://{host}")
 }
 
 /// Serves until SIGTERM/SIGINT, then drains. `mcp_host` and `ui_host` are two hosts on the
@@ -128,17 +136,21 @@ pub async fn run(
             identity: Identity::Bearer,
             role: None,
             home_flag: options.home_flag.clone(),
+            // An approval link sent to an MCP client opens this server's own admin UI.
+            approvals_url: Some(ui_origin(bound, &options.public_hosts)),
         },
     );
     let mcp_app = mcp::http::router(server, guard, Some(registry), cancel.clone()).layer(
         axum::middleware::from_fn_with_state(in_flight.clone(), shutdown::track),
     );
+    let passkeys = Passkeys::new(&ui_host.read().await.config().home, bound.port())?;
     let ui_state = Arc::new(UiState {
         host: ui_host.clone(),
         sessions: Sessions::new(),
         allowed: AllowedHosts::loopback(bound.port(), &ui_hosts(bound, &options.public_hosts)),
-        operator: options.operator.clone(),
+        approver: options.approver.clone(),
         upstream: None,
+        passkeys,
     });
     let link = ui_link(
         bound,
@@ -212,7 +224,7 @@ mod tests {
             allowed_origins: Vec::new(),
             shutdown_deadline: Duration::from_secs(30),
             home_flag: None,
-            operator: "op".into(),
+            approver: ApproverName::parse("op").unwrap(),
         }
     }
 
@@ -237,6 +249,6 @@ mod tests {
             ["toolhost.example.com:8080", "toolhost.example.com"]
         );
         let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-        assert_eq!(ui_link(local, &[], "t"), "http://127.0.0.1:9000/?token=t");
+        assert_eq!(ui_link(local, &[], "t"), "http://localhost:9000/?token=t");
     }
 }
