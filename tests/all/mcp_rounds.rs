@@ -154,7 +154,8 @@ async fn approval_on_2026_is_input_required_and_only_an_operator_decides() {
     let pending = cli.run(&["approvals", "list", "--json"], &[]).await;
     assert!(pending.stdout.contains(&id), "{}", pending.all());
 
-    // An operator approves: the call runs once, and the retry reports how it ended.
+    // An operator approves: the call runs once, and the retry gets the tool's result, as a
+    // direct call would have (structured: run-task declares an output schema).
     let approved = cli
         .run_at_terminal(&["approvals", "approve", &id], "approve\n")
         .await;
@@ -164,7 +165,22 @@ async fn approval_on_2026_is_input_required_and_only_an_operator_decides() {
     let done = agent.call(RUN_TASK, retry.clone()).await.unwrap();
     assert_ne!(done["resultType"], "input_required", "{done}");
     assert_ne!(done["isError"], true, "{done}");
-    assert!(done.to_string().contains("approved by"), "{done}");
+    let task_id = done["structuredContent"]["taskId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no taskId in {done}"));
+    assert!(approved.stdout.contains(task_id), "{}", approved.stdout);
+    assert_eq!(done["structuredContent"]["targetCount"], 1, "{done}");
+    let text = done["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains(task_id), "{done}");
+    assert_eq!(approval_id(&done), id);
+    // The result is the requester's: the operator's list shows no more than before.
+    let listed = cli
+        .run(&["approvals", "list", "--all", "--json"], &[])
+        .await;
+    assert!(listed.stdout.contains(&id), "{}", listed.all());
+    assert!(!listed.stdout.contains(task_id), "{}", listed.stdout);
+    let listed = cli.run(&["approvals", "list", "--all"], &[]).await;
+    assert!(!listed.stdout.contains(task_id), "{}", listed.stdout);
 
     // The same state again is a replay.
     let replay = agent.call(RUN_TASK, retry).await.unwrap_err();

@@ -157,6 +157,12 @@ async fn with_passkeys_required_only_a_signed_ui_approval_runs() {
         "{}",
         out.stdout
     );
+    // Refused before the prompt: the person is not shown a call to type `approve` for.
+    assert!(
+        !out.stdout.contains("asks to run") && !out.stdout.contains("Type `approve`"),
+        "{}",
+        out.stdout
+    );
     assert!(write_requests(&sim).is_empty());
 
     // The UI, with no passkey assertion: refused, with what to do.

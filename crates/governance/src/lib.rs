@@ -25,7 +25,7 @@ mod tool;
 
 pub use approvals::{
     Approval, ApprovalError, ApprovalFilter, ApprovalState, ApprovalStatus, ApprovalStore, Preview,
-    PreviewFact, DEFAULT_TTL as DEFAULT_APPROVAL_TTL,
+    PreviewFact, DEFAULT_TTL as DEFAULT_APPROVAL_TTL, MAX_KEPT_RESULT as MAX_KEPT_APPROVAL_RESULT,
 };
 pub use approvers::{
     passkey_challenge, ApproverName, ApproverNameError, PasskeyEvidence, CHALLENGE_NONCE_BYTES,

@@ -13,6 +13,6 @@ mod preview;
 mod store;
 
 pub use error::ApprovalError;
-pub use model::{Approval, ApprovalFilter, ApprovalState, ApprovalStatus};
+pub use model::{Approval, ApprovalFilter, ApprovalState, ApprovalStatus, MAX_KEPT_RESULT};
 pub use preview::{Preview, PreviewFact};
 pub use store::{ApprovalStore, DEFAULT_TTL};

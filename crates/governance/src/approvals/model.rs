@@ -36,8 +36,17 @@ pub enum ApprovalState {
         at: DateTime<Utc>,
         /// How the run ended, as the host reported it (`ok` or `error: ...`).
         outcome: String,
+        /// What the run returned, kept for the requester that retries its call (an MCP
+        /// 2026-07-28 client holding the round's `requestState`): absent when the run
+        /// failed, when the result was larger than [`MAX_KEPT_RESULT`], and in approvals
+        /// written before results were kept. Never listed ([`Approval::without_result`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<Value>,
     },
 }
+
+/// The largest run result (as JSON text) an approval keeps: 1 MiB.
+pub const MAX_KEPT_RESULT: usize = 1 << 20;
 
 /// A pending approval: the call, exactly as requested, and who asked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,6 +129,15 @@ impl Approval {
             hash.update(field.as_bytes());
         }
         hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The record as listed: without the run's result, which is the requester's data,
+    /// not the operator's list.
+    pub fn without_result(mut self) -> Approval {
+        if let ApprovalState::Executed { result, .. } = &mut self.state {
+            *result = None;
+        }
+        self
     }
 
     /// The command that approves (and so runs) this call.

@@ -8,7 +8,7 @@
 //! the rename and the rewrite, the file name still tells the truth.
 
 use super::error::ApprovalError;
-use super::model::{sha256_hex, Approval, ApprovalFilter, ApprovalState};
+use super::model::{sha256_hex, Approval, ApprovalFilter, ApprovalState, MAX_KEPT_RESULT};
 use super::preview::Preview;
 use crate::approvers::PasskeyEvidence;
 use chrono::{DateTime, Utc};
@@ -167,13 +167,14 @@ impl ApprovalStore {
         }
     }
 
-    /// Every approval `filter` matches, oldest first.
+    /// Every approval `filter` matches, oldest first, without run results (see
+    /// [`Approval::without_result`]).
     pub fn list(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>, ApprovalError> {
         let now = Utc::now();
         let mut out = Vec::new();
         for id in self.ids()? {
             match self.get(&id) {
-                Ok(a) if filter.matches(&a, now) => out.push(a),
+                Ok(a) if filter.matches(&a, now) => out.push(a.without_result()),
                 Ok(_) | Err(ApprovalError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -233,7 +234,25 @@ impl ApprovalStore {
 
     /// Records the outcome of a claimed approval's single run.
     pub fn complete(&self, id: &str, outcome: &str) -> Result<Approval, ApprovalError> {
+        self.complete_with_result(id, outcome, None)
+    }
+
+    /// Like [`ApprovalStore::complete`], keeping what the run returned for the requester
+    /// (dropped when its JSON text is larger than [`MAX_KEPT_RESULT`]).
+    pub fn complete_with_result(
+        &self,
+        id: &str,
+        outcome: &str,
+        result: Option<&Value>,
+    ) -> Result<Approval, ApprovalError> {
         let id = canonical_id(id)?;
+        let result = result.filter(|r| {
+            let size = serde_json::to_string(r).map_or(usize::MAX, |t| t.len());
+            if size > MAX_KEPT_RESULT {
+                tracing::warn!("approval {id}: its result ({size} bytes) is too large to keep");
+            }
+            size <= MAX_KEPT_RESULT
+        });
         let mut approval = self
             .read(&id, CLAIMED)?
             .ok_or_else(|| ApprovalError::NotExecuting { id: id.clone() })?;
@@ -244,6 +263,7 @@ impl ApprovalStore {
             by: by.clone(),
             at: Utc::now(),
             outcome: outcome.to_string(),
+            result: result.cloned(),
         };
         self.write(&self.path(&id, CLAIMED), &approval)?;
         Ok(approval)

@@ -278,3 +278,38 @@ fn files_are_private() {
     s.claim(&a.id, "ops").unwrap();
     assert_eq!(mode(&s.dir().join(format!("{}.claimed.json", a.id))), 0o600);
 }
+
+#[test]
+fn a_run_result_is_kept_for_the_requester_but_never_listed() {
+    let (_d, s) = store();
+    let kept = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let large = s.create(TOOL, &args(), "agent", "Technician").unwrap();
+    let result = json!({"taskId": "task-7"});
+    s.claim(&kept.id, "ops").unwrap();
+    s.complete_with_result(&kept.id, "ok", Some(&result))
+        .unwrap();
+    let executed = |a: &Approval| match &a.state {
+        ApprovalState::Executed { result, .. } => result.clone(),
+        other => panic!("not executed: {other:?}"),
+    };
+    assert_eq!(executed(&s.get(&kept.id).unwrap()), Some(result));
+    // Larger than the bound: the run is recorded, its result is not.
+    s.claim(&large.id, "ops").unwrap();
+    let huge = json!({"text": "x".repeat(MAX_KEPT_RESULT)});
+    let done = s
+        .complete_with_result(&large.id, "ok", Some(&huge))
+        .unwrap();
+    assert_eq!(executed(&done), None);
+    assert_eq!(executed(&s.get(&large.id).unwrap()), None);
+    // The list is the operator's: no results in it.
+    let listed = s.list(&ApprovalFilter::default()).unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|a| executed(a).is_none()), "{listed:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = s.dir().join(format!("{}.claimed.json", kept.id));
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

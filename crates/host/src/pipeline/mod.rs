@@ -200,7 +200,10 @@ impl ToolHost {
             Ok(_) => "ok".to_string(),
             Err(err) => format!("error: {err}"),
         };
-        self.approvals.complete(&id, &outcome)?;
+        // The result is kept for the requester, which may come back for it (an MCP
+        // 2026-07-28 client retrying its call after an operator approved it).
+        let kept = result.as_ref().ok().map(|report| &report.result);
+        self.approvals.complete_with_result(&id, &outcome, kept)?;
         result
     }
 

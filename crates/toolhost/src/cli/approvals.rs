@@ -65,6 +65,11 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             // A person approves, not a script: an agent with a shell must not be able to run
             // its own request by reading this command from an error message.
             let by = format!("terminal:{}", super::operator::operator_name());
+            // With passkeys required only the admin UI can approve: refused before the
+            // person reads the call and types `approve` for nothing.
+            if host.config().require_passkey {
+                return Err(toolhost_host::HostError::PasskeyRequired { id }.into());
+            }
             if !confirm_at_terminal(&host, &id)? {
                 println!("Not approved: the call stays pending.");
                 return Ok(());

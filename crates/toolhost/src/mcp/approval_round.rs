@@ -9,9 +9,11 @@
 //! - Any other client gets a URL-mode elicitation that opens the admin UI's page of the
 //!   pending approval (`toolhost mcp --approvals-url`): an operator decides there, and what
 //!   the client sends back changes nothing. Retries see the approval's state: still pending
-//!   asks again; executed or denied ends the call, once.
+//!   asks again; executed or denied ends the call, once (executed: with the tool's result,
+//!   which the approved run kept).
 
 use super::approver::approval_message;
+use super::call_result;
 use super::names;
 use super::request_state::{ApprovalStates, Binding, StateError};
 use rmcp::model::{
@@ -23,8 +25,13 @@ use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use toolhost_governance::{Approval, ApprovalState, ApprovalStatus, ApprovalStore};
-use toolhost_host::{ApprovalAnswer, ApprovalQuestion, Approver, CallReport, HostError, ToolHost};
+use toolhost_governance::{
+    Approval, ApprovalState, ApprovalStatus, ApprovalStore,
+    MAX_KEPT_APPROVAL_RESULT as MAX_KEPT_RESULT,
+};
+use toolhost_host::{
+    ApprovalAnswer, ApprovalQuestion, Approver, CallReport, HostError, ToolEntry, ToolHost,
+};
 
 /// The key of the approval question in `inputRequests` / `inputResponses`.
 pub const INPUT_KEY: &str = "toolhost/approval";
@@ -190,7 +197,12 @@ impl Round<'_> {
             }
             _ => {
                 self.states.redeem(&id)?;
-                Ok(Resumed::Over(outcome_result(&approval, self.binding.tool)))
+                let tools = self.host.tools().await.unwrap_or_default();
+                Ok(Resumed::Over(outcome_result(
+                    &approval,
+                    self.binding.tool,
+                    &tools,
+                )))
             }
         }
     }
@@ -290,15 +302,32 @@ fn pending_result(approval: &Approval) -> CallToolResult {
 }
 
 /// The end of a call whose approval was decided elsewhere. An operator's approval ran the
-/// call in the operator's process: the host keeps how it ended, which is what is reported.
-fn outcome_result(approval: &Approval, tool: &str) -> CallToolResult {
+/// call in the operator's process, which kept what it returned: the requester gets that
+/// result, as a direct call would have (once: the round's state is redeemed first).
+fn outcome_result(approval: &Approval, tool: &str, tools: &[ToolEntry]) -> CallToolResult {
     let name = names::to_mcp(tool);
     let id = &approval.id;
     match &approval.state {
+        ApprovalState::Executed {
+            outcome,
+            result: Some(result),
+            ..
+        } if outcome == "ok" => {
+            let mut out = call_result::tool_result(tools, tool, result.clone());
+            out.meta = Some(approval_meta(id));
+            out
+        }
         ApprovalState::Executed { by, outcome, .. } => {
-            let text = format!(
-                "{name} was approved by {by} (approval {id}) and ran: {outcome}. Its result was shown to the approver and the run is in the audit log."
-            );
+            let text = if outcome == "ok" {
+                format!(
+                    "{name} was approved by {by} (approval {id}) and ran: ok. Its result is not available here (a result over {} MiB is not kept); it was shown to the approver and the run is in the audit log.",
+                    MAX_KEPT_RESULT >> 20
+                )
+            } else {
+                format!(
+                    "{name} was approved by {by} (approval {id}) and ran: {outcome}. The run is in the audit log."
+                )
+            };
             let mut result = if outcome == "ok" {
                 CallToolResult::success(vec![ContentBlock::text(text)])
             } else {

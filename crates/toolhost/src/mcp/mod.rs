@@ -6,6 +6,7 @@
 //!   2025-11-25 (sessions) and 2026-07-28 (stateless) to whichever client arrives.
 //! - [`approver`]: approvals asked through MCP elicitation (2025-11-25 sessions).
 //! - [`approval_round`]: approvals on 2026-07-28, as input-required results.
+//! - [`call_result`]: a tool's result as a `CallToolResult` (direct or approved calls).
 //! - [`request_state`]: the signed, bound, single-use `requestState` of those rounds.
 //! - [`http`]: the streamable HTTP transport and its Host/Origin guard.
 //! - [`auth`]: bearer authentication of HTTP requests against the client registry.
@@ -14,6 +15,7 @@
 mod approval_round;
 mod approver;
 mod auth;
+mod call_result;
 pub mod http;
 mod identity;
 mod names;

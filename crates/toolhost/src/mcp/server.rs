@@ -3,6 +3,7 @@
 
 use super::approval_round::{AskMode, Resumed, Round, RoundApprover};
 use super::approver::ElicitationApprover;
+use super::call_result;
 use super::identity::{self, AuthenticatedClient, Identity};
 use super::names;
 use super::request_state::{ApprovalStates, Binding, StateError};
@@ -206,23 +207,10 @@ pub fn mcp_tool(entry: &ToolEntry) -> Tool {
     .with_title(d.title.clone())
     .with_annotations(annotations)
     .with_meta(MetaObject(meta));
-    if let Some(Value::Object(schema)) = &d.output_schema {
-        if schema.get("type").and_then(Value::as_str) == Some("object") {
-            tool = tool.with_raw_output_schema(Arc::new(schema.clone()));
-        }
+    if let Some(schema) = call_result::output_schema(entry) {
+        tool = tool.with_raw_output_schema(Arc::new(schema.clone()));
     }
     tool
-}
-
-/// A successful result: the JSON as text (every client reads it), plus structured content
-/// when the tool declares an output schema and the result is an object.
-fn success_result(result: Value, structured: bool) -> CallToolResult {
-    let text = serde_json::to_string_pretty(&result).unwrap_or_else(|_| result.to_string());
-    let mut out = CallToolResult::success(vec![ContentBlock::text(text)]);
-    if structured && result.is_object() {
-        out.structured_content = Some(result);
-    }
-    out
 }
 
 impl ServerHandler for McpServer {
@@ -353,13 +341,7 @@ impl ServerHandler for McpServer {
         };
         let tools = host.tools().await.unwrap_or_default();
         let result = match outcome {
-            Ok(report) => {
-                let structured = tools
-                    .iter()
-                    .find(|t| t.name == report.tool)
-                    .is_some_and(|t| mcp_tool(t).output_schema.is_some());
-                success_result(report.result, structured)
-            }
+            Ok(report) => call_result::tool_result(&tools, &report.tool, report.result),
             Err(err) => {
                 tracing::info!("{} failed: {err}", request.name);
                 let known: Vec<String> = tools.iter().map(|t| t.name.clone()).collect();
