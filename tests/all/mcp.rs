@@ -446,6 +446,23 @@ async fn never_unknown_and_invalid_calls_are_tool_errors() {
 
 /// `toolhost mcp --http 127.0.0.1:0`, and the URL it printed. Without `--no-auth` in
 /// `extra`, every request needs a client's token.
+/// The JSON-RPC reply to request `id` in a streamable HTTP answer: one JSON body, or the
+/// `data:` lines of an event stream.
+pub(crate) fn reply_to(text: &str, id: u64, method: &str) -> Value {
+    let messages: Vec<Value> = if text.trim_start().starts_with('{') {
+        vec![serde_json::from_str(text).unwrap()]
+    } else {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str(d.trim()).ok())
+            .collect()
+    };
+    messages
+        .into_iter()
+        .find(|m| m["id"] == json!(id))
+        .unwrap_or_else(|| panic!("no reply to {method} in {text}"))
+}
+
 pub(crate) async fn http_server(cli: &Cli, extra: &[&str]) -> (tokio::process::Child, String) {
     let mut args = vec!["mcp", "--http", "127.0.0.1:0"];
     args.extend_from_slice(extra);
@@ -519,18 +536,7 @@ impl HttpClient {
             self.session = Some(session.to_str().unwrap().to_string());
         }
         let text = response.text().await.unwrap();
-        let messages: Vec<Value> = if text.trim_start().starts_with('{') {
-            vec![serde_json::from_str(&text).unwrap()]
-        } else {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .filter_map(|d| serde_json::from_str(d.trim()).ok())
-                .collect()
-        };
-        let reply = messages
-            .into_iter()
-            .find(|m| m["id"] == json!(id))
-            .unwrap_or_else(|| panic!("no reply to {method} in {text}"));
+        let reply = reply_to(&text, id, method);
         assert!(reply.get("error").is_none(), "{method}: {reply}");
         reply["result"].clone()
     }

@@ -2,7 +2,9 @@
 //! with an input-required result, and the retry's signed `requestState` is bound to that
 //! approval. Driven with raw streamable HTTP against the built `toolhost mcp --http`.
 
-use crate::mcp::{connected, http_server, run_task_args, scheduled_tasks, LIST_DEVICES, RUN_TASK};
+use crate::mcp::{
+    connected, http_server, reply_to, run_task_args, scheduled_tasks, LIST_DEVICES, RUN_TASK,
+};
 use e2e::*;
 use serde_json::Value;
 use std::time::Duration;
@@ -66,18 +68,7 @@ impl Stateless {
         self.next_id += 1;
         let response = self.post(json!(id), method, &mut params).await;
         let text = response.text().await.unwrap();
-        let messages: Vec<Value> = if text.trim_start().starts_with('{') {
-            vec![serde_json::from_str(&text).unwrap()]
-        } else {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .filter_map(|d| serde_json::from_str(d.trim()).ok())
-                .collect()
-        };
-        let reply = messages
-            .into_iter()
-            .find(|m| m["id"] == json!(id))
-            .unwrap_or_else(|| panic!("no reply to {method} in {text}"));
+        let reply = reply_to(&text, id, method);
         match reply.get("error") {
             Some(error) => Err(error.clone()),
             None => Ok(reply["result"].clone()),

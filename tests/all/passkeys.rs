@@ -3,10 +3,9 @@
 //! else approves. The browser test drives headless Chromium with a CDP virtual
 //! authenticator (tests/ui/passkeys_e2e.mjs), and skips like the other browser tests.
 
-use crate::ui::{browser_kit_or_skip, http, raw_session, start_ui_with};
+use crate::ui::{browser_kit_or_skip, http, raw_session, run_script, start_ui_with};
 use e2e::*;
 use simulator::{Simulator, DEMO_CLIENT_SECRET};
-use std::process::Stdio;
 use std::time::Duration;
 
 const TOOL: &str = "connectwise_rmm:cw-rmm-script-disk-cleanup";
@@ -52,31 +51,12 @@ async fn approve_with_a_passkey_runs_once_and_replays_are_refused_in_a_browser()
     let (a, b) = (held_call(&cli).await, held_call(&cli).await);
     let (mut ui, url) = start_ui_with(&cli, &sim, &["--approver", APPROVER]).await;
 
-    let screenshots = target_dir().join("ui-screenshots");
-    let run = tokio::process::Command::new("node")
-        .arg(workspace_root().join("tests/ui/passkeys_e2e.mjs"))
-        .env("UI_URL", &url)
-        .env("CHROMIUM", &kit.chromium)
-        .env("PLAYWRIGHT_CORE", &kit.playwright_core)
-        .env("SCREENSHOT_DIR", &screenshots)
+    let mut script = kit.script("passkeys_e2e.mjs", &url);
+    script
         .env("APPROVER", APPROVER)
         .env("APPROVAL_A", &a)
-        .env("APPROVAL_B", &b)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(270), run)
-        .await
-        .expect("the browser script did not finish in time")
-        .expect("running node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}\n{stderr}");
-    assert!(
-        output.status.success(),
-        "the passkeys browser script failed (screenshots in {}):\n{stdout}\n{stderr}",
-        screenshots.display()
-    );
+        .env("APPROVAL_B", &b);
+    run_script(script, Duration::from_secs(270)).await;
     ui.kill().await.ok();
 
     // Each approval ran exactly once, for all the refused attempts in between.

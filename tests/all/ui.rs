@@ -28,6 +28,44 @@ fn first_existing(candidates: Vec<PathBuf>) -> Option<PathBuf> {
     candidates.into_iter().find(|p| p.exists())
 }
 
+impl BrowserKit {
+    /// `node tests/ui/<script>` with the browser, the UI's address and the screenshot folder
+    /// in its environment.
+    pub(crate) fn script(&self, script: &str, ui_url: &str) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new("node");
+        command
+            .arg(workspace_root().join("tests/ui").join(script))
+            .env("UI_URL", ui_url)
+            .env("CHROMIUM", &self.chromium)
+            .env("PLAYWRIGHT_CORE", &self.playwright_core)
+            .env("SCREENSHOT_DIR", screenshots_dir())
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+}
+
+pub(crate) fn screenshots_dir() -> PathBuf {
+    target_dir().join("ui-screenshots")
+}
+
+/// Runs a browser script to its end within `deadline` and fails the test with its output
+/// (and where its screenshots are) when it does not succeed.
+pub(crate) async fn run_script(mut command: tokio::process::Command, deadline: Duration) {
+    let output = tokio::time::timeout(deadline, command.output())
+        .await
+        .expect("the browser script did not finish in time")
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the browser script failed (screenshots in {}):\n{stdout}\n{stderr}",
+        screenshots_dir().display()
+    );
+}
+
 pub(crate) fn browser_kit() -> Result<BrowserKit, String> {
     let env_path = |name| std::env::var_os(name).map(PathBuf::from);
     let chromium = first_existing(
@@ -139,15 +177,9 @@ async fn connect_set_policy_approve_and_audit_in_a_browser() {
         "targets": [seed::MARIA_LAPTOP_ID],
         "parameters": {"drive": "C:", "minFileAgeDays": 7}
     });
-    let screenshots = target_dir().join("ui-screenshots");
-    let script = workspace_root().join("tests/ui/ui_e2e.mjs");
-    let run = tokio::process::Command::new("node")
-        .arg(&script)
-        .env("UI_URL", &url)
+    let mut script = kit.script("ui_e2e.mjs", &url);
+    script
         .env("SIM_URL", sim.base_url())
-        .env("CHROMIUM", &kit.chromium)
-        .env("PLAYWRIGHT_CORE", &kit.playwright_core)
-        .env("SCREENSHOT_DIR", &screenshots)
         .env("CLIENT_ID", DEMO_CLIENT_ID)
         .env("CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .env("EXPECTED_TOOL_COUNT", SEEDED_TOOL_COUNT.to_string())
@@ -156,22 +188,8 @@ async fn connect_set_policy_approve_and_audit_in_a_browser() {
         .env("APPROVAL_ARGS", approval_args.to_string())
         .env("TOOLHOST_CMD", toolhost_cmd.to_string())
         .env("XDG_CACHE_HOME", target_dir().join("e2e-xdg-cache"))
-        .env_remove("TOOLHOST_CLIENT_SECRET")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(BROWSER_DEADLINE + Duration::from_secs(30), run)
-        .await
-        .expect("the browser script did not finish in time")
-        .expect("running node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}\n{stderr}");
-    assert!(
-        output.status.success(),
-        "the browser script failed (screenshots in {}):\n{stdout}\n{stderr}",
-        screenshots.display()
-    );
+        .env_remove("TOOLHOST_CLIENT_SECRET");
+    run_script(script, BROWSER_DEADLINE + Duration::from_secs(30)).await;
     ui.kill().await.ok();
 
     // The page wrote the same policy file as `toolhost policy set`.
@@ -215,7 +233,10 @@ async fn connect_set_policy_approve_and_audit_in_a_browser() {
         );
     }
     for shot in ["02-connected", "05-approved-result", "06-activity"] {
-        assert!(screenshots.join(format!("{shot}.png")).exists(), "{shot}");
+        assert!(
+            screenshots_dir().join(format!("{shot}.png")).exists(),
+            "{shot}"
+        );
     }
 }
 
