@@ -11,6 +11,8 @@
 //! - far away ([`wan`]): TLS (a root generated for the run and trusted through the
 //!   `test-trust` feature) with 50 ms of round-trip delay; a 20-page device listing and the
 //!   demo's story through `ToolHost::call` versus reqwest sending the same requests.
+//!
+//! `cargo bench -p toolhost-host --bench call_overhead -- loopback` runs only the loopback part.
 
 mod loopback;
 mod stats;
@@ -58,7 +60,10 @@ async fn main() -> anyhow::Result<()> {
     sim.shutdown().await;
     println!();
 
-    wan::run(&plugin, &home, &mut report).await?;
+    // `-- loopback` skips the far-away scenarios (a quick look at the per-call costs).
+    if !std::env::args().any(|a| a == "loopback") {
+        wan::run(&plugin, &home, &mut report).await?;
+    }
     report.write(&target_dir(), "call_overhead")?;
     let _ = std::fs::remove_dir_all(&home);
     Ok(())
