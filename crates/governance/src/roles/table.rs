@@ -5,15 +5,24 @@ use super::role::{normalize_role_name, Role};
 use crate::parsed_files::{FileIdentity, ParsedFiles};
 use std::io;
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// Every role the host knows: the plugin's permission matrix (or the built-in role), changed
 /// by `roles.toml`. Asked
 /// before policy whether a role may make a call at all ([`RoleTable::check`]), and after a
 /// call what a limited role may see of the result ([`RoleTable::filter_result`]).
+///
+/// Shared, not copied: a call clones the host's table and compares it with the one its roles
+/// file was last applied to, and with the roles behind an `Arc` both are a pointer operation
+/// (`Arc`'s equality looks at the pointer first) instead of copying every permission.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RoleTable {
-    roles: Vec<Role>,
+    #[serde(serialize_with = "serialize_roles")]
+    roles: Arc<Vec<Role>>,
+}
+
+fn serialize_roles<S: serde::Serializer>(roles: &Arc<Vec<Role>>, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(roles.as_slice(), s)
 }
 
 impl RoleTable {
@@ -22,10 +31,12 @@ impl RoleTable {
     pub fn from_roles(roles: Vec<Role>) -> RoleTable {
         if roles.is_empty() {
             return RoleTable {
-                roles: vec![Role::builtin()],
+                roles: Arc::new(vec![Role::builtin()]),
             };
         }
-        RoleTable { roles }
+        RoleTable {
+            roles: Arc::new(roles),
+        }
     }
 
     /// This table changed by the roles file at `path`; a missing file changes nothing.
@@ -60,7 +71,7 @@ impl RoleTable {
 
     /// This table changed by `text` (`path` is used in errors only).
     pub fn with_roles_text(mut self, path: &Path, text: &str) -> Result<RoleTable, RolesFileError> {
-        file::apply(&mut self.roles, path, text)?;
+        file::apply(Arc::make_mut(&mut self.roles), path, text)?;
         Ok(self)
     }
 
