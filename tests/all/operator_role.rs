@@ -94,3 +94,18 @@ async fn an_operator_may_act_in_a_lesser_role_and_the_audit_keeps_it() {
     assert_eq!(roles, ["Super Admin", "Technician"], "{records:?}");
     assert!(records.iter().all(|r| r["outcome"] == "ok"), "{records:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_without_a_client_cannot_claim_a_higher_role_either() {
+    let (sim, cli) = connected_cli("Technician").await;
+    let before = sim.requests().len();
+    let out = cli.run(&["mcp", "--as", "Super Admin"], &[]).await;
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(
+        out.stderr.contains("`--as Super Admin` refused")
+            && out.stderr.contains("your role, Technician"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(sim.requests().len(), before, "nothing was sent");
+}

@@ -14,8 +14,9 @@ pub struct McpArgs {
     /// stdio: run every call as this client (`toolhost clients add`), in its role.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["http", "role"])]
     client: Option<String>,
-    /// The role of calls that identify no client (stdio without --client, or --no-auth;
-    /// default: the policy file's default_role, else Technician). A client's role is its own.
+    /// The role of calls that identify no client (stdio without --client, or --no-auth):
+    /// default your operator role (`[operator] role` in toolhost.toml); --as may only lower
+    /// it. A client's role is its own.
     #[arg(long = "as", value_name = "ROLE")]
     role: Option<String>,
     /// --http without authentication, for local testing: loopback only; every request runs
@@ -85,10 +86,19 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
     if matches!(identity, Identity::Bearer) && args.role.is_some() {
         return Err(RoleWithAuth.into());
     }
+    // Calls that identify no client run in the operator's role: `--as` may only lower it,
+    // exactly as for `toolhost call`, so a command line cannot claim more than the
+    // operator's settings grant.
+    let role = match &identity {
+        Identity::StdioAnonymous | Identity::NoAuth => {
+            host.operator_call_role(args.role.as_deref())?
+        }
+        _ => args.role,
+    };
     let auth = matches!(identity, Identity::Bearer).then(|| host.clients());
     let options = McpOptions {
         identity,
-        role: args.role,
+        role,
         home_flag,
         approvals_url: args.approvals_url,
     };
