@@ -17,30 +17,43 @@ pub const SESSION_PATH: &str = "/api/session";
 
 /// The `Host` values this server answers to (`host:port`, lowercase).
 #[derive(Debug, Clone)]
-pub struct AllowedHosts(Vec<String>);
+pub struct AllowedHosts {
+    hosts: Vec<String>,
+    /// The operator's own names (`--allow-host`, serve's `--public-host`): pages on them may
+    /// also come over `https://`, as they do behind a TLS-terminating proxy or ingress.
+    named: Vec<String>,
+}
 
 impl AllowedHosts {
     /// `127.0.0.1`, `localhost` and `[::1]` on `port`, plus `extra` (`host:port` each).
     pub fn loopback(port: u16, extra: &[String]) -> AllowedHosts {
+        let named: Vec<String> = extra
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
         let mut hosts: Vec<String> = ["127.0.0.1", "localhost", "[::1]"]
             .iter()
             .map(|h| format!("{h}:{port}"))
             .collect();
-        hosts.extend(extra.iter().map(|h| h.to_ascii_lowercase()));
-        AllowedHosts(hosts)
+        hosts.extend(named.iter().cloned());
+        AllowedHosts { hosts, named }
     }
 
     pub fn contains_host(&self, host: &str) -> bool {
         let host = host.trim().to_ascii_lowercase();
-        self.0.contains(&host)
+        self.hosts.contains(&host)
     }
 
-    /// `http://<allowed host>`; `null` and other schemes are refused.
+    /// `http://<allowed host>`, or `https://<a name the operator gave>`; `null`, other
+    /// schemes and `https://` on a loopback address (nothing of ours serves it) are refused.
     pub fn contains_origin(&self, origin: &str) -> bool {
+        let origin = origin.trim();
+        if let Some(host) = origin.strip_prefix("http://") {
+            return self.contains_host(host);
+        }
         origin
-            .trim()
-            .strip_prefix("http://")
-            .is_some_and(|host| self.contains_host(host))
+            .strip_prefix("https://")
+            .is_some_and(|host| self.named.contains(&host.to_ascii_lowercase()))
     }
 }
 
@@ -180,6 +193,24 @@ mod tests {
         }
         let cross = headers(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]);
         assert!(check_origin(&cross, &allowed()).is_err());
+    }
+
+    #[test]
+    fn a_named_host_may_be_reached_over_https_behind_a_proxy() {
+        let named = AllowedHosts::loopback(8080, &["toolhost.example.com".to_string()]);
+        let proxied = headers(&[
+            ("host", "toolhost.example.com"),
+            ("origin", "https://Toolhost.example.com"),
+        ]);
+        assert!(check_origin(&proxied, &named).is_ok());
+        for bad in [
+            "https://evil.example",
+            "https://toolhost.example.com.evil.example",
+            "https://localhost:8080",
+        ] {
+            let h = headers(&[("host", "toolhost.example.com"), ("origin", bad)]);
+            assert!(check_origin(&h, &named).is_err(), "{bad}");
+        }
     }
 
     #[test]
