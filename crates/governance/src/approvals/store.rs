@@ -74,19 +74,6 @@ impl ApprovalStore {
         self.create_bound(tool, None, arguments, requester, role)
     }
 
-    /// Like [`ApprovalStore::create_bound`], keeping the `preview` the person is shown.
-    pub fn create_previewed(
-        &self,
-        tool: &str,
-        tool_digest: Option<&str>,
-        preview: Option<Preview>,
-        arguments: &Value,
-        requester: &str,
-        role: &str,
-    ) -> Result<Approval, ApprovalError> {
-        self.create_approval(tool, tool_digest, preview, arguments, requester, role)
-    }
-
     /// Like [`ApprovalStore::create`], bound to `tool_digest`: the digest of the tool's
     /// declaration the requester called (see [`Approval::tool_digest`]).
     pub fn create_bound(
@@ -97,10 +84,11 @@ impl ApprovalStore {
         requester: &str,
         role: &str,
     ) -> Result<Approval, ApprovalError> {
-        self.create_approval(tool, tool_digest, None, arguments, requester, role)
+        self.create_previewed(tool, tool_digest, None, arguments, requester, role)
     }
 
-    fn create_approval(
+    /// Like [`ApprovalStore::create_bound`], keeping the `preview` the person is shown.
+    pub fn create_previewed(
         &self,
         tool: &str,
         tool_digest: Option<&str>,
