@@ -2,7 +2,8 @@
 # The two commands a newcomer needs:
 #   ./dev.sh demo   the seed's stories against the embedded simulator
 #   ./dev.sh test   every test: host, simulator, plugin, end to end
-# Installs what it needs itself (the wasm32-wasip2 target); nothing else to set up.
+# Installs what it needs itself (the wasm32-wasip2 target; for the tests Chromium, Node tools
+# and a throw-away PostgreSQL server); nothing else to set up.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -84,6 +85,103 @@ ensure_mcp_conformance() {
   fi
 }
 
+# The PostgreSQL the state-store tests run against: Debian's server, installed when absent,
+# and a throw-away instance for this run only (its own data directory under mktemp, trust
+# auth on 127.0.0.1, a free port, the socket in that directory), started as the unprivileged
+# `postgres` user when run as root (PostgreSQL refuses to run as root), stopped and removed on
+# exit, also when the tests fail. Exports TOOLHOST_TEST_DATABASE_URL for the tests. A URL
+# already exported is used as is (a developer's own server); nothing is started then.
+postgres_bin_dir() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+      echo "$dir"
+      return 0
+    fi
+  done
+  return 1
+}
+
+start_test_postgres() {
+  if [ -n "${TOOLHOST_TEST_DATABASE_URL:-}" ]; then
+    echo "==> PostgreSQL for the tests: using TOOLHOST_TEST_DATABASE_URL as exported" >&2
+    return 0
+  fi
+  local bin
+  if ! bin=$(postgres_bin_dir); then
+    apt_install postgresql
+    bin=$(postgres_bin_dir) || {
+      echo "FAIL: the postgresql package installed no server under /usr/lib/postgresql/*/bin" >&2
+      exit 1
+    }
+  fi
+  # As root the server runs as `postgres` (the Debian package creates that user).
+  local -a as_user=()
+  if [ "$(id -u)" -eq 0 ]; then
+    if ! id postgres >/dev/null 2>&1; then
+      echo "FAIL: running as root and there is no 'postgres' user to run the test server as" >&2
+      exit 1
+    fi
+    as_user=(runuser -u postgres --)
+  fi
+  TEST_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/toolhost-test-pg.XXXXXX")
+  TEST_PG_BIN=$bin
+  TEST_PG_AS=("${as_user[@]}")
+  trap stop_test_postgres EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  [ "${#as_user[@]}" -eq 0 ] || chown postgres: "$TEST_PG_DIR"
+  echo "==> starting a throw-away PostgreSQL ($bin) in $TEST_PG_DIR" >&2
+  # The server's user may not be able to read the current directory: run from the temp dir.
+  (cd "$TEST_PG_DIR" && "${as_user[@]}" "$bin/initdb" --auth=trust -U toolhost -E UTF8 \
+    --no-instructions -D "$TEST_PG_DIR/data" >"$TEST_PG_DIR/initdb.log" 2>&1) || {
+    cat "$TEST_PG_DIR/initdb.log" >&2
+    echo "FAIL: initdb of the test PostgreSQL failed (log above)" >&2
+    exit 1
+  }
+  # 300 connections: the scale test runs two replicas, each with its pool, and many clients.
+  # Durability is pointless for a server deleted at exit; skipping fsync keeps tests fast.
+  cat >>"$TEST_PG_DIR/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$TEST_PG_DIR'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  # A port nothing listens on; another process may take it between the check and the start,
+  # so a refused start is retried on another port.
+  local attempt port
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 40000))
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      continue
+    fi
+    if (cd "$TEST_PG_DIR" && "${as_user[@]}" "$bin/pg_ctl" start -w -t 60 -D "$TEST_PG_DIR/data" \
+      -o "-p $port" -l "$TEST_PG_DIR/server.log" >/dev/null); then
+      export TOOLHOST_TEST_DATABASE_URL="postgres://toolhost@127.0.0.1:$port/postgres"
+      echo "==> PostgreSQL for the tests: $TOOLHOST_TEST_DATABASE_URL" >&2
+      return 0
+    fi
+  done
+  cat "$TEST_PG_DIR/server.log" >&2 || true
+  echo "FAIL: the test PostgreSQL did not start (server log above)" >&2
+  exit 1
+}
+
+stop_test_postgres() {
+  local status=$?
+  if [ -n "${TEST_PG_DIR:-}" ] && [ -d "$TEST_PG_DIR" ]; then
+    if [ -f "$TEST_PG_DIR/data/postmaster.pid" ]; then
+      (cd "$TEST_PG_DIR" && "${TEST_PG_AS[@]}" "$TEST_PG_BIN/pg_ctl" stop -m fast -w -t 60 \
+        -D "$TEST_PG_DIR/data" >/dev/null 2>&1) || echo "warning: stopping the test PostgreSQL failed" >&2
+    fi
+    rm -rf "$TEST_PG_DIR"
+    echo "==> stopped the throw-away PostgreSQL and removed $TEST_PG_DIR" >&2
+  fi
+  return "$status"
+}
+
 case "${1:-}" in
   demo)
     ensure_wasm_target
@@ -97,6 +195,7 @@ case "${1:-}" in
     ensure_build_deps
     ensure_test_tools
     ensure_mcp_conformance
+    start_test_postgres
     build_plugin
     check_plugin_size
     if command -v python3 >/dev/null; then

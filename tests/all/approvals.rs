@@ -52,7 +52,11 @@ async fn an_approval_needed_call_does_nothing_upstream_and_records_the_request()
         env.sim.requests()
     );
 
-    let pending = env.host.list_approvals(&ApprovalFilter::pending()).unwrap();
+    let pending = env
+        .host
+        .list_approvals(&ApprovalFilter::pending())
+        .await
+        .unwrap();
     assert_eq!(pending.len(), 1);
     let a = &pending[0];
     assert_eq!(a.id, id);
@@ -68,7 +72,7 @@ async fn an_approval_needed_call_does_nothing_upstream_and_records_the_request()
     assert_eq!(a.expires_at - a.created_at, chrono::Duration::hours(24));
     assert_eq!(a.status(chrono::Utc::now()), ApprovalStatus::Pending);
 
-    let audit = env.audit();
+    let audit = env.audit().await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].decision, AuditDecision::Approval);
     assert_eq!(audit[0].outcome, AuditOutcome::PendingApproval);
@@ -115,6 +119,7 @@ async fn approve_runs_exactly_once_with_the_exact_arguments_and_only_that_call()
     let b_now = env
         .host
         .list_approvals(&all())
+        .await
         .unwrap()
         .into_iter()
         .find(|x| x.id == b)
@@ -141,7 +146,7 @@ async fn approve_runs_exactly_once_with_the_exact_arguments_and_only_that_call()
     assert_eq!(body["summary"], "e2e approved beta");
 
     // Both are executed, by whom and with what outcome.
-    for approval in env.host.list_approvals(&all()).unwrap() {
+    for approval in env.host.list_approvals(&all()).await.unwrap() {
         match approval.state {
             ApprovalState::Executed { by, outcome, .. } => {
                 assert_eq!(by, "ops");
@@ -153,10 +158,12 @@ async fn approve_runs_exactly_once_with_the_exact_arguments_and_only_that_call()
     assert!(env
         .host
         .list_approvals(&ApprovalFilter::pending())
+        .await
         .unwrap()
         .is_empty());
     let approved: Vec<_> = env
         .audit()
+        .await
         .into_iter()
         .filter(|r| r.decision == AuditDecision::Approved)
         .collect();
@@ -230,8 +237,8 @@ async fn interactive_answers_run_or_refuse_without_a_pending_approval() {
         .unwrap();
     assert_eq!(report.result["summary"], "e2e asked and approved");
     assert_eq!(env.writes().len(), 1);
-    assert!(env.host.list_approvals(&all()).unwrap().is_empty());
-    let audit = env.audit();
+    assert!(env.host.list_approvals(&all()).await.unwrap().is_empty());
+    let audit = env.audit().await;
     assert_eq!(
         audit
             .iter()
@@ -264,13 +271,13 @@ async fn denied_bogus_and_expired_approvals_never_run() {
         )
         .await,
     );
-    let approval = env.host.deny(&denied, "ops").expect("denying");
+    let approval = env.host.deny(&denied, "ops").await.expect("denying");
     assert!(matches!(approval.state, ApprovalState::Denied { ref by, .. } if by == "ops"));
     let err = approval_error(env.host.approve(&denied, "ops").await);
     assert!(matches!(err, ApprovalError::Denied { .. }), "{err:?}");
     assert!(err.to_string().contains("cannot run"), "{err}");
     // Denying twice is refused too, and changes nothing.
-    assert!(env.host.deny(&denied, "ops").is_err());
+    assert!(env.host.deny(&denied, "ops").await.is_err());
 
     // Ids that name no approval.
     let unknown = approval_error(
@@ -295,7 +302,7 @@ async fn denied_bogus_and_expired_approvals_never_run() {
         .await,
     );
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let listed = env.host.list_approvals(&all()).unwrap();
+    let listed = env.host.list_approvals(&all()).await.unwrap();
     let status = |id: &str| {
         listed
             .iter()
@@ -308,6 +315,7 @@ async fn denied_bogus_and_expired_approvals_never_run() {
     assert!(env
         .host
         .list_approvals(&ApprovalFilter::pending())
+        .await
         .unwrap()
         .is_empty());
     let err = approval_error(env.host.approve(&expired, "ops").await);
@@ -326,6 +334,7 @@ async fn approvals_survive_a_restart_and_still_run_once() {
     let restarted = env.reopen().await;
     let pending = restarted
         .list_approvals(&ApprovalFilter::pending())
+        .await
         .unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, id);
@@ -363,7 +372,7 @@ async fn an_approval_cannot_outlive_a_tool_set_to_never() {
     let text = err.to_string();
     assert!(text.contains("policy.toml line 2"), "{text}");
     assert!(env.writes().is_empty());
-    let last = env.audit().pop().unwrap();
+    let last = env.audit().await.pop().unwrap();
     assert_eq!(last.decision, AuditDecision::Never);
     assert_eq!(last.approval_id.as_deref(), Some(id.as_str()));
 }
@@ -529,7 +538,7 @@ async fn a_renamed_script_voids_its_pending_approval_instead_of_redirecting_it()
     // Void for good: it cannot be approved again.
     assert!(env.host.approve(&id, "ops").await.is_err());
     assert!(env.writes().is_empty());
-    let audit = env.audit();
+    let audit = env.audit().await;
     let last = audit.last().unwrap();
     assert_eq!(last.outcome, AuditOutcome::Refused);
     assert_eq!(last.approval_id.as_deref(), Some(id.as_str()));

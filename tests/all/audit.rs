@@ -46,7 +46,7 @@ async fn every_attempt_is_recorded_with_its_decision_and_outcome() {
     .await
     .unwrap_err();
     env.host.approve(&pending, "ops").await.unwrap();
-    env.host.deny(&to_deny, "ops").unwrap();
+    env.host.deny(&to_deny, "ops").await.unwrap();
     env.call_as(
         "cw-rmm-list-companies",
         json!({}),
@@ -64,7 +64,7 @@ async fn every_attempt_is_recorded_with_its_decision_and_outcome() {
         .unwrap();
     env.call("cw-rmm-list-sites", json!({})).await.unwrap_err();
 
-    let audit = env.audit();
+    let audit = env.audit().await;
     let summary: Vec<(&str, AuditDecision, AuditOutcome)> = audit
         .iter()
         .map(|r| (r.tool.as_str(), r.decision, r.outcome))
@@ -169,33 +169,40 @@ async fn every_attempt_is_recorded_with_its_decision_and_outcome() {
     );
 
     // Filters.
-    let filter = |f: AuditFilter| env.host.audit_records(&f).unwrap().len();
+    let filter = |f: AuditFilter| {
+        let host = &env.host;
+        async move { host.audit_records(&f).await.unwrap().len() }
+    };
     assert_eq!(
         filter(AuditFilter {
             tool: Some("run-task".into()),
             ..Default::default()
-        }),
+        })
+        .await,
         4
     );
     assert_eq!(
         filter(AuditFilter {
             decision: Some(D::Approved),
             ..Default::default()
-        }),
+        })
+        .await,
         2
     );
     assert_eq!(
         filter(AuditFilter {
             outcome: Some(O::Refused),
             ..Default::default()
-        }),
+        })
+        .await,
         4
     );
     assert_eq!(
         filter(AuditFilter {
             since: Some(chrono::Utc::now() + chrono::Duration::seconds(5)),
             ..Default::default()
-        }),
+        })
+        .await,
         0
     );
     let last = env
@@ -204,12 +211,16 @@ async fn every_attempt_is_recorded_with_its_decision_and_outcome() {
             limit: Some(2),
             ..Default::default()
         })
+        .await
         .unwrap();
     assert_eq!(last, audit[10..].to_vec());
     // A restarted host reads the same log.
     let restarted = env.reopen().await;
     assert_eq!(
-        restarted.audit_records(&AuditFilter::default()).unwrap(),
+        restarted
+            .audit_records(&AuditFilter::default())
+            .await
+            .unwrap(),
         audit
     );
 }
@@ -253,7 +264,7 @@ async fn secrets_never_appear_in_the_audit_log() {
             "`{secret}` is in the audit log:\n{raw}"
         );
     }
-    let audit = env.audit();
+    let audit = env.audit().await;
     assert_eq!(audit.len(), 5);
     for r in &audit[..3] {
         let description = r.arguments_redacted["description"].as_str().unwrap();

@@ -49,7 +49,7 @@ async fn a_swapped_component_is_refused_before_it_sends_anything() {
         "the swapped component reached the API"
     );
     assert_eq!(env.sim.token_mints(), mints, "a token was minted for it");
-    let audit = env.audit();
+    let audit = env.audit().await;
     let last = audit.last().unwrap();
     assert_eq!(last.outcome, toolhost_governance::AuditOutcome::Refused);
 
@@ -213,6 +213,6 @@ async fn an_extra_origin_needs_the_operator_to_name_it() {
         .verify_connection_allowing(settings, std::slice::from_ref(&named))
         .await
         .unwrap();
-    let report = host.commit_connection(verified).unwrap();
+    let report = host.commit_connection(verified).await.unwrap();
     assert_eq!(report.grant.allowed_origins, vec![named]);
 }

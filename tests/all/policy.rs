@@ -171,7 +171,7 @@ async fn overrides_by_name_and_glob_most_specific_wins() {
         .expect("auto by override");
     assert!(report.result["taskId"].is_string());
     assert_eq!(env.writes().len(), 1);
-    let decisions: Vec<_> = env.audit().iter().map(|r| r.decision).collect();
+    let decisions: Vec<_> = env.audit().await.iter().map(|r| r.decision).collect();
     assert_eq!(
         decisions,
         [
@@ -265,11 +265,12 @@ async fn a_malformed_policy_file_refuses_calls_with_line_and_column() {
         assert!(env
             .host
             .list_approvals(&Default::default())
+            .await
             .unwrap()
             .is_empty());
     }
     assert!(env.writes().is_empty());
-    let audit = env.audit();
+    let audit = env.audit().await;
     assert_eq!(audit.len(), 6);
     assert!(audit
         .iter()
@@ -463,9 +464,10 @@ async fn a_pattern_cannot_loosen_a_default_of_never_only_the_exact_name_can() {
     assert!(env
         .host
         .list_approvals(&Default::default())
+        .await
         .unwrap()
         .is_empty());
-    let last = env.audit().pop().unwrap();
+    let last = env.audit().await.pop().unwrap();
     assert_eq!(
         (last.decision, last.outcome),
         (AuditDecision::Never, AuditOutcome::Refused)

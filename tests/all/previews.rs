@@ -15,9 +15,10 @@ fn demo_disk_cleanup_args() -> serde_json::Value {
     json!({"targets": [seed::MARIA_LAPTOP_ID], "parameters": {"drive": "C:", "minFileAgeDays": 7}})
 }
 
-fn approval(env: &TestEnv, id: &str) -> Approval {
+async fn approval(env: &TestEnv, id: &str) -> Approval {
     env.host
         .list_approvals(&ApprovalFilter::default())
+        .await
         .expect("listing approvals")
         .into_iter()
         .find(|a| a.id == id)
@@ -51,7 +52,7 @@ async fn the_held_disk_cleanup_call_names_the_laptop_and_its_company_from_the_te
         .await,
     );
     assert!(env.writes().is_empty(), "{:?}", env.writes());
-    let held = approval(&env, &id);
+    let held = approval(&env, &id).await;
     let preview = held.preview.clone().expect("the held call has a preview");
     eprintln!("FIGURE preview: {preview:?}");
     assert_eq!(
@@ -111,7 +112,7 @@ async fn a_company_target_previews_how_many_endpoints_it_expands_to() {
         env.call_as("cw-rmm-run-task", args, None, &DeferApprovals)
             .await,
     );
-    let held = approval(&env, &id);
+    let held = approval(&env, &id).await;
     assert_eq!(
         fact(&held, "endpoints"),
         [format!("{count} endpoints of {}", seed::FABRIKAM_NAME).as_str()]
@@ -136,7 +137,7 @@ async fn a_held_ticket_previews_its_board_and_company() {
         )
         .await,
     );
-    let held = approval(&env, &id);
+    let held = approval(&env, &id).await;
     assert_eq!(fact(&held, "board"), ["Service Desk"]);
     assert_eq!(fact(&held, "company"), [seed::CONTOSO_NAME]);
     assert_eq!(
@@ -194,7 +195,7 @@ async fn an_approval_whose_device_moved_company_is_refused_and_sends_nothing() {
     ));
     assert!(env.host.approve(&id, "ops").await.is_err());
     assert!(env.writes().is_empty());
-    let audit = env.audit();
+    let audit = env.audit().await;
     let refused = audit
         .iter()
         .find(|r| {
@@ -229,7 +230,11 @@ async fn a_preview_that_tries_to_write_is_stopped_by_the_gate() {
         "{:?}",
         env.sim.requests()
     );
-    let pending = env.host.list_approvals(&ApprovalFilter::pending()).unwrap();
+    let pending = env
+        .host
+        .list_approvals(&ApprovalFilter::pending())
+        .await
+        .unwrap();
     assert!(pending.is_empty(), "{pending:?}");
 }
 

@@ -223,7 +223,7 @@ async fn run_case(steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::Deny(i) => {
                 let at = i % known.len();
                 let k = &mut known[at];
-                let result = env.host.deny(&k.id, "prop");
+                let result = env.host.deny(&k.id, "prop").await;
                 if k.state == State::Pending {
                     prop_assert!(result.is_ok(), "step {n} {step:?}: {result:?}");
                     k.state = State::Denied;
@@ -283,7 +283,7 @@ async fn run_case(steps: Vec<Step>) -> Result<(), TestCaseError> {
     WRITES.fetch_add(expected.len(), Ordering::Relaxed);
     // Every approval's recorded state agrees with the model, and none that ran was
     // approved by its requester.
-    let listed = env.host.list_approvals(&Default::default()).unwrap();
+    let listed = env.host.list_approvals(&Default::default()).await.unwrap();
     prop_assert_eq!(listed.len(), known.len());
     for k in &known {
         let a = listed.iter().find(|a| a.id == k.id).unwrap();
@@ -298,18 +298,18 @@ async fn run_case(steps: Vec<Step>) -> Result<(), TestCaseError> {
         };
         prop_assert_eq!(state, k.state, "{}", k.id);
     }
-    approved_runs_match_writes(&env, &listed)
+    approved_runs_match_writes(&env, &listed).await
 }
 
 /// Every write matches exactly one approved run in the audit log, by an approver who is
 /// not the requester (and, for a held call, the approval's recorded approver).
-fn approved_runs_match_writes(
+async fn approved_runs_match_writes(
     env: &TestEnv,
     listed: &[toolhost_governance::Approval],
 ) -> Result<(), TestCaseError> {
     let mut runs = Vec::new();
     let mut ran_approvals = Vec::new();
-    for record in env.audit() {
+    for record in env.audit().await {
         if record.decision != AuditDecision::Approved || record.outcome != AuditOutcome::Ok {
             continue;
         }

@@ -71,10 +71,11 @@ async fn a_role_without_the_permission_is_refused_before_policy() {
     assert!(env
         .host
         .list_approvals(&Default::default())
+        .await
         .unwrap()
         .is_empty());
     assert!(env.writes().is_empty());
-    let audit = env.audit();
+    let audit = env.audit().await;
     assert_eq!(audit.len(), 3);
     for r in &audit {
         assert_eq!(r.decision, AuditDecision::RoleDenied);
@@ -122,7 +123,7 @@ async fn ai_assist_off_roles_can_use_no_tool() {
         "{denied:?}"
     );
     assert_eq!(env.sim.requests().len(), before, "a call went upstream");
-    let audit = env.audit();
+    let audit = env.audit().await;
     assert_eq!(audit.len(), 2 * tools.len() + 1);
     assert!(audit
         .iter()
@@ -131,6 +132,7 @@ async fn ai_assist_off_roles_can_use_no_tool() {
     assert!(env
         .host
         .list_approvals(&Default::default())
+        .await
         .unwrap()
         .is_empty());
 }
@@ -161,7 +163,7 @@ async fn unknown_roles_are_refused_and_named_roles_resolve() {
         .await
         .unwrap_or_else(|e| panic!("{role}: {e}"));
     }
-    let roles: Vec<String> = env.audit().into_iter().map(|r| r.role).collect();
+    let roles: Vec<String> = env.audit().await.into_iter().map(|r| r.role).collect();
     assert_eq!(roles, ["Admin", "Super Admin", "Manager", "Technician"]);
 }
 
@@ -278,6 +280,7 @@ async fn client_site_manager_stays_in_its_scope() {
     let approval = env
         .host
         .list_approvals(&Default::default())
+        .await
         .unwrap()
         .into_iter()
         .find(|a| a.id == id)
@@ -290,7 +293,11 @@ async fn client_site_manager_stays_in_its_scope() {
     role_denied(call("cw-rmm-create-ticket", outside).await);
     assert_eq!(env.writes().len(), 1);
     assert_eq!(
-        env.host.list_approvals(&Default::default()).unwrap().len(),
+        env.host
+            .list_approvals(&Default::default())
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -393,6 +400,7 @@ async fn limited_access_checks_the_apis_ids_and_every_endpoint_of_a_ticket() {
     assert!(env
         .host
         .list_approvals(&Default::default())
+        .await
         .unwrap()
         .is_empty());
     let message = err.to_string();

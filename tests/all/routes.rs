@@ -59,7 +59,7 @@ async fn a_read_only_tool_cannot_schedule_a_task() {
         "a refused request reached the API"
     );
     assert!(env.writes().is_empty());
-    let audit = env.audit();
+    let audit = env.audit().await;
     let record = audit
         .iter()
         .find(|r| r.error.as_deref().is_some_and(|e| e.contains(SCHEDULE)))

@@ -18,14 +18,14 @@ const LISTING: &str = "/api/platform/v2/device/categories/all/endpoints";
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A running `toolhost serve`: its base URL and everything it wrote.
-struct Served {
-    child: tokio::process::Child,
-    base: String,
+pub(crate) struct Served {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) base: String,
     output: Arc<Mutex<String>>,
 }
 
 impl Served {
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         self.output.lock().unwrap().clone()
     }
 
@@ -40,7 +40,7 @@ impl Served {
 }
 
 /// `toolhost serve --listen 127.0.0.1:0 <extra>` with `envs`, once it listens.
-async fn serve(cli: &Cli, extra: &[&str], envs: &[(&str, &str)]) -> Served {
+pub(crate) async fn serve(cli: &Cli, extra: &[&str], envs: &[(&str, &str)]) -> Served {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
     let mut child = cli
@@ -98,7 +98,7 @@ async fn serve(cli: &Cli, extra: &[&str], envs: &[(&str, &str)]) -> Served {
     }
 }
 
-async fn get(url: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.expect("GET");
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
@@ -116,14 +116,14 @@ async fn add_client(cli: &Cli, name: &str) -> String {
 }
 
 /// A minimal authenticated streamable HTTP MCP client.
-struct Mcp {
-    url: String,
+pub(crate) struct Mcp {
+    pub(crate) url: String,
     token: Option<String>,
     session: Option<String>,
 }
 
 impl Mcp {
-    fn new(base: &str, token: Option<&str>) -> Mcp {
+    pub(crate) fn new(base: &str, token: Option<&str>) -> Mcp {
         Mcp {
             url: format!("{base}/mcp"),
             token: token.map(str::to_string),
@@ -131,7 +131,7 @@ impl Mcp {
         }
     }
 
-    async fn post(&self, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, body: &Value) -> reqwest::Response {
         let mut request = reqwest::Client::new()
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
@@ -148,7 +148,7 @@ impl Mcp {
         request.send().await.expect("POST /mcp")
     }
 
-    async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
+    pub(crate) async fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let response = self.post(&body).await;
         assert!(
@@ -173,7 +173,7 @@ impl Mcp {
         reply["result"].clone()
     }
 
-    async fn initialize(&mut self) {
+    pub(crate) async fn initialize(&mut self) {
         self.request(
             1,
             "initialize",
@@ -185,7 +185,7 @@ impl Mcp {
         assert!(self.post(&note).await.status().is_success());
     }
 
-    async fn list_devices(&mut self, id: u64) -> Value {
+    pub(crate) async fn list_devices(&mut self, id: u64) -> Value {
         self.request(
             id,
             "tools/call",

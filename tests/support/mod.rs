@@ -9,6 +9,8 @@
 //!   that no output ever carries the demo secret.
 //! - [`poll_until`]: the one way to wait for something.
 
+pub mod postgres;
+
 use serde_json::Value;
 use simulator::{RecordedRequest, Simulator, SimulatorConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use std::collections::HashSet;
@@ -353,9 +355,10 @@ impl TestEnv {
     }
 
     /// The whole audit log, oldest first.
-    pub fn audit(&self) -> Vec<toolhost_governance::AuditRecord> {
+    pub async fn audit(&self) -> Vec<toolhost_governance::AuditRecord> {
         self.host
             .audit_records(&toolhost_governance::AuditFilter::default())
+            .await
             .expect("reading the audit log")
     }
 
@@ -589,6 +592,7 @@ impl Cli {
             .args(args)
             .env_remove("TOOLHOST_HOME")
             .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_TENANT")
             .env_remove("TOOLHOST_CLIENT_SECRET")
             .env_remove("TOOLHOST_LOG")
             .env("XDG_CACHE_HOME", &self.xdg_cache)
@@ -647,6 +651,7 @@ impl Cli {
             .env("XDG_CACHE_HOME", &self.xdg_cache)
             .env_remove("TOOLHOST_HOME")
             .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_TENANT")
             .env_remove("TOOLHOST_LOG")
             .env_remove("NO_COLOR")
             .envs(envs.iter().copied())
@@ -881,6 +886,7 @@ impl Cli {
             .args(args)
             .env_remove("TOOLHOST_HOME")
             .env_remove("TOOLHOST_PLUGIN")
+            .env_remove("TOOLHOST_TENANT")
             .env_remove("TOOLHOST_CLIENT_SECRET")
             .env_remove("TOOLHOST_LOG")
             .env("XDG_CACHE_HOME", &self.xdg_cache)

@@ -3,7 +3,10 @@
 
 use crate::error::HostError;
 use crate::host::ToolHost;
+use crate::state::StateBackend;
+use std::sync::Arc;
 use toolhost_governance::{ClientRegistry, RoleTable};
+use toolhost_state::PgClients;
 
 impl ToolHost {
     /// The role table calls are admitted with right now: the plugin's permission matrix,
@@ -15,8 +18,14 @@ impl ToolHost {
             .with_roles_file(&self.config.roles_file)?)
     }
 
-    /// The MCP clients of this home (`<home>/clients.json`).
+    /// The MCP clients of this tenant: `<home>/clients.json`, or the shared database's rows
+    /// of the tenant, so every replica on it knows the same clients and revocations.
     pub fn clients(&self) -> ClientRegistry {
-        ClientRegistry::in_home(&self.config.home)
+        match &self.config.state {
+            StateBackend::Embedded => ClientRegistry::in_home(&self.config.home),
+            StateBackend::Postgres { db, tenant, .. } => {
+                ClientRegistry::new(Arc::new(PgClients::new(db.clone(), tenant.clone())))
+            }
+        }
     }
 }

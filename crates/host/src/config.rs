@@ -1,5 +1,6 @@
 //! What a host is started with: where its state lives, which plugin it runs, and its limits.
 
+use crate::tenant::TenantName;
 use std::path::PathBuf;
 use std::time::Duration;
 use toolhost_sandbox::{CallLimits, RetryPolicy, Timeouts};
@@ -7,7 +8,10 @@ use toolhost_sandbox::{CallLimits, RetryPolicy, Timeouts};
 /// Everything the host needs to start.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
-    /// Private state: the connection file, the catalog, and by default everything below.
+    /// The tenant this host acts in (see [`crate::TenantName`]).
+    pub tenant: TenantName,
+    /// Private state of the tenant: the connection file, the catalog, and by default
+    /// everything below (see [`HostConfig::for_tenant`]).
     pub home: PathBuf,
     /// Compiled components (default: `<home>/cache`).
     pub cache_dir: PathBuf,
@@ -33,6 +37,9 @@ pub struct HostConfig {
     pub require_passkey: bool,
     /// The append-only audit log.
     pub audit_log: PathBuf,
+    /// Where approvals and audit records are kept: the files above (the default) or a
+    /// database several replicas share.
+    pub state: crate::state::StateBackend,
     /// The role of a caller who names none, unless the policy file's `[settings]
     /// default_role` says otherwise. `None`: the plugin's default role.
     pub default_role: Option<String>,
@@ -90,13 +97,30 @@ impl HostConfig {
             approval_ttl: toolhost_governance::DEFAULT_APPROVAL_TTL,
             require_passkey: false,
             audit_log: home.join("audit.jsonl"),
+            state: Default::default(),
             default_role: None,
             operator_role: None,
+            tenant: TenantName::default_tenant(),
             home,
             plugin: plugin.into(),
             limits: CallLimits::default(),
             outbound: OutboundLimits::default(),
             catalog_ttl: DEFAULT_CATALOG_TTL,
         }
+    }
+
+    /// The layout of `tenant` in the root `home`: its state in [`TenantName::home_in`] (the
+    /// home itself for the default tenant, so a home from before tenants is unchanged), the
+    /// compiled components in the root's shared cache (they hold no tenant's data).
+    pub fn for_tenant(
+        home: impl Into<PathBuf>,
+        tenant: TenantName,
+        plugin: impl Into<PathBuf>,
+    ) -> HostConfig {
+        let root = home.into();
+        let mut config = HostConfig::new(tenant.home_in(&root), plugin);
+        config.cache_dir = root.join("cache");
+        config.tenant = tenant;
+        config
     }
 }

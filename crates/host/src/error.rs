@@ -65,6 +65,9 @@ pub enum HostError {
     PolicyFile(#[from] PolicyFileError),
     #[error(transparent)]
     RolesFile(#[from] RolesFileError),
+    /// The tenant's connection in the state database could not be read or saved.
+    #[error("the tenant connection in the state database: {0}")]
+    StoredConnection(#[from] toolhost_state::ConnectionStoreError),
     #[error("the audit log is unusable: {0}")]
     Audit(#[from] AuditError),
     #[error("invalid settings file {0}")]
@@ -118,6 +121,7 @@ impl HostError {
             HostError::PolicyFile(_) => "policy-file",
             HostError::RolesFile(_) => "roles-file",
             HostError::Audit(_) => "audit",
+            HostError::StoredConnection(_) => "state-database",
             HostError::Settings(_) => "settings-file",
             HostError::Refused { .. } => "refused",
             HostError::Call { failure, .. } => match failure {

@@ -8,7 +8,7 @@ use crate::connection::{self, ConnectionSettings};
 use crate::error::HostError;
 use crate::grant::diff::GrantDiff;
 use crate::grant::model::Grant;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use toolhost_base::SecretString;
 use toolhost_governance::{ApprovalStore, AuditLog, PolicyEngine, Role, RoleTable, BUILTIN_ROLE};
@@ -28,8 +28,8 @@ pub struct ConnectReport {
     pub static_tools: usize,
     /// Tools discovered in the tenant.
     pub discovered_tools: usize,
-    /// The connection file.
-    pub saved_to: PathBuf,
+    /// Where the connection was saved: its file, or the state database and tenant.
+    pub saved_to: String,
     /// What the plugin was granted: where its traffic and the client secret may go, every
     /// tool with its routes.
     pub grant: Grant,
@@ -89,8 +89,11 @@ impl ToolHost {
             },
         )
         .await?;
-        let approvals = ApprovalStore::open(&config.approvals_dir)?.with_ttl(config.approval_ttl);
-        let audit = AuditLog::open(&config.audit_log)?;
+        let approvals = config
+            .state
+            .approvals(&config.approvals_dir)?
+            .with_ttl(config.approval_ttl);
+        let audit = config.state.audit(&config.audit_log)?;
         let default_roles = default_roles(runtime.metadata());
         let mut host = ToolHost {
             default_roles,
@@ -104,7 +107,7 @@ impl ToolHost {
             audit,
             config,
         };
-        if let Some(settings) = connection::load(&host.config.home)? {
+        if let Some(settings) = connection::load_connection(&host.config).await? {
             host.connection = Some(host.build_connection(settings)?);
             host.check_grant()?;
         }
@@ -131,6 +134,12 @@ impl ToolHost {
     /// The home directory.
     pub fn home(&self) -> &Path {
         &self.config.home
+    }
+
+    /// The tenant this host acts in: every call, approval, audit record, client and token
+    /// of this host is that tenant's.
+    pub fn tenant(&self) -> &crate::tenant::TenantName {
+        &self.config.tenant
     }
 
     /// The configuration in effect.
@@ -183,7 +192,7 @@ impl ToolHost {
         settings: ConnectionSettings,
     ) -> Result<ConnectReport, HostError> {
         let verified = self.verify_connection(settings).await?;
-        self.commit_connection(verified)
+        self.commit_connection(verified).await
     }
 
     /// The slow half of [`ToolHost::connect`] (network: a token, a discovery), which needs
@@ -203,11 +212,40 @@ impl ToolHost {
         settings: ConnectionSettings,
         allowed_origins: &[Origin],
     ) -> Result<VerifiedConnection, HostError> {
+        self.verify(settings, allowed_origins, false).await
+    }
+
+    /// [`ToolHost::verify_connection_allowing`] for a replica starting up: when the
+    /// connection is the one its peers saved (same credentials and routes), their shared token
+    /// proves it instead of a new one. A mint per replica start would burn the API key's
+    /// mint allowance (it locks a key that mints too often).
+    pub async fn verify_connection_as_replica(
+        &self,
+        settings: ConnectionSettings,
+        allowed_origins: &[Origin],
+    ) -> Result<VerifiedConnection, HostError> {
+        let unchanged = self
+            .connection
+            .as_ref()
+            .is_some_and(|c| c.settings.same_as(&settings));
+        self.verify(settings, allowed_origins, unchanged).await
+    }
+
+    async fn verify(
+        &self,
+        settings: ConnectionSettings,
+        allowed_origins: &[Origin],
+        shared_token_proves: bool,
+    ) -> Result<VerifiedConnection, HostError> {
         self.check_extra_origins(&settings.region, allowed_origins)?;
         let connection = self.build_connection(settings)?;
         if let Some(provider) = &connection.provider {
-            // A new token, not a stored one: connecting proves the credentials work now.
-            provider.fresh_token().await?;
+            if shared_token_proves {
+                provider.token().await?;
+            } else {
+                // A new token, not a stored one: connecting proves the credentials work now.
+                provider.fresh_token().await?;
+            }
         }
         let discovered_tools = self
             .catalog
@@ -223,7 +261,7 @@ impl ToolHost {
     }
 
     /// Saves a verified connection and uses it from now on.
-    pub fn commit_connection(
+    pub async fn commit_connection(
         &mut self,
         verified: VerifiedConnection,
     ) -> Result<ConnectReport, HostError> {
@@ -232,7 +270,7 @@ impl ToolHost {
             discovered_tools,
             grant,
         } = verified;
-        let saved_to = connection::save(&self.config.home, &connection.settings)?;
+        let saved_to = connection::save_connection(&self.config, &connection.settings).await?;
         self.record_grant(grant.clone())?;
         let region = connection.settings.region.clone();
         let api = self
@@ -252,13 +290,10 @@ impl ToolHost {
     }
 
     fn build_connection(&self, settings: ConnectionSettings) -> Result<Connection, HostError> {
-        // One token per connection for the whole home, whichever process needs it.
-        let (context, provider) = connection::shared_call_context(
-            self.runtime.metadata(),
-            &settings,
-            &self.config.outbound,
-            &self.config.home,
-        )?;
+        // One token per connection for the whole home (or every replica of the tenant),
+        // whichever process needs it.
+        let (context, provider) =
+            connection::shared_call_context(self.runtime.metadata(), &settings, &self.config)?;
         Ok(Connection {
             settings,
             context,

@@ -27,6 +27,8 @@ mod operator;
 mod operator_role;
 mod pipeline;
 mod settings;
+mod state;
+mod tenant;
 
 pub mod conformance;
 
@@ -44,4 +46,8 @@ pub use pipeline::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,
 };
 pub use settings::{settings_path, SettingsError, SETTINGS_FILE};
+pub use state::StateBackend;
+pub use tenant::{
+    tenant_summaries, tenants_in, TenantName, TenantNameError, TenantSummary, TENANTS_DIR,
+};
 pub use toolhost_governance::ToolKind;

@@ -10,13 +10,22 @@ use toolhost_governance::{
 
 impl ToolHost {
     /// Approvals matching `filter`, newest first.
-    pub fn list_approvals(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>, HostError> {
-        Ok(self.approvals.list(filter)?)
+    pub async fn list_approvals(
+        &self,
+        filter: &ApprovalFilter,
+    ) -> Result<Vec<Approval>, HostError> {
+        Ok(self.approvals.list(filter).await?)
+    }
+
+    /// The approval `id` in whatever state, with the result its run kept for the requester
+    /// (what an MCP client retrying its call comes back for).
+    pub async fn approval(&self, id: &str) -> Result<Approval, HostError> {
+        Ok(self.approvals.get(id).await?)
     }
 
     /// Audit records matching `filter`, in the order they were written.
-    pub fn audit_records(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, HostError> {
-        Ok(self.audit.read(filter)?)
+    pub async fn audit_records(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, HostError> {
+        Ok(self.audit.read(filter).await?)
     }
 
     /// Every tool with its effective mode and why (the policy file read once).

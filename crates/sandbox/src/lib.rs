@@ -8,7 +8,8 @@
 //!   goes (upstream routes) and what it carries (the bearer token the plugin never sees)
 //!   ([`OutboundPolicy`], [`GateFailure`]).
 //! - Credentials: OAuth2 client credentials minted and cached by the host, one token per
-//!   connection shared by every process of a home ([`TokenProvider`], [`TokenStore`]).
+//!   connection shared by every process of a home, or by every replica through another
+//!   [`TokenBackend`] ([`TokenProvider`], [`TokenStore`]).
 //!
 //! This is the only toolhost crate that depends on wasmtime.
 
@@ -21,7 +22,8 @@ mod outbound;
 mod runtime;
 
 pub use credentials::{
-    AccessToken, BodyEncoding, ClientCredentials, CredentialError, TokenEndpoint, TokenProvider,
+    AccessToken, BodyEncoding, ClientCredentials, CredentialError, SharedToken, StoreError,
+    StoreGuard, StoredToken, TokenBackend, TokenBinding, TokenEndpoint, TokenLock, TokenProvider,
     TokenStore, TOKEN_FILE, TOKEN_LOCK_FILE,
 };
 pub use outbound::{
@@ -31,8 +33,8 @@ pub use outbound::{
 pub use runtime::{
     is_valid_tool_name, is_world_import, Annotations, CallContext, CallFailure, CallLimits,
     CallOutcome, CompileReport, CompiledPlugin, ConfigKey, CredentialKind, DeclarationError,
-    LinkedPlugin, LoadError, PluginMetadata, PluginPreview, PluginRuntime, PolicyHint, Region,
-    RoleTemplate, RuntimeOptions, ToolDescriptor, ToolError,
+    LinkedPlugin, LoadError, Occupancy, PluginMetadata, PluginPreview, PluginRuntime, PolicyHint,
+    Region, RoleTemplate, RuntimeOptions, ToolDescriptor, ToolError,
 };
 
 pub use outbound::tool_routes::{Access, RouteError, ToolRoute, ToolRoutes};

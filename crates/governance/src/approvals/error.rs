@@ -1,6 +1,7 @@
 //! What can go wrong with an approval, each case distinct so callers can say exactly why a
 //! call will not run.
 
+use super::model::{Approval, ApprovalState};
 use chrono::{DateTime, Utc};
 use std::io;
 use std::path::PathBuf;
@@ -81,6 +82,10 @@ pub enum ApprovalError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The shared store (a database) could not be reached or answered wrongly: the message
+    /// names where it is; no call runs without its record.
+    #[error("{0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The store directory or a record file could not be read or written.
     #[error("approval store {}: {source}", path.display())]
     Io {
@@ -92,6 +97,18 @@ pub enum ApprovalError {
 }
 
 impl ApprovalError {
+    /// Why `approval`, found but no longer pending (or pending where a claim was needed),
+    /// cannot move: denied, executing, executed.
+    pub fn not_pending(approval: Approval) -> ApprovalError {
+        let id = approval.id;
+        match approval.state {
+            ApprovalState::Denied { by, at } => ApprovalError::Denied { id, by, at },
+            ApprovalState::Executing { by, at } => ApprovalError::AlreadyExecuting { id, by, at },
+            ApprovalState::Executed { by, at, .. } => ApprovalError::AlreadyExecuted { id, by, at },
+            ApprovalState::Pending => ApprovalError::NotExecuting { id },
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> ApprovalError {
         ApprovalError::Io {
             path: path.into(),

@@ -83,30 +83,33 @@ mod store_tests {
         }
     }
 
-    #[test]
-    fn a_claim_keeps_the_passkey_evidence_through_completion() {
+    #[tokio::test]
+    async fn a_claim_keeps_the_passkey_evidence_through_completion() {
         let dir = tempfile::tempdir().unwrap();
         let store = ApprovalStore::open(dir.path().join("approvals")).unwrap();
         let args = serde_json::json!({"x": 1});
         let a = store
             .create("t:tool", &args, "agent", "Technician")
+            .await
             .unwrap();
         let kept = evidence(a.digest());
         let claimed = store
             .claim_with_passkey(&a.id, "ui:maria", Some(kept.clone()))
+            .await
             .unwrap();
         assert_eq!(claimed.passkey.as_ref(), Some(&kept));
-        let done = store.complete(&a.id, "ok").unwrap();
+        let done = store.complete(&a.id, "ok").await.unwrap();
         assert!(matches!(done.state, ApprovalState::Executed { .. }));
-        let read = store.get(&a.id).unwrap();
+        let read = store.get(&a.id).await.unwrap();
         assert_eq!(read.passkey, Some(kept));
         assert_eq!(read.digest(), a.digest());
         // An approval without a passkey keeps none, and its JSON has no such key.
         let b = store
             .create("t:tool", &args, "agent", "Technician")
+            .await
             .unwrap();
-        store.claim(&b.id, "cli:ops").unwrap();
-        let json = serde_json::to_value(store.get(&b.id).unwrap()).unwrap();
+        store.claim(&b.id, "cli:ops").await.unwrap();
+        let json = serde_json::to_value(store.get(&b.id).await.unwrap()).unwrap();
         assert!(json.get("passkey").is_none(), "{json}");
     }
 }

@@ -1,156 +1,62 @@
-//! [`AuditLog`]: append-only JSON Lines, and reading them back with filters.
+//! [`AuditLog`]: what the rest of the code appends to and reads back, over whichever
+//! [`AuditBackend`] keeps the records (the JSON Lines file of [`super::jsonl`], or a database
+//! that replicas share).
 
-use super::record::{AuditDecision, AuditOutcome, AuditRecord};
-use chrono::{DateTime, Utc};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use toolhost_base::create_private_dir;
+use super::backend::{AuditBackend, AuditError, AuditFilter};
+use super::jsonl::JsonlAudit;
+use super::record::AuditRecord;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-/// Why the audit log could not be opened, written or read.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// The log file or its directory could not be created, read or written.
-    #[error("audit log {}: {source}", path.display())]
-    Io {
-        /// The log file (or its directory).
-        path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
-    },
-    /// A record could not be turned into JSON.
-    #[error("cannot serialize an audit record: {0}")]
-    Serialize(#[from] serde_json::Error),
+/// The audit log. Cheap to clone: clones share one backend.
+#[derive(Clone)]
+pub struct AuditLog {
+    backend: Arc<dyn AuditBackend>,
 }
 
-/// The audit log file, open for appending (0600, in a 0700 directory it creates).
-#[derive(Debug)]
-pub struct AuditLog {
-    path: PathBuf,
-    file: Mutex<File>,
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("location", &self.backend.location())
+            .finish()
+    }
 }
 
 impl AuditLog {
-    /// Opens (creating) the log. If the last line was torn by a crash, a newline is appended
-    /// first so the next record starts on a line of its own.
+    /// The embedded log: opens (creating) the JSON Lines file at `path` (see
+    /// [`JsonlAudit::open`]).
     pub fn open(path: impl Into<PathBuf>) -> Result<AuditLog, AuditError> {
-        let path = path.into();
-        let io_err = |source| AuditError::Io {
-            path: path.clone(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            create_private_dir(dir).map_err(io_err)?;
-        }
-        let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(io_err)?;
-        let len = file.metadata().map_err(io_err)?.len();
-        if len > 0 {
-            let mut last = [0u8; 1];
-            file.seek(SeekFrom::Start(len - 1)).map_err(io_err)?;
-            file.read_exact(&mut last).map_err(io_err)?;
-            if last[0] != b'\n' {
-                file.write_all(b"\n").map_err(io_err)?;
-            }
-        }
-        Ok(AuditLog {
-            path,
-            file: Mutex::new(file),
-        })
+        Ok(AuditLog::with_backend(Arc::new(JsonlAudit::open(path)?)))
     }
 
-    /// The log file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// A log over `backend` (a database shared by replicas, say).
+    pub fn with_backend(backend: Arc<dyn AuditBackend>) -> AuditLog {
+        AuditLog { backend }
     }
 
-    /// Appends one record as one line, with a single write on the append-mode file (so
-    /// concurrent writers, even in other processes, never interleave within a line).
-    pub fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
-        let mut line = serde_json::to_vec(record)?;
-        line.push(b'\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(&line).map_err(|source| AuditError::Io {
-            path: self.path.clone(),
-            source,
-        })
+    /// Where the records live, for messages.
+    pub fn location(&self) -> String {
+        self.backend.location()
+    }
+
+    /// Appends one record.
+    pub async fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        self.backend.append(record).await
     }
 
     /// The records `filter` selects, oldest first.
-    pub fn read(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
-        read_file(&self.path, filter)
+    pub async fn read(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
+        self.backend.read(filter).await
     }
-}
-
-/// Which records to show.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    /// Substring of the tool name.
-    pub tool: Option<String>,
-    /// Only this decision.
-    pub decision: Option<AuditDecision>,
-    /// Only this outcome.
-    pub outcome: Option<AuditOutcome>,
-    /// Records at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// The most recent `limit` matching records.
-    pub limit: Option<usize>,
-}
-
-impl AuditFilter {
-    /// Whether `r` passes every set condition; `limit` is not a per-record condition and is
-    /// applied afterwards, to what matched.
-    pub fn matches(&self, r: &AuditRecord) -> bool {
-        self.tool.as_deref().is_none_or(|t| r.tool.contains(t))
-            && self.decision.is_none_or(|d| r.decision == d)
-            && self.outcome.is_none_or(|o| r.outcome == o)
-            && self.since.is_none_or(|s| r.time >= s)
-    }
-}
-
-/// Reads the log at `path` (a missing file is an empty log) without opening it for writing.
-/// Lines that do not parse (a line torn by a crash) are skipped with a warning.
-pub fn read_file(path: &Path, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(AuditError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        }
-    };
-    let mut out = Vec::new();
-    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<AuditRecord>(line) {
-            Ok(r) if filter.matches(&r) => out.push(r),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(path = %path.display(), line = n + 1, error = %e, "skipping an unreadable audit line")
-            }
-        }
-    }
-    if let Some(limit) = filter.limit {
-        let skip = out.len().saturating_sub(limit);
-        out.drain(..skip);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::jsonl::read_file;
+    use crate::audit::record::{AuditDecision, AuditOutcome};
+    use chrono::Utc;
     use serde_json::json;
 
     fn record(tool: &str, decision: AuditDecision, outcome: AuditOutcome) -> AuditRecord {
@@ -172,8 +78,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn appends_lines_and_reads_them_back_across_reopen() {
+    #[tokio::test]
+    async fn appends_lines_and_reads_them_back_across_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs/audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
@@ -183,8 +89,8 @@ mod tests {
             AuditDecision::Approval,
             AuditOutcome::PendingApproval,
         );
-        log.append(&a).unwrap();
-        log.append(&b).unwrap();
+        log.append(&a).await.unwrap();
+        log.append(&b).await.unwrap();
         drop(log);
         let log = AuditLog::open(&path).unwrap();
         let c = record(
@@ -192,11 +98,14 @@ mod tests {
             AuditDecision::Never,
             AuditOutcome::Refused,
         );
-        log.append(&c).unwrap();
+        log.append(&c).await.unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
         assert!(text.lines().all(|l| l.starts_with('{') && l.ends_with('}')));
-        assert_eq!(log.read(&AuditFilter::default()).unwrap(), vec![a, b, c]);
+        assert_eq!(
+            log.read(&AuditFilter::default()).await.unwrap(),
+            vec![a, b, c]
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -205,13 +114,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn filters_by_tool_decision_outcome_since_and_limit() {
+    #[tokio::test]
+    async fn filters_by_tool_decision_outcome_since_and_limit() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::open(dir.path().join("audit.jsonl")).unwrap();
         let mut old = record("cw-rmm-list-devices", AuditDecision::Auto, AuditOutcome::Ok);
         old.time = Utc::now() - chrono::Duration::hours(2);
-        log.append(&old).unwrap();
+        log.append(&old).await.unwrap();
         for i in 0..5 {
             let mut r = record(
                 "cw-rmm-run-task",
@@ -219,15 +128,23 @@ mod tests {
                 AuditOutcome::PendingApproval,
             );
             r.approval_id = Some(format!("a{i}"));
-            log.append(&r).unwrap();
+            log.append(&r).await.unwrap();
         }
         log.append(&record(
             "cw-rmm-get-device",
             AuditDecision::RoleDenied,
             AuditOutcome::Refused,
         ))
+        .await
         .unwrap();
-        let read = |f: AuditFilter| log.read(&f).unwrap();
+        let all = log.read(&AuditFilter::default()).await.unwrap();
+        // The filter as a database backend applies it too: the same selection of the same log.
+        let read = |f: AuditFilter| {
+            let mut got: Vec<AuditRecord> = all.iter().filter(|r| f.matches(r)).cloned().collect();
+            let skip = got.len().saturating_sub(f.limit.unwrap_or(usize::MAX));
+            got.drain(..skip);
+            got
+        };
         assert_eq!(
             read(AuditFilter {
                 tool: Some("run-task".into()),
@@ -270,10 +187,19 @@ mod tests {
             .map(|r| r.approval_id.clone().unwrap())
             .collect();
         assert_eq!(ids, ["a3", "a4"]);
+        let through_the_log = log
+            .read(&AuditFilter {
+                tool: Some("run-task".into()),
+                limit: Some(2),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(through_the_log, last);
     }
 
-    #[test]
-    fn a_torn_last_line_is_skipped_and_isolated() {
+    #[tokio::test]
+    async fn a_torn_last_line_is_skipped_and_isolated() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         let a = record("cw-rmm-list-devices", AuditDecision::Auto, AuditOutcome::Ok);
@@ -284,9 +210,9 @@ mod tests {
             vec![a.clone()]
         );
         let log = AuditLog::open(&path).unwrap();
-        log.append(&a).unwrap();
+        log.append(&a).await.unwrap();
         assert_eq!(
-            log.read(&AuditFilter::default()).unwrap(),
+            log.read(&AuditFilter::default()).await.unwrap(),
             vec![a.clone(), a]
         );
     }
@@ -305,12 +231,16 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let log = AuditLog::open(&path).unwrap();
+                // A thread with its own runtime per writer, as separate processes would be.
                 std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .build()
+                        .unwrap();
                     for _ in 0..50 {
                         let mut r =
                             record("cw-rmm-list-devices", AuditDecision::Auto, AuditOutcome::Ok);
                         r.arguments_redacted = json!({"blob": "x".repeat(2000)});
-                        log.append(&r).unwrap();
+                        runtime.block_on(log.append(&r)).unwrap();
                     }
                 })
             })

@@ -1,13 +1,19 @@
-//! The audit log: one JSON line per call attempt, appended, never rewritten.
+//! The audit log: one record per call attempt, appended, never rewritten.
 //!
-//! - [`record`]: what a line holds ([`AuditRecord`]).
+//! - [`record`]: what a record holds ([`AuditRecord`]).
 //! - [`redact`]: arguments as they may be written down (no secrets, no tokens).
-//! - [`log`]: [`AuditLog`] (append) and [`AuditFilter`] (read back, for `toolhost audit`).
+//! - [`backend`]: [`AuditBackend`], where records are kept, and [`AuditFilter`].
+//! - [`log`]: [`AuditLog`] (append, read back) over a backend.
+//! - [`jsonl`]: the embedded backend, one JSON line per record ([`JsonlAudit`]).
 
+mod backend;
+mod jsonl;
 mod log;
 mod record;
 mod redact;
 
-pub use log::{read_file, AuditError, AuditFilter, AuditLog};
+pub use backend::{AuditBackend, AuditError, AuditFilter};
+pub use jsonl::{read_file, JsonlAudit};
+pub use log::AuditLog;
 pub use record::{arguments_sha256, AuditDecision, AuditOutcome, AuditRecord};
 pub use redact::{redact, REDACTED};

@@ -46,6 +46,10 @@ pub enum ClientError {
         /// What is wrong with it.
         message: String,
     },
+    /// The shared store (a database) could not be reached or answered wrongly: the message
+    /// names where it is; nothing was changed and no token was accepted.
+    #[error("{0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// `clients.json` could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

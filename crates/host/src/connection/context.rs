@@ -1,18 +1,19 @@
 //! What calls through a connection may reach and how they authenticate: the region's
 //! origins, its upstream routes, and a token provider for the plugin's credential kind.
-//! A host's connection shares its token with every process of the home (see
-//! [`shared_call_context`]); conformance runs against throw-away backends keep theirs in
-//! memory.
+//! A host's connection shares its token with every process of the home, or with every
+//! replica of the tenant when the state is in PostgreSQL (see [`shared_call_context`]);
+//! conformance runs against throw-away backends keep theirs in memory.
 
 use super::file::ConnectionSettings;
 use super::request::ConnectionError;
-use crate::config::OutboundLimits;
-use std::path::Path;
+use crate::config::{HostConfig, OutboundLimits};
+use crate::state::StateBackend;
 use std::sync::Arc;
 use toolhost_sandbox::{
     AllowedOrigins, BodyEncoding, CallContext, ClientCredentials, CredentialKind, OutboundPolicy,
     PluginMetadata, TokenEndpoint, TokenProvider, TokenStore,
 };
+use toolhost_state::PgTokens;
 
 /// `toolhost/<version> (<plugin>/<version>)`: how the vendor can tell our traffic apart.
 fn user_agent(metadata: &PluginMetadata) -> String {
@@ -36,15 +37,27 @@ pub(crate) fn call_context(
     build(metadata, settings, limits, None)
 }
 
-/// Like [`call_context`], with the token shared by every process of `home` (the CLI,
-/// `toolhost mcp`, `toolhost ui`): one token per connection, not one per process.
+/// Like [`call_context`], with the token shared where `config` keeps its state: one token
+/// per connection, not one per process or replica (see [`token_store`]).
 pub(crate) fn shared_call_context(
     metadata: &PluginMetadata,
     settings: &ConnectionSettings,
-    limits: &OutboundLimits,
-    home: &Path,
+    config: &HostConfig,
 ) -> Result<Built, ConnectionError> {
-    build(metadata, settings, limits, Some(TokenStore::in_home(home)))
+    let store = token_store(config)?;
+    build(metadata, settings, &config.outbound, Some(store))
+}
+
+/// Where the token and the 423 lock-out deadline are shared: the home's token file (every
+/// process of the home: the CLI, `toolhost mcp`, `toolhost ui`), or the tenant's rows in the
+/// state database (every replica), sealed there with the operator's state key.
+fn token_store(config: &HostConfig) -> Result<TokenStore, ConnectionError> {
+    match &config.state {
+        StateBackend::Embedded => Ok(TokenStore::in_home(&config.home)),
+        StateBackend::Postgres { db, tenant, key } => Ok(PgTokens::new(db.clone(), tenant.clone())
+            .sealed_with(key.clone())
+            .into_store()),
+    }
 }
 
 fn build(

@@ -22,6 +22,18 @@ pub struct ConnectionSettings {
     pub routes: UpstreamRoutes,
 }
 
+impl ConnectionSettings {
+    /// Whether `other` is the same connection: same region, client id, secret, scopes and
+    /// routes (so a token minted for one is a token of the other).
+    pub fn same_as(&self, other: &ConnectionSettings) -> bool {
+        self.region == other.region
+            && self.client_id == other.client_id
+            && self.client_secret.expose() == other.client_secret.expose()
+            && self.scopes == other.scopes
+            && self.routes == other.routes
+    }
+}
+
 /// The connection file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionFileError {
@@ -62,6 +74,60 @@ struct ConnectionFile {
     scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     routes: Vec<(Origin, Origin)>,
+}
+
+/// What a shared state database keeps of a connection besides its sealed secret: the
+/// connection file's fields without `clientSecret` (see `toolhost_state::PgConnections`).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PublicSettings {
+    region: String,
+    client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    routes: Vec<(Origin, Origin)>,
+}
+
+/// `settings` without the secret, as the state database stores them.
+pub(crate) fn public_settings(settings: &ConnectionSettings) -> serde_json::Value {
+    let public = PublicSettings {
+        region: settings.region.clone(),
+        client_id: settings.client_id.clone(),
+        scopes: settings.scopes.clone(),
+        routes: settings
+            .routes
+            .iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect(),
+    };
+    serde_json::to_value(public).unwrap_or(serde_json::Value::Null)
+}
+
+/// The settings the state database stored for `tenant`, with their opened secret.
+pub(crate) fn from_public_settings(
+    tenant: &str,
+    value: serde_json::Value,
+    client_secret: SecretString,
+) -> Result<ConnectionSettings, ConnectionFileError> {
+    let public: PublicSettings =
+        serde_json::from_value(value).map_err(|err| ConnectionFileError::Malformed {
+            path: PathBuf::from(format!(
+                "the state database's connection of tenant `{tenant}`"
+            )),
+            detail: err.to_string(),
+        })?;
+    let mut routes = UpstreamRoutes::new();
+    for (from, to) in public.routes {
+        routes.insert(from, to);
+    }
+    Ok(ConnectionSettings {
+        region: public.region,
+        client_id: public.client_id,
+        client_secret,
+        scopes: public.scopes,
+        routes,
+    })
 }
 
 /// Where the connection of a home directory is saved.

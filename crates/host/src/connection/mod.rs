@@ -5,7 +5,9 @@
 mod context;
 mod file;
 mod request;
+mod stored;
 
 pub(crate) use context::{call_context, shared_call_context};
-pub use file::{connection_path, load, save, ConnectionFileError, ConnectionSettings};
+pub use file::{connection_path, load, ConnectionFileError, ConnectionSettings};
 pub use request::{ConnectRequest, ConnectionError};
+pub(crate) use stored::{load_connection, save_connection};

@@ -73,7 +73,7 @@ impl ToolHost {
         let (roles, engine) = match (roles, engine) {
             (Ok(roles), Ok(engine)) => (roles, engine),
             (Err(err), _) | (_, Err(err)) => {
-                return self.refuse(&attempt, AuditDecision::Invalid, err)
+                return self.refuse(&attempt, AuditDecision::Invalid, err).await
             }
         };
         let plugin_id = &self.metadata().id;
@@ -85,11 +85,11 @@ impl ToolHost {
                 denied,
             };
             attempt.tool = &tool;
-            return self.refuse(&attempt, AuditDecision::RoleDenied, err);
+            return self.refuse(&attempt, AuditDecision::RoleDenied, err).await;
         }
         // A component that does not match its grant runs nothing, not even a lookup.
         if let Err(err) = self.refuse_ungranted() {
-            return self.refuse(&attempt, AuditDecision::Invalid, err);
+            return self.refuse(&attempt, AuditDecision::Invalid, err).await;
         }
         let found = match request.tool_digest {
             Some(digest) => self.find_approved_tool(request, digest, &engine).await,
@@ -97,7 +97,7 @@ impl ToolHost {
         };
         let entry = match found {
             Ok(entry) => entry,
-            Err(err) => return self.refuse(&attempt, AuditDecision::Invalid, err),
+            Err(err) => return self.refuse(&attempt, AuditDecision::Invalid, err).await,
         };
         attempt.tool = &entry.name;
         if let Err(denied) = roles.check(&role, &entry.facts(), &recorded) {
@@ -105,7 +105,7 @@ impl ToolHost {
                 tool: entry.name.clone(),
                 denied,
             };
-            return self.refuse(&attempt, AuditDecision::RoleDenied, err);
+            return self.refuse(&attempt, AuditDecision::RoleDenied, err).await;
         }
         let decision = engine.decide(&entry.facts());
         let checked =
@@ -117,7 +117,7 @@ impl ToolHost {
                     tool: entry.name.clone(),
                     error,
                 };
-                return self.refuse(&attempt, AuditDecision::Invalid, err);
+                return self.refuse(&attempt, AuditDecision::Invalid, err).await;
             }
         };
         if decision.mode == Mode::Never {
@@ -125,7 +125,7 @@ impl ToolHost {
                 tool: entry.name.clone(),
                 reason: decision.explanation.clone(),
             };
-            return self.refuse(&attempt, AuditDecision::Never, err);
+            return self.refuse(&attempt, AuditDecision::Never, err).await;
         }
         Ok(Admitted {
             entry,

@@ -70,7 +70,8 @@ impl ToolHost {
                                 error: Some(&err),
                                 report: None,
                             },
-                        );
+                        )
+                        .await;
                         return Err(err);
                     }
                 };
@@ -84,13 +85,13 @@ impl ToolHost {
                 };
                 // A passkey can only be verified by the admin UI: nobody approves in-line.
                 if self.config().require_passkey {
-                    return self.defer(&request, &admitted, preview);
+                    return self.defer(&request, &admitted, preview).await;
                 }
                 match approver.ask(question).await {
                     // Whoever asked cannot be the one who says yes: the call is kept for a
                     // person instead.
                     ApprovalAnswer::Approve { by } if by == caller.name => {
-                        self.defer(&request, &admitted, preview)
+                        self.defer(&request, &admitted, preview).await
                     }
                     ApprovalAnswer::Approve { by } => {
                         let rule = format!("approved by {by} when asked ({explanation})");
@@ -111,10 +112,11 @@ impl ToolHost {
                                 error: Some(&err),
                                 report: None,
                             },
-                        );
+                        )
+                        .await;
                         Err(err)
                     }
-                    ApprovalAnswer::Defer => self.defer(&request, &admitted, preview),
+                    ApprovalAnswer::Defer => self.defer(&request, &admitted, preview).await,
                 }
             }
         }
@@ -122,20 +124,23 @@ impl ToolHost {
 
     /// Keeps the call as a pending approval, with the preview the person is shown; nothing
     /// is sent.
-    fn defer(
+    async fn defer(
         &self,
         request: &CallRequest<'_>,
         admitted: &Admitted,
         preview: Option<Preview>,
     ) -> Result<CallReport, HostError> {
-        let approval = self.approvals.create_previewed(
-            &admitted.entry.name,
-            Some(admitted.entry.digest()),
-            preview,
-            &admitted.arguments,
-            request.caller,
-            &admitted.role,
-        )?;
+        let approval = self
+            .approvals
+            .create_previewed(
+                &admitted.entry.name,
+                Some(admitted.entry.digest()),
+                preview,
+                &admitted.arguments,
+                request.caller,
+                &admitted.role,
+            )
+            .await?;
         let attempt = record::Attempt {
             approval_id: Some(&approval.id),
             ..admitted.attempt(request)
@@ -149,7 +154,8 @@ impl ToolHost {
                 error: None,
                 report: None,
             },
-        );
+        )
+        .await;
         Err(HostError::ApprovalRequired {
             tool: admitted.entry.name.clone(),
             id: approval.id.clone(),
@@ -183,8 +189,8 @@ impl ToolHost {
         by: &str,
         passkey: Option<PasskeyEvidence>,
     ) -> Result<CallReport, HostError> {
-        let id = self.approvals.resolve(id)?;
-        let pending = self.approvals.get(&id)?;
+        let id = self.approvals.resolve(id).await?;
+        let pending = self.approvals.get(&id).await?;
         if pending.requester == by {
             return Err(HostError::SelfApproval {
                 id,
@@ -194,7 +200,7 @@ impl ToolHost {
         if self.config().require_passkey && passkey.is_none() {
             return Err(HostError::PasskeyRequired { id });
         }
-        let approval = self.approvals.claim_with_passkey(&id, by, passkey)?;
+        let approval = self.approvals.claim_with_passkey(&id, by, passkey).await?;
         let result = self.run_approved(&approval, by).await;
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
@@ -203,7 +209,9 @@ impl ToolHost {
         // The result is kept for the requester, which may come back for it (an MCP
         // 2026-07-28 client retrying its call after an operator approved it).
         let kept = result.as_ref().ok().map(|report| &report.result);
-        self.approvals.complete_with_result(&id, &outcome, kept)?;
+        self.approvals
+            .complete_with_result(&id, &outcome, kept)
+            .await?;
         result
     }
 
@@ -228,9 +236,9 @@ impl ToolHost {
     }
 
     /// Denies a pending approval; it can never run afterwards.
-    pub fn deny(&self, id: &str, by: &str) -> Result<Approval, HostError> {
-        let id = self.approvals.resolve(id)?;
-        let approval = self.approvals.deny(&id, by)?;
+    pub async fn deny(&self, id: &str, by: &str) -> Result<Approval, HostError> {
+        let id = self.approvals.resolve(id).await?;
+        let approval = self.approvals.deny(&id, by).await?;
         let arguments = approval.arguments_value().unwrap_or(Value::Null);
         let attempt = record::Attempt {
             tool: &approval.tool,
@@ -248,7 +256,8 @@ impl ToolHost {
                 error: None,
                 report: None,
             },
-        );
+        )
+        .await;
         Ok(approval)
     }
 
@@ -274,7 +283,8 @@ impl ToolHost {
                 error,
                 report,
             },
-        );
+        )
+        .await;
         result
     }
 

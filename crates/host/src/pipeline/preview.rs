@@ -79,5 +79,6 @@ impl ToolHost {
             toolhost_governance::AuditDecision::Invalid,
             err,
         )
+        .await
     }
 }

@@ -27,7 +27,7 @@ pub(crate) struct Ending<'a> {
 
 impl ToolHost {
     /// Records a refused attempt and returns its error.
-    pub(crate) fn refuse<T>(
+    pub(crate) async fn refuse<T>(
         &self,
         attempt: &Attempt<'_>,
         decision: AuditDecision,
@@ -42,11 +42,12 @@ impl ToolHost {
                 error: Some(&err),
                 report: None,
             },
-        );
+        )
+        .await;
         Err(err)
     }
 
-    pub(crate) fn record(&self, attempt: &Attempt<'_>, ending: Ending<'_>) {
+    pub(crate) async fn record(&self, attempt: &Attempt<'_>, ending: Ending<'_>) {
         let secrets = self.secrets();
         let secret_refs: Vec<_> = secrets.iter().collect();
         let Ending {
@@ -75,7 +76,7 @@ impl ToolHost {
             instantiate_us: report.map_or(0, |r| r.instantiate_us),
             execute_us: report.map_or(0, |r| r.execute_us),
         };
-        if let Err(err) = self.audit.append(&record) {
+        if let Err(err) = self.audit.append(&record).await {
             // The call's outcome stands; losing its record is reported loudly.
             tracing::error!(
                 "could not write the audit record for {}: {err}",

@@ -55,6 +55,15 @@ pub enum CredentialError {
         /// The I/O error.
         detail: String,
     },
+    /// The shared token store (a database several replicas share, say) failed: the call
+    /// cannot know whether another replica holds a token, so it does not mint one.
+    #[error("cannot use the shared token store ({store}): {detail}")]
+    StoreUnavailable {
+        /// What the store is (never a password).
+        store: String,
+        /// What failed, and what to do about it.
+        detail: String,
+    },
     /// Another process held the token lock for longer than any token request can take.
     #[error("another toolhost process has held {path} for {} s while requesting a token; wait for it, or end that process if it hangs", waited.as_secs())]
     StoreBusy {

@@ -1,11 +1,12 @@
 //! OAuth2 client credentials, performed by the host on the plugin's behalf.
 //!
 //! The Asio API locks a key that mints more than five tokens in ten seconds (HTTP 423), so
-//! a token is minted once per connection and home, not once per process or per request:
+//! a token is minted once per connection and store, not once per process or per request:
 //! - it is cached in memory and, when the provider is [shared](TokenProvider::shared_in),
-//!   in the home's [`TokenStore`], and reused until shortly before it expires;
+//!   in a [`TokenStore`] (the home's file, or a database every replica shares), and reused
+//!   until shortly before it expires;
 //! - a refresh is single-flight: one mint however many calls (an async mutex) and
-//!   processes (the store's OS file lock) are waiting;
+//!   processes (the store's lock: an OS file lock, or a database lock) are waiting;
 //! - after a 401, a token that someone already replaced is replaced by the newer one, not
 //!   by a mint; a token minted *because of* a 401 is not replaced again after another 401
 //!   until the API has accepted it or a grace period has passed, so an endpoint that
@@ -194,13 +195,13 @@ impl TokenProvider {
         if let Some(answer) = reuse(&self.remembered(), SystemTime::now()) {
             return Ok(answer);
         }
-        let guard = match &self.shared {
-            Some((store, _)) => Some(store.lock(self.lock_patience()).await?),
+        let mut guard = match &self.shared {
+            Some((store, binding)) => Some(store.lock(binding, self.lock_patience()).await?),
             None => None,
         };
-        let mut record = match (&guard, &self.shared) {
-            (Some(guard), Some((_, binding))) => guard.read(binding),
-            _ => self.remembered(),
+        let mut record = match &mut guard {
+            Some(guard) => guard.read().await?,
+            None => self.remembered(),
         };
         let now = SystemTime::now();
         if let Some(answer) = reuse(&record, now) {
@@ -220,10 +221,10 @@ impl TokenProvider {
             }),
             None => self.mint_into(&mut record, rejected.is_some()).await,
         };
-        if let (Some(guard), Some((_, binding))) = (&guard, &self.shared) {
+        if let Some(guard) = &mut guard {
             // A token in hand is good either way; failing to share it only costs other
             // processes a mint of their own.
-            if let Err(err) = guard.write(binding, &record) {
+            if let Err(err) = guard.write(&record).await {
                 tracing::warn!(%err, "could not share the token with the home's other processes");
             }
         }
@@ -275,10 +276,10 @@ impl TokenProvider {
     ) -> Result<(), CredentialError> {
         match &self.shared {
             Some((store, binding)) => {
-                let guard = store.lock(self.lock_patience()).await?;
-                let mut record = guard.read(binding);
+                let mut guard = store.lock(binding, self.lock_patience()).await?;
+                let mut record = guard.read().await?;
                 if change(&mut record) {
-                    guard.write(binding, &record)?;
+                    guard.write(&record).await?;
                 }
                 self.remember(&record);
             }
@@ -334,10 +335,10 @@ impl From<StoreError> for CredentialError {
                 path: path.display().to_string(),
                 detail: source.to_string(),
             },
-            StoreError::Busy { path, waited } => CredentialError::StoreBusy {
-                path: path.display().to_string(),
-                waited,
-            },
+            StoreError::Busy { lock, waited } => CredentialError::StoreBusy { path: lock, waited },
+            StoreError::Backend { store, detail } => {
+                CredentialError::StoreUnavailable { store, detail }
+            }
         }
     }
 }
@@ -389,7 +390,7 @@ mod tests {
     #[test]
     fn store_errors_name_the_file() {
         let err: CredentialError = StoreError::Busy {
-            path: "/h/token.lock".into(),
+            lock: "/h/token.lock".into(),
             waited: Duration::from_secs(75),
         }
         .into();
@@ -401,5 +402,14 @@ mod tests {
         }
         .into();
         assert!(err.to_string().contains("writable"), "{err}");
+        let err: CredentialError = StoreError::Backend {
+            store: "PostgreSQL (tenant acme)".into(),
+            detail: "connection refused".into(),
+        }
+        .into();
+        let text = err.to_string();
+        assert!(text.contains("PostgreSQL (tenant acme)"), "{text}");
+        assert!(text.contains("connection refused"), "{text}");
+        assert!(!text.contains("file"), "{text}");
     }
 }

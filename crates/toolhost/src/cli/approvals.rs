@@ -29,7 +29,7 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             } else {
                 ApprovalFilter::pending()
             };
-            let approvals = host.list_approvals(&filter)?;
+            let approvals = host.list_approvals(&filter).await?;
             if json {
                 print_json(&approvals);
                 return Ok(());
@@ -70,7 +70,7 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             if host.config().require_passkey {
                 return Err(toolhost_host::HostError::PasskeyRequired { id }.into());
             }
-            if !confirm_at_terminal(&host, &id)? {
+            if !confirm_at_terminal(&host, &id).await? {
                 println!("Not approved: the call stays pending.");
                 return Ok(());
             }
@@ -87,7 +87,7 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
             }
         }
         ApprovalsCommand::Deny { id } => {
-            let approval = host.deny(&id, &by)?;
+            let approval = host.deny(&id, &by).await?;
             if json {
                 print_json(&approval);
             } else {
@@ -104,7 +104,7 @@ pub async fn run(host: ToolHost, command: ApprovalsCommand, json: bool) -> anyho
 
 /// Shows the whole call and asks for a typed confirmation at an interactive terminal;
 /// refuses outright anywhere else.
-fn confirm_at_terminal(host: &ToolHost, id: &str) -> anyhow::Result<bool> {
+async fn confirm_at_terminal(host: &ToolHost, id: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
     anyhow::ensure!(
         std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
@@ -112,7 +112,8 @@ fn confirm_at_terminal(host: &ToolHost, id: &str) -> anyhow::Result<bool> {
          it cannot be scripted or run by an agent"
     );
     let approval = host
-        .list_approvals(&ApprovalFilter::default())?
+        .list_approvals(&ApprovalFilter::default())
+        .await?
         .into_iter()
         .find(|a| a.id.starts_with(id))
         .ok_or_else(|| anyhow::anyhow!("no approval {id}"))?;

@@ -58,7 +58,7 @@ fn parse_outcome(text: &str) -> Result<AuditOutcome, String> {
         })
 }
 
-pub fn run(host: ToolHost, args: AuditArgs, json: bool) -> anyhow::Result<()> {
+pub async fn run(host: ToolHost, args: AuditArgs, json: bool) -> anyhow::Result<()> {
     let filter = AuditFilter {
         tool: args.tool,
         decision: args.decision,
@@ -66,7 +66,7 @@ pub fn run(host: ToolHost, args: AuditArgs, json: bool) -> anyhow::Result<()> {
         since: args.since,
         limit: Some(args.limit),
     };
-    let records = host.audit_records(&filter)?;
+    let records = host.audit_records(&filter).await?;
     if json {
         print_json(&records);
         return Ok(());

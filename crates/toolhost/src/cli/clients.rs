@@ -44,7 +44,7 @@ fn summary(client: &ClientRecord) -> serde_json::Value {
     })
 }
 
-pub fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Result<()> {
+pub async fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Result<()> {
     let registry = host.clients();
     match command {
         ClientsCommand::Add {
@@ -53,7 +53,9 @@ pub fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Resul
             allow_elicitation,
         } => {
             let roles = host.roles()?;
-            let (client, token) = registry.add(&name, &role, &roles, allow_elicitation)?;
+            let (client, token) = registry
+                .add(&name, &role, &roles, allow_elicitation)
+                .await?;
             if json {
                 let mut shown = summary(&client);
                 shown["token"] = serde_json::json!(token.expose());
@@ -68,7 +70,7 @@ pub fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Resul
             }
         }
         ClientsCommand::List => {
-            let clients = registry.list()?;
+            let clients = registry.list().await?;
             if json {
                 print_json(&clients.iter().map(summary).collect::<Vec<_>>());
                 return Ok(());
@@ -95,7 +97,7 @@ pub fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Resul
             }
         }
         ClientsCommand::Revoke { name } => {
-            let client = registry.revoke(&name)?;
+            let client = registry.revoke(&name).await?;
             if json {
                 print_json(&summary(&client));
             } else {
@@ -109,7 +111,9 @@ pub fn run(host: ToolHost, command: ClientsCommand, json: bool) -> anyhow::Resul
             name,
             allow_elicitation,
         } => {
-            let client = registry.set_elicitation_approvals(&name, allow_elicitation)?;
+            let client = registry
+                .set_elicitation_approvals(&name, allow_elicitation)
+                .await?;
             if json {
                 print_json(&summary(&client));
             } else {

@@ -46,7 +46,7 @@ pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::R
         .map(|o| Origin::parse(o).with_context(|| format!("--allow-origin {o}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let verified = host.verify_connection_allowing(settings, &allowed).await?;
-    let report = host.commit_connection(verified)?;
+    let report = host.commit_connection(verified).await?;
     if json {
         super::output::print_json(&report);
     } else {
@@ -58,10 +58,7 @@ pub async fn run(mut host: ToolHost, args: ConnectArgs, json: bool) -> anyhow::R
             report.static_tools,
             report.discovered_tools
         );
-        println!(
-            "Saved to {} (readable only by you).",
-            report.saved_to.display()
-        );
+        println!("Saved to {} (readable only by you).", report.saved_to);
         print!("{}", super::grant::describe_grant(&report.grant, "Granted"));
         for warning in report.grant.warnings() {
             println!("warning: {}", super::display::escape(&warning));

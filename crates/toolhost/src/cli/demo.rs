@@ -91,7 +91,7 @@ async fn play(
     disk_cleanup_story(&host).await?;
 
     heading("Audit");
-    for record in host.audit_records(&Default::default())? {
+    for record in host.audit_records(&Default::default()).await? {
         say(&format!(
             "{} {:16} {:9} {}",
             record.time.format("%H:%M:%S"),
@@ -276,7 +276,8 @@ async fn call_approved(host: &ToolHost, tool: &str, args: Value) -> anyhow::Resu
         "Held as pending approval {id}: nothing reached the API."
     ));
     let held = host
-        .list_approvals(&toolhost_governance::ApprovalFilter::pending())?
+        .list_approvals(&toolhost_governance::ApprovalFilter::pending())
+        .await?
         .into_iter()
         .find(|a| a.id == id);
     if let Some(preview) = held.and_then(|a| a.preview) {

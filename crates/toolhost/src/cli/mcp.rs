@@ -72,12 +72,16 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 #[error("--as does not apply to `toolhost mcp --http`: each request runs in the role of the client whose token it carries. Change a client's role by adding a client with `toolhost clients add NAME --role ROLE`, or use --no-auth for local testing")]
 struct RoleWithAuth;
 
-pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    host: ToolHost,
+    args: McpArgs,
+    command_flags: Option<String>,
+) -> anyhow::Result<()> {
     let identity = match (&args.http, &args.client, args.no_auth) {
         (None, None, _) => Identity::StdioAnonymous,
         (None, Some(name), _) => {
             // Refuse an unknown or revoked client now, not at its first call.
-            host.clients().active(name)?;
+            host.clients().active(name).await?;
             Identity::StdioClient(name.clone())
         }
         (Some(_), _, true) => Identity::NoAuth,
@@ -99,7 +103,7 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
     let options = McpOptions {
         identity,
         role,
-        home_flag,
+        command_flags,
         approvals_url: args.approvals_url,
     };
     let host = Arc::new(host);
@@ -128,7 +132,7 @@ pub async fn run(host: ToolHost, args: McpArgs, home_flag: Option<String>) -> an
         "toolhost MCP server listening on http://{bound}{} (Ctrl-C stops it)",
         mcp::http::MCP_PATH
     );
-    let server = McpServer::new(host, options);
+    let server = McpServer::new(host, options).await;
     mcp::http::serve(server, listener, guard, auth, async {
         let _ = tokio::signal::ctrl_c().await;
     })

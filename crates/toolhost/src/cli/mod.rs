@@ -20,13 +20,15 @@ mod progress;
 mod serve;
 #[cfg(feature = "simulator")]
 mod simulate;
+mod state;
+mod tenants;
 mod tools;
 mod ui;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use toolhost_host::{HostConfig, ToolHost};
+use toolhost_host::{HostConfig, TenantName, ToolHost};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,6 +40,22 @@ pub struct Cli {
     /// Private state directory (connection, caches). Default: the user's config dir + /toolhost.
     #[arg(long, global = true, env = "TOOLHOST_HOME")]
     home: Option<PathBuf>,
+    /// The tenant to act in (its state in <home>/tenants/NAME/); default: the home's own
+    /// tenant, `default`. `toolhost tenants` lists them; connecting creates one.
+    #[arg(long, global = true, env = "TOOLHOST_TENANT", value_name = "NAME")]
+    tenant: Option<TenantName>,
+    /// Keep shared state (approvals, audit, tokens, clients, connections) in this PostgreSQL
+    /// database (postgres://USER:PASSWORD@HOST:PORT/DB) instead of the home's files, so that
+    /// several replicas share it. Needs TOOLHOST_STATE_KEY or TOOLHOST_STATE_KEY_FILE; the URL
+    /// may come from the file TOOLHOST_DATABASE_URL_FILE names.
+    #[arg(
+        long,
+        global = true,
+        env = "TOOLHOST_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
     /// The plugin component (.wasm). Default: the ConnectWise RMM plugin bundled into this binary.
     #[arg(long, global = true, env = "TOOLHOST_PLUGIN")]
     plugin: Option<PathBuf>,
@@ -85,6 +103,8 @@ enum Command {
     Mcp(mcp::McpArgs),
     /// Serve the local admin web UI (connection, tool policies, approvals, activity).
     Ui(ui::UiArgs),
+    /// The tenants of the home (default, and each under tenants/) and their connections.
+    Tenants,
     /// A server deployment: MCP over HTTP (client tokens), the admin UI, /healthz, /readyz
     /// and /metrics on one listener; configured by flags or TOOLHOST_* environment.
     Serve(serve::ServeArgs),
@@ -127,6 +147,17 @@ fn colour_on_stderr() -> bool {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let tenant = cli.tenant.clone().unwrap_or_default();
+    // Only connecting (or the UI's connect form) may create a named tenant: anywhere else a
+    // mistyped name would silently act in a new, empty tenant.
+    let creates_tenant = matches!(cli.command, Command::Connect(_) | Command::Ui(_));
+    let target = HostTarget {
+        home: cli.home.clone(),
+        tenant: tenant.clone(),
+        plugin: cli.plugin.clone(),
+        must_exist: !creates_tenant,
+        state: state::StateTarget::from_flags(cli.database_url.clone())?,
+    };
     match cli.command {
         #[cfg(feature = "simulator")]
         Command::Simulate(args) => simulate::run(args, cli.json).await,
@@ -136,39 +167,102 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         #[cfg(feature = "simulator")]
         Command::Demo(args) => demo::run(args, cli.plugin).await,
-        Command::Connect(args) => {
-            let host = open_host(cli.home, cli.plugin).await?;
-            connect::run(host, args, cli.json).await
+        Command::Tenants if target.state.is_database() => {
+            let root = home_dir(cli.home.clone())?;
+            let mut summaries = Vec::new();
+            for name in target.state.tenants(&root).await? {
+                let host = HostTarget {
+                    tenant: name.clone(),
+                    must_exist: false,
+                    ..target.clone()
+                }
+                .open()
+                .await?;
+                let connection = host.connection();
+                summaries.push(toolhost_host::TenantSummary {
+                    home: host.home().to_path_buf(),
+                    region: connection.map(|c| c.region.clone()),
+                    client_id: connection.map(|c| c.client_id.clone()),
+                    error: None,
+                    name,
+                });
+            }
+            tenants::print(&summaries, cli.json);
+            Ok(())
         }
-        Command::Tools(args) => {
-            tools::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await
-        }
-        Command::Call(args) => {
-            call::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await
-        }
+        Command::Tenants => tenants::run(&home_dir(cli.home)?, cli.json),
+        Command::Connect(args) => connect::run(target.open().await?, args, cli.json).await,
+        Command::Tools(args) => tools::run(target.open().await?, args, cli.json).await,
+        Command::Call(args) => call::run(target.open().await?, args, cli.json).await,
         Command::Approvals(command) => {
-            approvals::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
+            approvals::run(target.open().await?, command, cli.json).await
         }
-        Command::Grant(command) => {
-            grant::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
-        }
-        Command::Policy(command) => {
-            policy::run(open_host(cli.home, cli.plugin).await?, command, cli.json).await
-        }
-        Command::Audit(args) => audit::run(open_host(cli.home, cli.plugin).await?, args, cli.json),
-        Command::Clients(command) => {
-            clients::run(open_host(cli.home, cli.plugin).await?, command, cli.json)
-        }
+        Command::Grant(command) => grant::run(target.open().await?, command, cli.json).await,
+        Command::Policy(command) => policy::run(target.open().await?, command, cli.json).await,
+        Command::Audit(args) => audit::run(target.open().await?, args, cli.json).await,
+        Command::Clients(command) => clients::run(target.open().await?, command, cli.json).await,
         Command::Mcp(args) => {
             let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
-            mcp::run(open_host(cli.home, cli.plugin).await?, args, home_flag).await
+            let flags = crate::mcp::command_flags(home_flag.as_deref(), &tenant);
+            mcp::run(target.open().await?, args, flags).await
         }
-        Command::Ui(args) => ui::run(open_host(cli.home, cli.plugin).await?, args, cli.json).await,
+        Command::Ui(args) => ui::run(target.open().await?, args, cli.json).await,
         Command::Serve(args) => {
             let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
-            let (home, plugin) = (cli.home, cli.plugin);
-            serve::run(args, home_flag, || open_host(home.clone(), plugin.clone())).await
+            let root = home_dir(cli.home.clone())?;
+            let known = target.state.tenants(&root).await?;
+            let place = match &cli.database_url {
+                Some(_) => "the state database".to_string(),
+                None => root.display().to_string(),
+            };
+            serve::run(args, home_flag, (known, place), tenant, |tenant| {
+                HostTarget {
+                    tenant,
+                    // Serve opens the tenants it found, and connects the one it is told to.
+                    must_exist: false,
+                    ..target.clone()
+                }
+                .open()
+            })
+            .await
         }
+    }
+}
+
+/// Where a command's host lives: the home, the tenant in it, the plugin.
+#[derive(Debug, Clone)]
+struct HostTarget {
+    home: Option<PathBuf>,
+    tenant: TenantName,
+    plugin: Option<PathBuf>,
+    /// Refuse a named tenant that does not exist yet (rather than create it).
+    must_exist: bool,
+    /// The home's files, or the state database.
+    state: state::StateTarget,
+}
+
+/// A named tenant that was never connected.
+#[derive(Debug, thiserror::Error)]
+#[error("--tenant {tenant}: no such tenant in {} (its state would be in {}). `toolhost tenants` lists the tenants; `toolhost --tenant {tenant} connect ...` creates it", home.display(), tenant.home_in(home).display())]
+struct NoSuchTenant {
+    tenant: TenantName,
+    home: PathBuf,
+}
+
+impl HostTarget {
+    async fn open(self) -> anyhow::Result<ToolHost> {
+        let home = home_dir(self.home)?;
+        if self.must_exist && !self.state.tenant_exists(&home, &self.tenant).await? {
+            return Err(NoSuchTenant {
+                tenant: self.tenant,
+                home,
+            }
+            .into());
+        }
+        let plugin = bundled::plugin_path(self.plugin, &home)?;
+        let mut config = HostConfig::for_tenant(home, self.tenant, plugin);
+        config.state = self.state.backend(&config.tenant).await?;
+        Ok(ToolHost::open_with_settings(config).await?)
     }
 }
 
@@ -179,11 +273,4 @@ fn home_dir(home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
             .map(|d| d.join("toolhost"))
             .context("no config directory for this user: pass --home or set TOOLHOST_HOME"),
     }
-}
-
-async fn open_host(home: Option<PathBuf>, plugin: Option<PathBuf>) -> anyhow::Result<ToolHost> {
-    let home = home_dir(home)?;
-    let plugin = bundled::plugin_path(plugin, &home)?;
-    let config = HostConfig::new(home, plugin);
-    Ok(ToolHost::open_with_settings(config).await?)
 }

@@ -1,6 +1,7 @@
 //! `toolhost serve`: the server deployment (see [`crate::serve`]). Every flag can also be
 //! set in the environment, as a container is configured; the client secret comes only from
-//! the environment or a file, never a flag.
+//! the environment or a file, never a flag. Every tenant of the home is served, each by its
+//! own host; `--client-id` connects the one `--tenant` names (default: the default tenant).
 
 use crate::serve::metrics::Metrics;
 use crate::serve::secret::{self, SECRET_ENV};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use toolhost_governance::ApproverName;
-use toolhost_host::{ConnectRequest, ToolHost};
+use toolhost_host::{ConnectRequest, TenantName, ToolHost};
 use toolhost_sandbox::Origin;
 
 #[derive(clap::Args, Debug)]
@@ -99,15 +100,19 @@ pub struct ServeArgs {
 #[error("toolhost serve always authenticates: every MCP request needs a client token (`toolhost clients add NAME --role ROLE`). For unauthenticated local testing use `toolhost mcp --http 127.0.0.1:PORT --no-auth`")]
 struct NoAuthRefused;
 
-/// `open_host` opens a host on the configured home and plugin; serve opens two (the MCP
-/// server's and the UI's), the second after connecting so it loads the saved connection.
+/// `open_host` opens a tenant's host in the root `home` with the configured plugin; serve
+/// opens one per tenant for MCP, and one more of the default tenant for the admin UI (after
+/// connecting, so it loads the saved connection). `connect_tenant` is the tenant
+/// `--client-id` connects.
 pub async fn run<F, Fut>(
     args: ServeArgs,
     home_flag: Option<String>,
+    (known, place): (Vec<TenantName>, String),
+    connect_tenant: TenantName,
     open_host: F,
 ) -> anyhow::Result<()>
 where
-    F: Fn() -> Fut,
+    F: Fn(TenantName) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<ToolHost>>,
 {
     if args.no_auth {
@@ -127,21 +132,46 @@ where
     };
     crate::serve::check(&options)?;
     let metrics = Arc::new(Metrics::new());
-    let mut mcp_host = open_host().await?;
-    mcp_host.observe_calls(metrics.clone());
-    if let Some(client_id) = &args.client_id {
-        connect(&mut mcp_host, client_id.clone(), &args).await?;
-    }
-    if mcp_host.is_connected() {
-        // Labels are limited to the catalog's names; learn them before the first call.
-        match mcp_host.tools().await {
-            Ok(tools) => metrics.set_known_tools(tools.into_iter().map(|t| t.name)),
-            Err(err) => tracing::warn!("the tool catalog cannot be read yet: {err}"),
+    let mut mcp_hosts = Vec::new();
+    for tenant in tenants_to_serve(known, &place, &connect_tenant, args.client_id.is_some())? {
+        let mut mcp_host = open_host(tenant.clone())
+            .await
+            .with_context(|| format!("opening tenant `{tenant}`"))?;
+        mcp_host.observe_calls(metrics.clone());
+        if let (Some(client_id), true) = (&args.client_id, tenant == connect_tenant) {
+            connect(&mut mcp_host, client_id.clone(), &args).await?;
         }
+        if mcp_host.is_connected() {
+            // Labels are limited to the catalog's names; learn them before the first call.
+            match mcp_host.tools().await {
+                Ok(tools) => metrics.set_known_tools(tools.into_iter().map(|t| t.name)),
+                Err(err) => {
+                    tracing::warn!("tenant `{tenant}`: the tool catalog cannot be read yet: {err}")
+                }
+            }
+        }
+        mcp_hosts.push(mcp_host);
     }
-    let mut ui_host = open_host().await?;
+    let mut ui_host = open_host(TenantName::default()).await?;
     ui_host.observe_calls(metrics.clone());
-    crate::serve::run(options, mcp_host, ui_host, metrics).await
+    crate::serve::run(options, mcp_hosts, ui_host, metrics).await
+}
+
+/// Every tenant `known` (the default first) of `place` (the home or the state database),
+/// and the one `--client-id` connects even when it does not exist yet (connecting creates it).
+fn tenants_to_serve(
+    mut tenants: Vec<TenantName>,
+    place: &str,
+    connect_tenant: &TenantName,
+    connecting: bool,
+) -> anyhow::Result<Vec<TenantName>> {
+    if !tenants.contains(connect_tenant) {
+        if !connecting {
+            anyhow::bail!("--tenant {connect_tenant}: no such tenant in {place} (serve serves every tenant there; --tenant names the one --client-id connects). `toolhost tenants` lists them");
+        }
+        tenants.push(connect_tenant.clone());
+    }
+    Ok(tenants)
 }
 
 /// `toolhost connect`, from configuration: proves the credentials, discovers, saves.
@@ -162,10 +192,10 @@ async fn connect(host: &mut ToolHost, client_id: String, args: &ServeArgs) -> an
         .map(|o| Origin::parse(o).with_context(|| format!("--allow-plugin-origin {o}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let verified = host
-        .verify_connection_allowing(settings, &allowed)
+        .verify_connection_as_replica(settings, &allowed)
         .await
         .context("connecting to the tenant at start")?;
-    let report = host.commit_connection(verified)?;
+    let report = host.commit_connection(verified).await?;
     eprintln!(
         "connected to region {}: {} tools ({} discovered)",
         super::display::escape(&report.region),

@@ -26,8 +26,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 use toolhost_governance::{
-    Approval, ApprovalState, ApprovalStatus, ApprovalStore,
-    MAX_KEPT_APPROVAL_RESULT as MAX_KEPT_RESULT,
+    Approval, ApprovalState, ApprovalStatus, MAX_KEPT_APPROVAL_RESULT as MAX_KEPT_RESULT,
 };
 use toolhost_host::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, HostError, ToolEntry, ToolHost,
@@ -173,11 +172,7 @@ impl Round<'_> {
     ) -> Result<Resumed, StateError> {
         let opened = self.states.open_state(state, self.binding)?;
         let id = opened.approval;
-        let store = ApprovalStore::open(&self.host.config().approvals_dir).map_err(|err| {
-            tracing::error!("cannot open the approvals: {err}");
-            StateError::Invalid
-        })?;
-        let approval = match store.get(&id) {
+        let approval = match self.host.approval(&id).await {
             Ok(approval) => approval,
             Err(err) => {
                 tracing::warn!("a requestState names approval {id}, which cannot be read: {err}");
@@ -196,7 +191,7 @@ impl Round<'_> {
                 ))
             }
             _ => {
-                self.states.redeem(&id)?;
+                self.states.redeem(&id).await?;
                 let tools = self.host.tools().await.unwrap_or_default();
                 Ok(Resumed::Over(outcome_result(
                     &approval,
@@ -226,12 +221,12 @@ impl Round<'_> {
         let by = format!("the user of {} (MCP elicitation)", self.client);
         match answer {
             Some(ElicitationAction::Accept) => {
-                self.states.redeem(id)?;
+                self.states.redeem(id).await?;
                 Ok(Resumed::Ran(self.host.approve(id, &by).await))
             }
             Some(_) => {
-                self.states.redeem(id)?;
-                let text = match self.host.deny(id, &by) {
+                self.states.redeem(id).await?;
+                let text = match self.host.deny(id, &by).await {
                     Ok(_) => format!(
                         "{} was denied by {by} (approval {id}); it did not run.",
                         names::to_mcp(&approval.tool)

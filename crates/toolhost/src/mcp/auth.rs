@@ -61,14 +61,14 @@ pub async fn auth_layer(
     let Some(token) = bearer(&request) else {
         return unauthorized();
     };
-    match registry.authenticate(token) {
+    match registry.authenticate(token).await {
         Ok(Some(client)) => {
             request.extensions_mut().insert(AuthenticatedClient(client));
             next.run(request).await
         }
         Ok(None) => unauthorized(),
         Err(err) => {
-            // The registry's error names the file and the fix: for the operator's log only.
+            // The registry's error names the store and the fix: for the operator's log only.
             tracing::error!("cannot authenticate an MCP request: {err}");
             refusal(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -201,6 +201,20 @@ pub fn router(
     auth: Option<ClientRegistry>,
     cancel: CancellationToken,
 ) -> axum::Router {
+    router_at(&[MCP_PATH], server, guard, auth, cancel)
+}
+
+/// [`router`] with the endpoint at each of `paths` (one service, one set of sessions):
+/// `toolhost serve` mounts each tenant's server at `/t/<tenant>/mcp`, and the default
+/// tenant's at [`MCP_PATH`] too. The authentication layer covers these paths only, so a
+/// token is checked against this server's own clients.
+pub fn router_at(
+    paths: &[&str],
+    server: McpServer,
+    guard: Guard,
+    auth: Option<ClientRegistry>,
+    cancel: CancellationToken,
+) -> axum::Router {
     // The guard below is the one Host/Origin check (it knows the port and the operator's
     // extra entries), so rmcp's own host check is turned off rather than duplicated.
     let config = StreamableHttpServerConfig::default()
@@ -212,7 +226,10 @@ pub fn router(
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let mut app = axum::Router::new().nest_service(MCP_PATH, service);
+    let mut app = axum::Router::new();
+    for path in paths {
+        app = app.nest_service(path, service.clone());
+    }
     if let Some(registry) = auth {
         app = app.layer(axum::middleware::from_fn_with_state(
             Arc::new(registry),

@@ -48,7 +48,7 @@ impl CallIdentity {
 /// The identity of a call. `peer_name` is the name the MCP client gave itself (unverified,
 /// so it only ever labels an unidentified caller); `authenticated` is what the HTTP layer
 /// established. `Err` is the message to return instead of running anything.
-pub fn resolve(
+pub async fn resolve(
     identity: &Identity,
     host: &ToolHost,
     server_role: Option<&str>,
@@ -67,6 +67,7 @@ pub fn resolve(
         Identity::StdioClient(name) => host
             .clients()
             .active(name)
+            .await
             .map(CallIdentity::of)
             .map_err(|e| e.to_string()),
         // The HTTP layer refuses a request without a valid token before it reaches here;

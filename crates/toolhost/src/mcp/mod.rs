@@ -24,7 +24,7 @@ mod server;
 
 pub use http::HttpOptions;
 pub use identity::Identity;
-pub use server::{McpOptions, McpServer};
+pub use server::{command_flags, McpOptions, McpServer};
 
 use rmcp::ServiceExt;
 use std::sync::Arc;
@@ -32,7 +32,7 @@ use toolhost_host::ToolHost;
 
 /// Serves MCP on stdin/stdout until the client closes the stream.
 pub async fn serve_stdio(host: Arc<ToolHost>, options: McpOptions) -> anyhow::Result<()> {
-    let server = McpServer::new(host, options);
+    let server = McpServer::new(host, options).await;
     let running = server
         .serve(rmcp::transport::stdio())
         .await

@@ -4,8 +4,10 @@
 //! forge one, point one at another approval, nor reuse one for other arguments or as another
 //! client. It is single-use once it has delivered its call's outcome: a replay is refused.
 //!
-//! The key is per home (`<home>/mcp-request-state.key`, 0600), so a restarted server or a
-//! replica on the same home verifies what another one signed.
+//! The key and the marks of used states are per tenant and shared by its replicas: in the
+//! home (`<home>/mcp-request-state.key`, 0600, and `<home>/mcp-redeemed/`) on one machine, in
+//! the database when replicas share PostgreSQL. So a restarted server or another replica
+//! verifies what one signed, and an outcome is delivered once across all of them.
 
 use rmcp::model::{RequestStateCodec, RequestStateError, SealOptions};
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,8 @@ use sha2::{Digest, Sha256};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toolhost_host::{StateBackend, ToolHost};
+use toolhost_state::{McpStateError, PgRequestStates};
 
 /// The key file in the home directory.
 pub const KEY_FILE: &str = "mcp-request-state.key";
@@ -41,6 +45,9 @@ pub enum StateError {
     /// The key file holds too little key material.
     #[error("the request-state key {0} is damaged: delete it (pending 2026-07-28 approval rounds then restart) and start the server again")]
     BadKey(PathBuf),
+    /// The shared key or marks in the database cannot be used.
+    #[error(transparent)]
+    Shared(#[from] McpStateError),
 }
 
 /// What a state is bound to besides the approval: the call as retried.
@@ -99,10 +106,18 @@ pub struct Opened {
     pub elicit: bool,
 }
 
-/// Seals and opens approval-round states for one home.
+/// Where the marks of used states are kept.
+enum Redeemed {
+    /// One empty file per approval id in this directory of the home.
+    Home(PathBuf),
+    /// A row per approval id in the shared database.
+    Shared(PgRequestStates),
+}
+
+/// Seals and opens approval-round states for one tenant.
 pub struct ApprovalStates {
     codec: RequestStateCodec,
-    redeemed: PathBuf,
+    redeemed: Redeemed,
     ttl: Duration,
 }
 
@@ -114,9 +129,41 @@ impl ApprovalStates {
         let codec = RequestStateCodec::try_new(key).map_err(|_| StateError::BadKey(path))?;
         Ok(ApprovalStates {
             codec,
-            redeemed: home.join(REDEEMED_DIR),
+            redeemed: Redeemed::Home(home.join(REDEEMED_DIR)),
             ttl,
         })
+    }
+
+    /// The tenant's key and marks in the database, shared with every replica of the tenant
+    /// (the key is created by the first replica that asks).
+    pub async fn shared(
+        records: PgRequestStates,
+        ttl: Duration,
+    ) -> Result<ApprovalStates, StateError> {
+        let key = records.key().await?;
+        let codec = RequestStateCodec::try_new(key)
+            .map_err(|_| McpStateError::BadKey(records.tenant().to_string()))?;
+        Ok(ApprovalStates {
+            codec,
+            redeemed: Redeemed::Shared(records),
+            ttl,
+        })
+    }
+
+    /// The states of `host`'s tenant, wherever its state is kept: its home, or the database
+    /// its replicas share.
+    pub async fn for_host(host: &ToolHost) -> Result<ApprovalStates, StateError> {
+        let ttl = host.config().approval_ttl;
+        match &host.config().state {
+            StateBackend::Embedded => ApprovalStates::open(host.home(), ttl),
+            StateBackend::Postgres { db, tenant, key } => {
+                // The signing key is a secret: in the database only sealed with the
+                // operator's key, never in clear.
+                let records =
+                    PgRequestStates::new(db.clone(), tenant.clone()).sealed_with(key.clone());
+                ApprovalStates::shared(records, ttl).await
+            }
+        }
     }
 
     /// The `requestState` for `approval`, bound to `binding`.
@@ -151,23 +198,34 @@ impl ApprovalStates {
     }
 
     /// Marks the state of `approval` as used; `Err(Replayed)` when it already was (in this
-    /// process or another one on the same home).
-    pub fn redeem(&self, approval: &str) -> Result<(), StateError> {
+    /// process, another one on the same home, or another replica on the same database).
+    pub async fn redeem(&self, approval: &str) -> Result<(), StateError> {
         if !is_approval_id(approval) {
             return Err(StateError::Invalid);
         }
-        let io = |source| StateError::Io {
-            path: self.redeemed.clone(),
-            source,
+        let first = match &self.redeemed {
+            Redeemed::Home(dir) => redeem_in(dir, approval)?,
+            Redeemed::Shared(records) => records.redeem(approval).await?,
         };
-        toolhost_base::create_private_dir(&self.redeemed).map_err(io)?;
-        match toolhost_base::create_new_private(&self.redeemed.join(approval)) {
-            Ok(_) => Ok(()),
-            Err(err) if err.kind() == ErrorKind::AlreadyExists => {
-                Err(StateError::Replayed(approval.to_string()))
-            }
-            Err(err) => Err(io(err)),
+        if first {
+            Ok(())
+        } else {
+            Err(StateError::Replayed(approval.to_string()))
         }
+    }
+}
+
+/// Marks `approval` in `dir` with a file only one creator can make: `true` for the first.
+fn redeem_in(dir: &Path, approval: &str) -> Result<bool, StateError> {
+    let io = |source| StateError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    toolhost_base::create_private_dir(dir).map_err(io)?;
+    match toolhost_base::create_new_private(&dir.join(approval)) {
+        Ok(_) => Ok(true),
+        Err(err) if err.kind() == ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(io(err)),
     }
 }
 
@@ -309,12 +367,74 @@ mod tests {
             .is_err());
     }
 
-    #[test]
-    fn a_state_is_redeemed_once() {
+    /// A fresh, migrated database on the test server (`TOOLHOST_TEST_DATABASE_URL`); `None`
+    /// (the test is skipped) without one, except in CI, where that is a failure.
+    async fn fresh_database() -> Option<toolhost_state::Database> {
+        let Some(url) = std::env::var("TOOLHOST_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
+            );
+            eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
+            return None;
+        };
+        let name = format!("request_state_test_{}", uuid::Uuid::new_v4().simple());
+        let server = toolhost_state::Database::connect(&url).await.unwrap();
+        let client = server.client().await.unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let (base, _) = url.split_once('?').unwrap_or((&url, ""));
+        let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        Some(
+            toolhost_state::Database::connect(&format!("{base}/{name}"))
+                .await
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn replicas_on_one_database_open_each_others_states_and_redeem_once() {
+        let Some(db) = fresh_database().await else {
+            return;
+        };
+        let sealing = toolhost_state::SealingKey::from_bytes([3; 32]);
+        let replica = |tenant: &str| {
+            let records = PgRequestStates::new(db.clone(), tenant).sealed_with(sealing.clone());
+            ApprovalStates::shared(records, Duration::from_secs(600))
+        };
+        let (one, two) = (
+            replica("acme").await.unwrap(),
+            replica("acme").await.unwrap(),
+        );
+        let state = one.seal(ID, true, binding("{}"));
+        let opened = two.open_state(&state, binding("{}")).unwrap();
+        assert_eq!((opened.approval.as_str(), opened.elicit), (ID, true));
+        two.redeem(ID).await.unwrap();
+        assert!(matches!(one.redeem(ID).await, Err(StateError::Replayed(_))));
+        // Another tenant's replica has another key.
+        let globex = replica("globex").await.unwrap();
+        assert!(matches!(
+            globex.open_state(&state, binding("{}")),
+            Err(StateError::Invalid)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_state_is_redeemed_once() {
         let home = tempfile::tempdir().unwrap();
         let s = states(home.path());
-        s.redeem(ID).unwrap();
-        assert!(matches!(s.redeem(ID), Err(StateError::Replayed(_))));
-        assert!(matches!(s.redeem("../x"), Err(StateError::Invalid)));
+        s.redeem(ID).await.unwrap();
+        assert!(matches!(s.redeem(ID).await, Err(StateError::Replayed(_))));
+        assert!(matches!(s.redeem("../x").await, Err(StateError::Invalid)));
+        // Another server on the same home sees the mark.
+        assert!(matches!(
+            states(home.path()).redeem(ID).await,
+            Err(StateError::Replayed(_))
+        ));
     }
 }

@@ -23,7 +23,7 @@ use tokio::sync::broadcast;
 use toolhost_governance::Mode;
 use toolhost_host::Caller;
 use toolhost_host::HostError;
-use toolhost_host::{CallReport, ToolEntry, ToolHost};
+use toolhost_host::{CallReport, TenantName, ToolEntry, ToolHost};
 
 /// How the server calls tools.
 #[derive(Debug, Clone, Default)]
@@ -33,12 +33,26 @@ pub struct McpOptions {
     /// The role of calls that identify no client (`toolhost mcp --as`); `None` uses the
     /// configured default. Never applies to a named client.
     pub role: Option<String>,
-    /// The `--home` the server runs with, when not the default: approval commands in error
-    /// texts then carry it, so an operator can paste them as they are.
-    pub home_flag: Option<String>,
+    /// The global flags the server runs with, when not the defaults (`--home H --tenant T`,
+    /// see [`command_flags`]): approval commands in error texts then carry them, so an
+    /// operator can paste them as they are and acts in the server's home and tenant.
+    pub command_flags: Option<String>,
     /// The admin UI's address (`toolhost mcp --approvals-url`): on 2026-07-28 a client that
     /// may not approve is sent to the UI's page of the pending approval (URL elicitation).
     pub approvals_url: Option<String>,
+}
+
+/// The global flags a command needs to act where a server runs: `--home` when one was given,
+/// `--tenant` when not the default tenant; `None` when both are the defaults.
+pub fn command_flags(home_flag: Option<&str>, tenant: &TenantName) -> Option<String> {
+    let mut flags = Vec::new();
+    if let Some(home) = home_flag {
+        flags.push(format!("--home {home}"));
+    }
+    if !tenant.is_default() {
+        flags.push(format!("--tenant {tenant}"));
+    }
+    (!flags.is_empty()).then(|| flags.join(" "))
 }
 
 /// The MCP server. Cheap to clone: every session (the stdio one, or one per streamable HTTP
@@ -64,8 +78,9 @@ struct Shared {
 }
 
 impl McpServer {
-    pub fn new(host: Arc<ToolHost>, options: McpOptions) -> McpServer {
-        let states = ApprovalStates::open(host.home(), host.config().approval_ttl)
+    pub async fn new(host: Arc<ToolHost>, options: McpOptions) -> McpServer {
+        let states = ApprovalStates::for_host(&host)
+            .await
             .inspect_err(|err| {
                 tracing::error!("2026-07-28 approval rounds are off: {err}");
             })
@@ -142,10 +157,10 @@ impl McpServer {
                 .replace(&format!("`{host_name}`"), &format!("`{requested}`"))
                 .replace("`toolhost tools` lists", "tools/list lists");
         }
-        if let Some(home) = &self.shared.options.home_flag {
+        if let Some(flags) = &self.shared.options.command_flags {
             text = text.replace(
                 "`toolhost approvals ",
-                &format!("`toolhost --home {home} approvals "),
+                &format!("`toolhost {flags} approvals "),
             );
         }
         let mut meta = JsonObject::new();
@@ -292,7 +307,9 @@ impl ServerHandler for McpServer {
             self.shared.options.role.as_deref(),
             &client,
             authenticated,
-        ) {
+        )
+        .await
+        {
             Ok(who) => who,
             Err(message) => {
                 return Ok(CallToolResult::error(vec![ContentBlock::text(message)]).into())
@@ -420,14 +437,16 @@ async fn call_in_rounds(
 ) -> Result<Step, McpError> {
     if let Some(state) = &request.request_state {
         let resumed = round.resume(state, request.input_responses.as_ref()).await;
-        if let Err(err @ (StateError::Io { .. } | StateError::BadKey(_))) = &resumed {
+        if let Err(err @ (StateError::Io { .. } | StateError::BadKey(_) | StateError::Shared(_))) =
+            &resumed
+        {
             tracing::error!("an approval round failed: {err}");
         }
         return match resumed {
             Ok(Resumed::Ran(outcome)) => Ok(Step::Outcome(outcome)),
             Ok(Resumed::Over(result)) => Ok(Step::Respond(result.into())),
             Ok(Resumed::Waiting(again)) => Ok(Step::Respond(again.into())),
-            Err(StateError::Io { .. }) | Err(StateError::BadKey(_)) => {
+            Err(StateError::Io { .. } | StateError::BadKey(_) | StateError::Shared(_)) => {
                 // The operator's problem, with paths: for the log, not for the agent.
                 Err(McpError::internal_error(
                     "the server cannot record this approval round: see the server's log",
@@ -454,4 +473,25 @@ async fn call_in_rounds(
         }
     }
     Ok(Step::Outcome(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_flags_name_the_home_and_a_non_default_tenant() {
+        let default = TenantName::default();
+        let acme = TenantName::parse("acme").unwrap();
+        assert_eq!(command_flags(None, &default), None);
+        assert_eq!(
+            command_flags(Some("/h"), &default).as_deref(),
+            Some("--home /h")
+        );
+        assert_eq!(command_flags(None, &acme).as_deref(), Some("--tenant acme"));
+        assert_eq!(
+            command_flags(Some("/h"), &acme).as_deref(),
+            Some("--home /h --tenant acme")
+        );
+    }
 }

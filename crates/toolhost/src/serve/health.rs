@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (it can serve calls: a tenant connection, the
-//! plugin loaded, the catalog readable) and `/metrics`. They sit outside the Host guard and
+//! `/healthz` (the process answers), `/readyz` (it can serve calls: every tenant connected,
+//! the plugin loaded, each catalog readable) and `/metrics`. They sit outside the Host guard and
 //! the bearer check: probes and scrapers address the pod by IP and carry no token, and none
 //! of them reveals more than tool names and counts.
 
@@ -13,12 +13,12 @@ use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::RwLock;
 use toolhost_governance::ApprovalFilter;
-use toolhost_host::ToolHost;
+use toolhost_host::{TenantName, ToolHost};
 
 /// What the probes look at.
 pub struct Probes {
-    /// The host MCP calls run on.
-    pub mcp_host: Arc<ToolHost>,
+    /// The hosts MCP calls run on, one per tenant (the default first).
+    pub mcp_hosts: Vec<Arc<ToolHost>>,
     /// The admin UI's host (same home).
     pub ui_host: Arc<RwLock<ToolHost>>,
     pub metrics: Arc<Metrics>,
@@ -36,43 +36,68 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-fn not_ready(reason: String) -> Response {
+fn not_ready(tenant: &TenantName, reason: String) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"ready": false, "reason": reason})),
+        Json(json!({"ready": false, "tenant": tenant, "reason": format!("tenant `{tenant}`: {reason}")})),
     )
         .into_response()
 }
 
+/// Ready when every tenant served is: the first one that is not is named, with why.
 async fn readyz(State(probes): State<Arc<Probes>>) -> Response {
-    let host = &probes.mcp_host;
-    // The plugin is loaded: a host exists only once its component compiled and answered
-    // its metadata.
-    let plugin = host.metadata().name.clone();
-    if !host.is_connected() {
-        return not_ready(
-            "no tenant connection: set TOOLHOST_CLIENT_ID and TOOLHOST_CLIENT_SECRET (or TOOLHOST_CLIENT_SECRET_FILE), or run `toolhost connect` on this home, then restart".into(),
-        );
-    }
-    match host.tools().await {
-        Ok(tools) => {
-            probes
-                .metrics
-                .set_known_tools(tools.iter().map(|t| t.name.clone()));
-            Json(json!({"ready": true, "plugin": plugin, "tools": tools.len()})).into_response()
+    let mut plugin = String::new();
+    let mut tools_by_tenant = serde_json::Map::new();
+    for host in &probes.mcp_hosts {
+        let tenant = host.tenant();
+        // The plugin is loaded: a host exists only once its component compiled and answered
+        // its metadata.
+        plugin = host.metadata().name.clone();
+        if !host.is_connected() {
+            let connect = if tenant.is_default() {
+                "`toolhost connect`".to_string()
+            } else {
+                format!("`toolhost --tenant {tenant} connect`")
+            };
+            return not_ready(
+                tenant,
+                format!("no tenant connection: set TOOLHOST_CLIENT_ID and TOOLHOST_CLIENT_SECRET (or TOOLHOST_CLIENT_SECRET_FILE), or run {connect} on this home, then restart"),
+            );
         }
-        Err(err) => not_ready(format!("the tool catalog cannot be read: {err}")),
+        match host.tools().await {
+            Ok(tools) => {
+                probes
+                    .metrics
+                    .set_known_tools(tools.iter().map(|t| t.name.clone()));
+                tools_by_tenant.insert(tenant.to_string(), json!(tools.len()));
+            }
+            Err(err) => {
+                return not_ready(tenant, format!("the tool catalog cannot be read: {err}"))
+            }
+        }
     }
+    let tools: u64 = tools_by_tenant.values().filter_map(|v| v.as_u64()).sum();
+    Json(json!({"ready": true, "plugin": plugin, "tools": tools, "tenants": tools_by_tenant}))
+        .into_response()
 }
 
 async fn metrics(State(probes): State<Arc<Probes>>) -> Response {
     let metrics = &probes.metrics;
-    metrics.observe_mints(MintSource::Mcp, probes.mcp_host.token_mints());
+    // Each tenant's host mints its own tokens: the MCP hosts' counts, summed, only grow.
+    let mcp_mints = probes.mcp_hosts.iter().map(|h| h.token_mints()).sum();
+    metrics.observe_mints(MintSource::Mcp, mcp_mints);
     metrics.observe_mints(MintSource::Ui, probes.ui_host.read().await.token_mints());
-    match probes.mcp_host.list_approvals(&ApprovalFilter::pending()) {
-        Ok(pending) => metrics.set_pending_approvals(pending.len()),
-        Err(err) => tracing::warn!("metrics: cannot list pending approvals: {err}"),
+    let mut pending = 0;
+    for host in &probes.mcp_hosts {
+        match host.list_approvals(&ApprovalFilter::pending()).await {
+            Ok(list) => pending += list.len(),
+            Err(err) => tracing::warn!(
+                "metrics: cannot list pending approvals of tenant `{}`: {err}",
+                host.tenant()
+            ),
+        }
     }
+    metrics.set_pending_approvals(pending);
     (
         [(
             header::CONTENT_TYPE,

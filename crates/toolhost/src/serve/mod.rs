@@ -1,7 +1,8 @@
 //! `toolhost serve`: one process for a server deployment. One listener carries the MCP
-//! streamable HTTP endpoint (`/mcp`, bearer tokens of registered clients, always), the admin
-//! UI under its usual paths (behind its one-time launch link), `/healthz`, `/readyz` and
-//! `/metrics`; SIGTERM drains calls in flight before exiting.
+//! streamable HTTP endpoint of every tenant (`/t/<tenant>/mcp`, and `/mcp` for the default
+//! tenant; bearer tokens of that tenant's registered clients, always), the default tenant's
+//! admin UI under its usual paths (behind its one-time launch link), `/healthz`, `/readyz`
+//! and `/metrics`; SIGTERM drains calls in flight before exiting.
 //!
 //! - [`metrics`]: the Prometheus metrics, fed by the host's call observer.
 //! - [`health`]: the probes and the metrics endpoint.
@@ -27,7 +28,7 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 use tokio_util::sync::CancellationToken;
 use toolhost_governance::ApproverName;
-use toolhost_host::ToolHost;
+use toolhost_host::{TenantName, ToolHost};
 
 /// How `toolhost serve` listens and stops.
 #[derive(Debug, Clone)]
@@ -107,11 +108,22 @@ fn ui_origin(bound: SocketAddr, public_hosts: &[String]) -> String {
     format!("http://{host}")
 }
 
-/// Serves until SIGTERM/SIGINT, then drains. `mcp_host` and `ui_host` are two hosts on the
-/// same home (the MCP server and the UI each hold theirs), both observed by `metrics`.
+/// Where a tenant's MCP endpoint is served: `/t/<tenant>/mcp`, and [`mcp::http::MCP_PATH`]
+/// too for the default tenant.
+pub fn tenant_mcp_paths(tenant: &TenantName) -> Vec<String> {
+    let mut paths = vec![format!("/t/{tenant}{}", mcp::http::MCP_PATH)];
+    if tenant.is_default() {
+        paths.insert(0, mcp::http::MCP_PATH.to_string());
+    }
+    paths
+}
+
+/// Serves until SIGTERM/SIGINT, then drains. `mcp_hosts` holds one host per tenant (each
+/// with its own clients, approvals, audit and token); `ui_host` is the default tenant's
+/// second host (the UI holds its own); all are observed by `metrics`.
 pub async fn run(
     options: ServeOptions,
-    mcp_host: ToolHost,
+    mcp_hosts: Vec<ToolHost>,
     ui_host: ToolHost,
     metrics: Arc<metrics::Metrics>,
 ) -> anyhow::Result<()> {
@@ -123,26 +135,47 @@ pub async fn run(
             source,
         })?;
     let bound = listener.local_addr()?;
-    let registry = mcp_host.clients();
-    let mcp_host = Arc::new(mcp_host);
+    let mcp_hosts: Vec<Arc<ToolHost>> = mcp_hosts.into_iter().map(Arc::new).collect();
     let ui_host = Arc::new(RwLock::new(ui_host));
 
     let cancel = CancellationToken::new();
     let in_flight = InFlight::default();
     let guard = Guard::new(bound, &options.public_hosts, &options.allowed_origins);
-    let server = McpServer::new(
-        mcp_host.clone(),
-        McpOptions {
-            identity: Identity::Bearer,
-            role: None,
-            home_flag: options.home_flag.clone(),
-            // An approval link sent to an MCP client opens this server's own admin UI.
-            approvals_url: Some(ui_origin(bound, &options.public_hosts)),
-        },
-    );
-    let mcp_app = mcp::http::router(server, guard, Some(registry), cancel.clone()).layer(
-        axum::middleware::from_fn_with_state(in_flight.clone(), shutdown::track),
-    );
+    let mut mcp_app = axum::Router::new();
+    let mut mcp_paths = Vec::new();
+    for mcp_host in &mcp_hosts {
+        let tenant = mcp_host.tenant().clone();
+        let server = McpServer::new(
+            mcp_host.clone(),
+            McpOptions {
+                identity: Identity::Bearer,
+                role: None,
+                command_flags: mcp::command_flags(options.home_flag.as_deref(), &tenant),
+                // An approval link sent to an MCP client opens this server's own admin UI,
+                // which is the default tenant's: another tenant's approvals are not there.
+                approvals_url: tenant
+                    .is_default()
+                    .then(|| ui_origin(bound, &options.public_hosts)),
+            },
+        )
+        .await;
+        let paths = tenant_mcp_paths(&tenant);
+        let path_refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        // Each tenant's router authenticates against that tenant's clients only: a token of
+        // tenant A is unknown at `/t/b/mcp` (401) and never reaches B's host.
+        mcp_app = mcp_app.merge(mcp::http::router_at(
+            &path_refs,
+            server,
+            guard.clone(),
+            Some(mcp_host.clients()),
+            cancel.clone(),
+        ));
+        mcp_paths.extend(paths);
+    }
+    let mcp_app = mcp_app.layer(axum::middleware::from_fn_with_state(
+        in_flight.clone(),
+        shutdown::track,
+    ));
     let passkeys = Passkeys::new(&ui_host.read().await.config().home, bound.port())?;
     let ui_state = Arc::new(UiState {
         host: ui_host.clone(),
@@ -158,7 +191,7 @@ pub async fn run(
         ui_state.sessions.launch_token(),
     );
     let probes = Arc::new(Probes {
-        mcp_host,
+        mcp_hosts,
         ui_host,
         metrics,
     });
@@ -168,7 +201,7 @@ pub async fn run(
 
     eprintln!(
         "toolhost serve listening on http://{bound}: MCP at {}, /healthz, /readyz, /metrics",
-        mcp::http::MCP_PATH
+        mcp_paths.join(", ")
     );
     eprintln!("admin UI (the link signs in once): {link}");
 

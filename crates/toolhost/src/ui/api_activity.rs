@@ -57,7 +57,7 @@ async fn audit(
         ..AuditFilter::default()
     };
     let host = state.host.read().await;
-    let mut records = host.audit_records(&filter).map_err(ApiError::from)?;
+    let mut records = host.audit_records(&filter).await.map_err(ApiError::from)?;
     if let Some(to) = range.to {
         records.retain(|r| r.time <= to);
     }

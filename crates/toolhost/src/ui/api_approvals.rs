@@ -47,7 +47,7 @@ async fn list(
         ApprovalFilter::pending()
     };
     let host = state.host.read().await;
-    let mut approvals = host.list_approvals(&filter).map_err(ApiError::from)?;
+    let mut approvals = host.list_approvals(&filter).await.map_err(ApiError::from)?;
     approvals.sort_by_key(|a| std::cmp::Reverse(a.created_at));
     let now = chrono::Utc::now();
     let rows: Vec<Value> = approvals.iter().map(|a| row(a, now)).collect();
@@ -101,6 +101,9 @@ async fn approve(
 
 async fn deny(State(state): State<Arc<UiState>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let host = state.host.read().await;
-    let approval = host.deny(&id, &state.actor()).map_err(ApiError::from)?;
+    let approval = host
+        .deny(&id, &state.actor())
+        .await
+        .map_err(ApiError::from)?;
     Ok(Json(json!({"denied": true, "approval": approval})))
 }

@@ -142,7 +142,7 @@ async fn connect(
         host.verify_connection(settings).await.map_err(&hide)?
     };
     let mut host = state.host.write().await;
-    let report = host.commit_connection(verified).map_err(&hide)?;
+    let report = host.commit_connection(verified).await.map_err(&hide)?;
     let host = host.downgrade();
     let tools = host.tools().await;
     Ok(Json(json!({

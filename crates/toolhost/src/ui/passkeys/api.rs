@@ -43,6 +43,7 @@ impl From<PasskeyError> for ApiError {
 pub async fn find_approval(state: &UiState, id: &str) -> ApiResult<Approval> {
     let host = state.host.read().await;
     host.list_approvals(&ApprovalFilter::default())
+        .await
         .map_err(ApiError::from)?
         .into_iter()
         .find(|a| a.id == id)

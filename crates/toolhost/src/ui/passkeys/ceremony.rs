@@ -298,12 +298,18 @@ fn with_challenge(
 mod tests {
     use super::*;
 
+    /// Runs a store call to its end (these tests are synchronous).
+    pub(super) fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
     fn approval(tool: &str) -> Approval {
         let dir = tempfile::tempdir().unwrap();
         let store = toolhost_governance::ApprovalStore::open(dir.path().join("a")).unwrap();
-        store
-            .create(tool, &serde_json::json!({"x": 1}), "agent", "Technician")
-            .unwrap()
+        block_on(store.create(tool, &serde_json::json!({"x": 1}), "agent", "Technician")).unwrap()
     }
 
     #[test]
@@ -387,8 +393,10 @@ mod binding_tests {
         let passkeys = Passkeys::new(dir.path(), 8080).unwrap();
         let store = toolhost_governance::ApprovalStore::open(dir.path().join("a")).unwrap();
         let args = serde_json::json!({"x": 1});
-        let a = store.create("t:run", &args, "agent", "Technician").unwrap();
-        let b = store.create("t:run", &args, "agent", "Technician").unwrap();
+        let a =
+            super::tests::block_on(store.create("t:run", &args, "agent", "Technician")).unwrap();
+        let b =
+            super::tests::block_on(store.create("t:run", &args, "agent", "Technician")).unwrap();
         let nonce = [9; 32];
         // Same nonce, other approval: the digests differ, so do the challenges.
         let for_a = b64(&passkey_challenge(&a.digest(), &nonce));

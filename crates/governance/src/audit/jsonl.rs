@@ -1,0 +1,115 @@
+//! [`JsonlAudit`]: the embedded audit backend, append-only JSON Lines in one file.
+
+use super::backend::{AuditBackend, AuditError, AuditFilter};
+use super::record::AuditRecord;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use toolhost_base::create_private_dir;
+
+/// The embedded audit backend: one JSON Lines file, open for appending (0600, in a 0700
+/// directory it creates).
+#[derive(Debug)]
+pub struct JsonlAudit {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl JsonlAudit {
+    /// Opens (creating) the log. If the last line was torn by a crash, a newline is appended
+    /// first so the next record starts on a line of its own.
+    pub fn open(path: impl Into<PathBuf>) -> Result<JsonlAudit, AuditError> {
+        let path = path.into();
+        let io_err = |source| AuditError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            create_private_dir(dir).map_err(io_err)?;
+        }
+        let mut options = OpenOptions::new();
+        options.read(true).append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&path).map_err(io_err)?;
+        let len = file.metadata().map_err(io_err)?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1)).map_err(io_err)?;
+            file.read_exact(&mut last).map_err(io_err)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n").map_err(io_err)?;
+            }
+        }
+        Ok(JsonlAudit {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditBackend for JsonlAudit {
+    fn location(&self) -> String {
+        format!("audit log {}", self.path.display())
+    }
+
+    /// Appends one record as one line, with a single write on the append-mode file (so
+    /// concurrent writers, even in other processes, never interleave within a line).
+    async fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        let mut line = serde_json::to_vec(record)?;
+        line.push(b'\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(&line).map_err(|source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The records `filter` selects, oldest first.
+    async fn read(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
+        read_file(&self.path, filter)
+    }
+}
+
+/// Reads the log at `path` (a missing file is an empty log) without opening it for writing.
+/// Lines that do not parse (a line torn by a crash) are skipped with a warning.
+pub fn read_file(path: &Path, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => {
+            return Err(AuditError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut out = Vec::new();
+    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<AuditRecord>(line) {
+            Ok(r) if filter.matches(&r) => out.push(r),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(path = %path.display(), line = n + 1, error = %e, "skipping an unreadable audit line")
+            }
+        }
+    }
+    if let Some(limit) = filter.limit {
+        let skip = out.len().saturating_sub(limit);
+        out.drain(..skip);
+    }
+    Ok(out)
+}
