@@ -8,7 +8,8 @@
 //! memory_mb = 64
 //! deadline_secs = 60
 //! max_output_kb = 4096
-//! max_concurrent_calls = 16
+//! memory_budget_mib = 2048  # linear memory all calls in flight may hold together
+//! max_concurrent_calls = 1024  # default: memory_budget_mib / 2 MiB (an ordinary call)
 //! max_host_resources = 128
 //! max_header_kb = 16
 //!
@@ -87,6 +88,7 @@ struct Limits {
     deadline_secs: Value,
     max_output_kb: Value,
     max_concurrent_calls: Value,
+    memory_budget_mib: Value,
     max_host_resources: Value,
     max_header_kb: Value,
 }
@@ -168,13 +170,41 @@ fn apply_text(config: &mut HostConfig, path: &Path, text: &str) -> Result<(), Se
     if let Some(n) = read(&l.max_output_kb, "limits.max_output_kb", 1, 1 << 20)? {
         config.limits.max_output_bytes = (n as usize) << 10;
     }
+    let budget = read(
+        &l.memory_budget_mib,
+        "limits.memory_budget_mib",
+        16,
+        1 << 20,
+    )?;
+    if let Some(n) = budget {
+        config.limits.memory_budget_bytes = (n as usize) << 20;
+        // The number of calls in flight follows the budget unless it is set as well.
+        config.limits.max_concurrent_calls =
+            toolhost_sandbox::CallLimits::concurrency_for_budget(config.limits.memory_budget_bytes);
+    }
     if let Some(n) = read(
         &l.max_concurrent_calls,
         "limits.max_concurrent_calls",
         1,
-        256,
+        toolhost_sandbox::CallLimits::MAX_CONCURRENT_CALLS as u64,
     )? {
         config.limits.max_concurrent_calls = n as usize;
+    }
+    if config.limits.max_memory_bytes > config.limits.memory_budget_bytes {
+        let at = l
+            .memory_mb
+            .as_ref()
+            .or(l.memory_budget_mib.as_ref())
+            .map_or(0, |v| v.span().start);
+        return Err(invalid(
+            at,
+            format!(
+                "`limits.memory_mb` = {} is more than `limits.memory_budget_mib` = {}: one call \
+                 could never have the memory it is allowed; lower memory_mb or raise memory_budget_mib",
+                config.limits.max_memory_bytes >> 20,
+                config.limits.memory_budget_bytes >> 20
+            ),
+        ));
     }
     if let Some(n) = read(
         &l.max_host_resources,
@@ -311,6 +341,65 @@ mod tests {
         assert_eq!(c.approval_ttl, Duration::from_secs(7200));
         assert!(c.require_passkey);
         assert!(!config().require_passkey);
+    }
+
+    #[test]
+    fn the_number_of_calls_in_flight_follows_the_memory_budget_unless_set() {
+        let mut c = config();
+        assert_eq!(c.limits.memory_budget_bytes, 2 << 30);
+        assert_eq!(c.limits.max_concurrent_calls, 1024, "2 GiB / 2 MiB");
+        apply_text(
+            &mut c,
+            Path::new("t.toml"),
+            "[limits]\nmemory_budget_mib = 256\n",
+        )
+        .unwrap();
+        assert_eq!(c.limits.memory_budget_bytes, 256 << 20);
+        assert_eq!(c.limits.max_concurrent_calls, 128);
+        let mut c = config();
+        let text = "[limits]\nmax_concurrent_calls = 8\nmemory_budget_mib = 4096\n";
+        apply_text(&mut c, Path::new("t.toml"), text).unwrap();
+        assert_eq!(c.limits.max_concurrent_calls, 8, "an explicit count wins");
+        assert_eq!(c.limits.memory_budget_bytes, 4096 << 20);
+    }
+
+    #[test]
+    fn a_budget_smaller_than_one_calls_cap_is_refused_naming_both_keys() {
+        let mut c = config();
+        let err = apply_text(
+            &mut c,
+            Path::new("t.toml"),
+            "[limits]\nmemory_budget_mib = 32\nmemory_mb = 64\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("t.toml, line 3, column 13:"), "{err}");
+        assert!(
+            err.contains("`limits.memory_mb` = 64")
+                && err.contains("`limits.memory_budget_mib` = 32"),
+            "{err}"
+        );
+        for bad in ["0", "15", "1048577"] {
+            let text = format!("[limits]\nmemory_budget_mib = {bad}\n");
+            let err = apply_text(&mut c, Path::new("t.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("limits.memory_budget_mib") && err.contains("16..=1048576"),
+                "{err}"
+            );
+        }
+        let err = apply_text(
+            &mut c,
+            Path::new("t.toml"),
+            "[limits]\nmax_concurrent_calls = 4097\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("limits.max_concurrent_calls") && err.contains("1..=4096"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -112,7 +112,7 @@ pub async fn run(
     );
     report.row("component call-tool (one GET)", &component, Some(&native));
     report.row("ToolHost::call (full path)", &front_door, Some(&native));
-    report.row("instantiate (pooled InstancePre)", &instantiate, None);
+    report.row("instantiate (InstancePre, on demand)", &instantiate, None);
     front_door_overhead(report, &front_door, &native);
 
     // Compile once versus the cached artifact.

@@ -12,9 +12,18 @@
 //!   `test-trust` feature) with 50 ms of round-trip delay; a 20-page device listing and the
 //!   demo's story through `ToolHost::call` versus reqwest sending the same requests.
 //!
-//! `cargo bench -p toolhost-host --bench call_overhead -- loopback` runs only the loopback part.
+//! - many at once ([`concurrent`]): 1,000 calls at once against a simulator answering after
+//!   50 ms, versus 1,000 native requests at once; times and the process's peak memory.
+//! - scale ([`scale`]): the host's memory listing 2,000 versus 10,000 endpoints.
+//!
+//! `cargo bench -p toolhost-host --bench call_overhead -- loopback` runs only the loopback
+//! part; `-- concurrent`, `-- scale` and `-- wan` likewise (several may be named).
 
+mod child_simulator;
+mod concurrent;
 mod loopback;
+mod rss;
+mod scale;
 mod stats;
 mod wan;
 
@@ -37,13 +46,73 @@ fn target_dir() -> PathBuf {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if child_simulator::serve_if_child().await? {
+        return Ok(());
+    }
     let plugin = plugin_path();
     anyhow::ensure!(plugin.exists(), "build the plugin first: ./dev.sh test, or cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml");
     let home = std::env::temp_dir().join(format!("toolhost-bench-{}", std::process::id()));
     let mut report = stats::Report::default();
 
+    if selected("concurrent") {
+        // First, while the process holds nothing else: its memory is the burst's.
+        concurrent::run(&plugin, &home, &mut report).await?;
+        println!();
+    }
+    if selected("scale") {
+        scale::run(&plugin, &home, &mut report).await?;
+        println!();
+    }
+    if selected("loopback") {
+        loopback_part(&plugin, &home, &mut report).await?;
+        println!();
+    }
+    if selected("wan") {
+        wan::run(&plugin, &home, &mut report).await?;
+    }
+    report.write(&target_dir(), "call_overhead")?;
+    let _ = std::fs::remove_dir_all(&home);
+    Ok(())
+}
+
+/// Whether the part `name` runs: every part when none is named on the command line.
+fn selected(name: &str) -> bool {
+    const PARTS: [&str; 4] = ["loopback", "concurrent", "scale", "wan"];
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| PARTS.contains(&a.as_str()))
+        .collect();
+    named.is_empty() || named.iter().any(|a| a == name)
+}
+
+/// A host with its own home, connected to the simulator at `base_url`.
+pub async fn connected_host(
+    home: &std::path::Path,
+    plugin: &std::path::Path,
+    base_url: &str,
+) -> anyhow::Result<ToolHost> {
+    let mut host = ToolHost::open(HostConfig::new(home, plugin)).await?;
+    let api = host.metadata().region("au").expect("au region").api.clone();
+    let mut routes = UpstreamRoutes::new();
+    routes.insert(api, Origin::parse(base_url)?);
+    host.connect(ConnectionSettings {
+        region: "au".into(),
+        client_id: simulator::DEMO_CLIENT_ID.into(),
+        client_secret: SecretString::new(simulator::DEMO_CLIENT_SECRET),
+        scopes: None,
+        routes,
+    })
+    .await?;
+    Ok(host)
+}
+
+async fn loopback_part(
+    plugin: &std::path::Path,
+    home: &std::path::Path,
+    report: &mut stats::Report,
+) -> anyhow::Result<()> {
     let sim = simulator::Simulator::start(simulator::SimulatorConfig::default()).await?;
-    let mut host = ToolHost::open(HostConfig::new(&home, &plugin)).await?;
+    let mut host = ToolHost::open(HostConfig::new(home, plugin)).await?;
     let api = host.metadata().region("au").expect("au region").api.clone();
     let mut routes = UpstreamRoutes::new();
     routes.insert(api, Origin::parse(&sim.base_url())?);
@@ -56,16 +125,8 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     operator_files(&host)?;
-    loopback::run(&host, &sim, &plugin, &home, &mut report).await?;
+    loopback::run(&host, &sim, plugin, home, report).await?;
     sim.shutdown().await;
-    println!();
-
-    // `-- loopback` skips the far-away scenarios (a quick look at the per-call costs).
-    if !std::env::args().any(|a| a == "loopback") {
-        wan::run(&plugin, &home, &mut report).await?;
-    }
-    report.write(&target_dir(), "call_overhead")?;
-    let _ = std::fs::remove_dir_all(&home);
     Ok(())
 }
 

@@ -25,6 +25,17 @@ pub enum CallFailure {
         /// The cap.
         limit_bytes: usize,
     },
+    /// The call's memory would have taken all calls in flight past the host's memory budget.
+    /// The call itself may be ordinary: other calls held the rest, so it can be retried.
+    #[error(
+        "the calls in flight already hold the host's memory budget of {budget_bytes} bytes, so \
+         this call could not have the memory it asked for; retry it when fewer calls run, or \
+         the operator can raise limits.memory_budget_mib in toolhost.toml"
+    )]
+    MemoryBudget {
+        /// The budget all calls share.
+        budget_bytes: usize,
+    },
     /// The plugin tried to hold more host resources at once than the call allows.
     #[error(
         "the plugin tried to hold more than {limit} host resources at once (header maps, \

@@ -2,6 +2,7 @@
 
 use super::call_limits::CallLimits;
 use super::host_limits;
+use super::memory_budget::MemoryBudget;
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::{CallLedger, OutboundGate, OutboundPolicy};
 use std::sync::Arc;
@@ -31,6 +32,7 @@ impl CallState {
         ledger: Arc<CallLedger>,
         config: &[(String, String)],
         limits: &CallLimits,
+        budget: Arc<MemoryBudget>,
     ) -> CallState {
         let log = MemoryOutputPipe::new(PLUGIN_LOG_BYTES);
         // Nothing is inherited: no environment, no arguments, no stdin, no preopened
@@ -49,7 +51,7 @@ impl CallState {
             http: host_limits::http_ctx(limits),
             gate: OutboundGate::new(outbound, tool_routes, ledger),
             config: config.iter().cloned().collect(),
-            memory: MemoryCap::new(limits.max_memory_bytes),
+            memory: MemoryCap::new(limits.max_memory_bytes, budget),
             log,
         }
     }
@@ -79,26 +81,41 @@ impl WasiHttpView for CallState {
     }
 }
 
-/// Caps linear memory and remembers whether the cap was hit, so the host can say
-/// "memory limit" instead of relaying whatever the guest's allocator did next.
+/// Caps each linear memory of the call and charges all of them to the budget shared by the
+/// calls in flight, and remembers which refusal happened, so the host can say "memory limit"
+/// or "memory budget" instead of relaying whatever the guest's allocator did next.
 pub struct MemoryCap {
     max_bytes: usize,
     pub(super) hit: bool,
+    budget: Arc<MemoryBudget>,
+    /// What this call has charged to `budget`, given back when the store is dropped.
+    charged: usize,
+    pub(super) budget_hit: bool,
 }
 
 impl MemoryCap {
-    fn new(max_bytes: usize) -> MemoryCap {
+    fn new(max_bytes: usize, budget: Arc<MemoryBudget>) -> MemoryCap {
         MemoryCap {
             max_bytes,
             hit: false,
+            budget,
+            charged: 0,
+            budget_hit: false,
         }
     }
 }
 
+impl Drop for MemoryCap {
+    fn drop(&mut self) {
+        self.budget.release(self.charged);
+    }
+}
+
 impl ResourceLimiter for MemoryCap {
+    /// Called before a memory is created (`current` 0) and before it grows.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -106,6 +123,12 @@ impl ResourceLimiter for MemoryCap {
             self.hit = true;
             return Ok(false);
         }
+        let more = desired.saturating_sub(current);
+        if !self.budget.try_charge(more) {
+            self.budget_hit = true;
+            return Ok(false);
+        }
+        self.charged += more;
         Ok(true)
     }
 

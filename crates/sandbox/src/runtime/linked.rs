@@ -10,6 +10,7 @@ use super::declaration_error::DeclarationError;
 use super::engine::{build_engine, EngineSettings};
 use super::host_limits::host_limit_failure;
 use super::linker::plugin_linker;
+use super::memory_budget::{MemoryBudget, Occupancy};
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::ExchangeObserver;
 use crate::outbound::UpstreamExchange;
@@ -138,7 +139,6 @@ impl CompiledPlugin {
     ) -> Result<CompiledPlugin, LoadError> {
         let limits = options.limits;
         let engine = build_engine(EngineSettings {
-            pool_slots: (limits.max_concurrent_calls as u32).max(1) + 2,
             max_memory_bytes: limits.max_memory_bytes,
         })
         .map_err(|e| LoadError::Engine {
@@ -187,6 +187,7 @@ impl CompiledPlugin {
         })?;
         Ok(LinkedPlugin {
             slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
+            budget: Arc::new(MemoryBudget::new(self.limits.memory_budget_bytes)),
             engine: self.engine,
             pre,
             limits: self.limits,
@@ -202,6 +203,7 @@ pub struct LinkedPlugin {
     limits: CallLimits,
     compile: CompileReport,
     slots: Semaphore,
+    budget: Arc<MemoryBudget>,
 }
 
 impl LinkedPlugin {
@@ -218,6 +220,11 @@ impl LinkedPlugin {
     /// How the component was obtained.
     pub fn compile_report(&self) -> &CompileReport {
         &self.compile
+    }
+
+    /// The calls in flight and the linear memory charged to the budget, now and at most.
+    pub fn occupancy(&self) -> Occupancy {
+        self.budget.occupancy()
     }
 
     /// Calls `metadata` and returns what the plugin said, unchecked.
@@ -315,8 +322,10 @@ impl LinkedPlugin {
         >,
         R: Clone,
     {
-        // The semaphore is never closed, so acquiring only waits.
+        // The semaphore is never closed, so acquiring only waits. Nothing of the call exists
+        // before its slot (no store, no instance, no memory): a queued call holds nothing.
         let _slot = self.slots.acquire().await.ok();
+        let _in_flight = self.budget.enter();
         let ledger = Arc::new(CallLedger::observed(ctx.observer.clone()));
         let state = CallState::new(
             ctx.outbound,
@@ -324,6 +333,7 @@ impl LinkedPlugin {
             ledger.clone(),
             &ctx.config,
             &self.limits,
+            self.budget.clone(),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
@@ -342,6 +352,12 @@ impl LinkedPlugin {
         };
         let result = match tokio::time::timeout(deadline, run).await {
             Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) if store.data().memory.budget_hit => {
+                tracing::debug!("plugin refused memory by the shared budget: {err:#}");
+                Err(CallFailure::MemoryBudget {
+                    budget_bytes: self.budget.limit(),
+                })
+            }
             Ok(Err(err)) if store.data().memory.hit => {
                 tracing::debug!("plugin trapped after hitting its memory cap: {err:#}");
                 Err(CallFailure::MemoryLimit {

@@ -12,6 +12,7 @@ pub(crate) mod engine;
 pub(crate) mod host_limits;
 pub(crate) mod linked;
 pub(crate) mod linker;
+pub(crate) mod memory_budget;
 pub(crate) mod plugin;
 pub(crate) mod role_templates;
 
@@ -28,5 +29,6 @@ pub use linked::{
     CallContext, CallOutcome, CompiledPlugin, LinkedPlugin, LoadError, RuntimeOptions,
 };
 pub use linker::is_world_import;
+pub use memory_budget::Occupancy;
 pub use plugin::{PluginPreview, PluginRuntime};
 pub use role_templates::RoleTemplate;
