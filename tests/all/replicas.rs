@@ -274,3 +274,92 @@ async fn two_replicas_on_one_database_duplicate_no_write_and_lose_no_record() {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
     );
 }
+
+/// With the database, a machine's home holds no state: a tenant connected from one machine is
+/// used, checked against its grant and audited from another whose home is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_on_another_machine_uses_the_shared_connection_grant_and_token() {
+    let Some(database_url) = fresh_database().await else {
+        return;
+    };
+    let sim = Simulator::start(sim_config()).await.unwrap();
+    let envs = [
+        ("TOOLHOST_DATABASE_URL", database_url.as_str()),
+        ("TOOLHOST_STATE_KEY", TEST_STATE_KEY),
+    ];
+    let first = Cli::new().await;
+    let upstream = sim.base_url();
+    let mut connect_envs = envs.to_vec();
+    connect_envs.push(("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET));
+    let connected = first
+        .run(
+            &[
+                "connect",
+                "--region",
+                "au",
+                "--client-id",
+                DEMO_CLIENT_ID,
+                "--upstream",
+                &upstream,
+            ],
+            &connect_envs,
+        )
+        .await;
+    assert!(connected.success(), "{}", connected.all());
+    assert!(
+        connected.stdout.contains("state database"),
+        "{}",
+        connected.all()
+    );
+    for file in ["connection.json", "grant.json", "token.json"] {
+        assert!(
+            !first.home.path().join(file).exists(),
+            "{file} written with a database"
+        );
+    }
+
+    let second = Cli::new().await;
+    let call = second
+        .run(
+            &[
+                "call",
+                "cw-rmm-get-device",
+                "--args",
+                &json!({"endpointId": seed::DC01_ID}).to_string(),
+                "--json",
+            ],
+            &envs,
+        )
+        .await;
+    assert!(call.success(), "{}", call.all());
+    assert_eq!(
+        sim.token_mints(),
+        1,
+        "the second machine used the shared token"
+    );
+    let audit = second.run(&["audit", "--json"], &envs).await;
+    assert!(audit.success(), "{}", audit.all());
+    let records = audit.json();
+    assert!(
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["tool"] == "connectwise_rmm:cw-rmm-get-device"),
+        "{records}"
+    );
+    // Without the key the database's secrets are not readable: the host refuses to start.
+    let keyless = second
+        .run(
+            &["tools"],
+            &[("TOOLHOST_DATABASE_URL", database_url.as_str())],
+        )
+        .await;
+    assert!(!keyless.success());
+    assert!(
+        keyless.stderr.contains("TOOLHOST_STATE_KEY"),
+        "{}",
+        keyless.all()
+    );
+    assert!(!keyless.all().contains(DEMO_CLIENT_SECRET));
+}

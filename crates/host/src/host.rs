@@ -109,7 +109,7 @@ impl ToolHost {
         };
         if let Some(settings) = connection::load_connection(&host.config).await? {
             host.connection = Some(host.build_connection(settings)?);
-            host.check_grant()?;
+            host.check_grant().await?;
         }
         Ok(host)
     }
@@ -271,7 +271,7 @@ impl ToolHost {
             grant,
         } = verified;
         let saved_to = connection::save_connection(&self.config, &connection.settings).await?;
-        self.record_grant(grant.clone())?;
+        self.record_grant(grant.clone()).await?;
         let region = connection.settings.region.clone();
         let api = self
             .metadata()

@@ -9,6 +9,7 @@ pub(crate) mod file;
 pub(crate) mod model;
 mod origins;
 mod review;
+mod stored;
 
 pub use diff::GrantDiff;
 pub use file::grant_path;

@@ -26,16 +26,18 @@ pub struct GrantReview {
 impl ToolHost {
     /// At open: compare the component with the connection's grant. A difference, or no grant
     /// at all, keeps every call refused until the operator accepts.
-    pub(crate) fn check_grant(&mut self) -> Result<(), HostError> {
+    pub(crate) async fn check_grant(&mut self) -> Result<(), HostError> {
         let Some(connection) = &self.connection else {
             return Ok(());
         };
         let now = self.grant_facts(connection, &[])?;
         self.grant =
-            super::file::load(&self.config.home).map_err(|detail| HostError::NotGranted {
-                what: "the connection".into(),
-                changes: detail,
-            })?;
+            super::stored::load(&self.config)
+                .await
+                .map_err(|detail| HostError::NotGranted {
+                    what: "the connection".into(),
+                    changes: detail,
+                })?;
         self.grant_mismatch = match &self.grant {
             None => Some(GrantDiff(vec![
                 "no grant is recorded for this connection".into()
@@ -118,11 +120,13 @@ impl ToolHost {
         self.grant_facts(connection, &tools)
     }
 
-    pub(crate) fn record_grant(&mut self, grant: Grant) -> Result<(), HostError> {
-        super::file::save(&self.config.home, &grant).map_err(|e| HostError::NotGranted {
-            what: "the connection".into(),
-            changes: format!("the grant could not be saved: {e}"),
-        })?;
+    pub(crate) async fn record_grant(&mut self, grant: Grant) -> Result<(), HostError> {
+        super::stored::save(&self.config, &grant)
+            .await
+            .map_err(|e| HostError::NotGranted {
+                what: "the connection".into(),
+                changes: format!("the grant could not be saved: {e}"),
+            })?;
         self.grant = Some(grant);
         self.grant_mismatch = None;
         Ok(())
@@ -162,7 +166,7 @@ impl ToolHost {
         self.check_extra_origins(&connection.settings.region, &allowed)?;
         review.current.allowed_origins = allowed;
         review.current.accepted_by = by.to_string();
-        self.record_grant(review.current.clone())?;
+        self.record_grant(review.current.clone()).await?;
         Ok(review)
     }
 }
