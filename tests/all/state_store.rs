@@ -7,7 +7,7 @@ use e2e::postgres::{fresh_database, server_of, through_port, Forwarder};
 use e2e::*;
 use simulator::Simulator;
 use toolhost_governance::{ApprovalError, AuditDecision};
-use toolhost_host::{Caller, DeferApprovals, HostError, StateBackend, ToolHost};
+use toolhost_host::{Caller, DeferApprovals, HostError, StateBackend, ToolHost, AUDIT_SPOOL_FILE};
 use toolhost_state::{Database, StateError};
 
 /// Where the two hosts of a case keep their shared state.
@@ -267,6 +267,91 @@ async fn a_database_lost_mid_run_refuses_what_needs_a_record_and_recovers() {
         .await
         .expect("a new approval runs");
     assert_eq!(write_requests(&sim).len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_records_made_while_the_database_is_lost_wait_on_disk_and_arrive_in_order_once() {
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let forwarder = Forwarder::start(server_of(&url)).await;
+    let through = through_port(&url, forwarder.port());
+    let sim = Simulator::start(sim_config())
+        .await
+        .expect("starting the simulator");
+    let home = TempDir::new("spooled-audit");
+    let db = Database::connect(&through)
+        .await
+        .expect("the state database");
+    let host = connected(on_database(home.path(), db), &sim).await;
+    run_calls(&host, "before", 2).await.unwrap();
+
+    forwarder.cut();
+    // A read needs no approval record: it runs, and its record waits in the replica's spool.
+    run_calls(&host, "during", 3)
+        .await
+        .expect("reads run while the database is lost");
+    let spool = home.path().join(AUDIT_SPOOL_FILE);
+    let spooled = std::fs::read_to_string(&spool).expect("the spool");
+    assert_eq!(spooled.lines().count(), 3, "{spooled}");
+    // The log is not shown without them: reading it is a clear error.
+    let err = host
+        .audit_records(&Default::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("3 audit record(s) wait in") && err.contains("unreachable"),
+        "{err}"
+    );
+
+    forwarder.restore();
+    // The same host, not restarted: its next call sends the spool first.
+    run_calls(&host, "after", 1).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&spool).unwrap(), "", "emptied");
+    let expected = [
+        "before-00",
+        "before-01",
+        "during-00",
+        "during-01",
+        "during-02",
+        "after-00",
+    ];
+    let direct = Database::connect(&url).await.expect("the database itself");
+    assert_eq!(callers_in_the_database(&direct).await, expected);
+
+    // A crash after the database kept the spooled records but before the spool was emptied:
+    // the restarted host sends them again, and the database keeps each once.
+    std::fs::write(&spool, &spooled).unwrap();
+    let restarted = connected(on_database(home.path(), direct.clone()), &sim).await;
+    run_calls(&restarted, "restarted", 1).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&spool).unwrap(), "");
+    let mut all = expected.to_vec();
+    all.push("restarted-00");
+    assert_eq!(callers_in_the_database(&direct).await, all, "none twice");
+    let read: Vec<String> = restarted
+        .audit_records(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.caller)
+        .collect();
+    assert_eq!(read, all);
+}
+
+/// The callers of every audit record in `db`, in the database's one order.
+async fn callers_in_the_database(db: &Database) -> Vec<String> {
+    let client = db.client().await.unwrap();
+    client
+        .query(
+            "SELECT record->>'caller' FROM audit_records ORDER BY seq",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,8 @@ pub use approvers::{
 };
 pub use audit::{
     arguments_sha256, read_file as read_audit_file, redact, AuditBackend, AuditDecision,
-    AuditError, AuditFilter, AuditLog, AuditOutcome, AuditRecord, JsonlAudit, REDACTED,
+    AuditError, AuditFilter, AuditLog, AuditOutcome, AuditRecord, IdempotentAuditBackend,
+    JsonlAudit, KeyedAuditRecord, SpooledAudit, REDACTED,
 };
 pub use clients::{
     ClientError, ClientRecord, ClientRegistry, ClientStore, ClientToken, FileClients, CLIENTS_FILE,

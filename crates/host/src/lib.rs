@@ -46,7 +46,7 @@ pub use pipeline::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,
 };
 pub use settings::{settings_path, SettingsError, SETTINGS_FILE};
-pub use state::StateBackend;
+pub use state::{StateBackend, AUDIT_SPOOL_FILE};
 pub use tenant::{
     tenant_summaries, tenants_in, TenantName, TenantNameError, TenantSummary, TENANTS_DIR,
 };

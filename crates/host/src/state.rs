@@ -4,8 +4,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use toolhost_governance::{ApprovalError, ApprovalStore, AuditError, AuditLog};
+use toolhost_governance::{ApprovalError, ApprovalStore, AuditError, AuditLog, SpooledAudit};
 use toolhost_state::{Database, PgApprovals, PgAudit, SealingKey};
+
+/// The spool of a database host's audit records, beside its `audit.jsonl` in the home
+/// (`<home>/audit-spool.jsonl`): records wait there while the database is unreachable.
+pub const AUDIT_SPOOL_FILE: &str = "audit-spool.jsonl";
 
 /// Where shared state lives.
 #[derive(Debug, Clone, Default)]
@@ -36,13 +40,18 @@ impl StateBackend {
         }
     }
 
-    /// The audit log: the file at `path` (embedded) or the tenant's rows.
+    /// The audit log: the file at `path` (embedded) or the tenant's rows, with a spool beside
+    /// `path` ([`AUDIT_SPOOL_FILE`]) keeping the records the database cannot take until it can.
     pub(crate) fn audit(&self, path: &Path) -> Result<AuditLog, AuditError> {
         match self {
             StateBackend::Embedded => AuditLog::open(path),
-            StateBackend::Postgres { db, tenant, .. } => Ok(AuditLog::with_backend(Arc::new(
-                PgAudit::new(db.clone(), tenant.clone()),
-            ))),
+            StateBackend::Postgres { db, tenant, .. } => {
+                let primary = PgAudit::new(db.clone(), tenant.clone());
+                let spool = path.with_file_name(AUDIT_SPOOL_FILE);
+                Ok(AuditLog::with_backend(Arc::new(SpooledAudit::open(
+                    primary, spool,
+                )?)))
+            }
         }
     }
 }

@@ -1,10 +1,14 @@
 //! [`PgAudit`]: the audit log of one tenant in the state database (table `audit_records`,
 //! migration 0001). Every replica appends to the one table; its `bigserial` sequence puts the
-//! records of all of them in one order, which is the order they read back in.
+//! records of all of them in one order, which is the order they read back in. Each record is
+//! inserted under its id (migration 0006), once: a replica that spooled records while the
+//! database was unreachable may send them again after a crash, and those are skipped.
 
 use crate::database::Database;
 use chrono::{DateTime, Utc};
-use toolhost_governance::{AuditBackend, AuditError, AuditFilter, AuditRecord};
+use toolhost_governance::{
+    AuditBackend, AuditError, AuditFilter, AuditRecord, IdempotentAuditBackend, KeyedAuditRecord,
+};
 
 /// The audit log of one tenant.
 #[derive(Debug, Clone)]
@@ -34,29 +38,10 @@ impl AuditBackend for PgAudit {
         )
     }
 
+    /// Appends `record` under a fresh id (see [`IdempotentAuditBackend::append_once`]).
     async fn append(&self, record: &AuditRecord) -> Result<(), AuditError> {
-        let value = serde_json::to_value(record)?;
-        self.db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .execute(
-                        "INSERT INTO audit_records (tenant, time, tool, decision, outcome, record) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                        &[
-                            &self.tenant,
-                            &record.time,
-                            &record.tool,
-                            &record.decision.as_str(),
-                            &record.outcome.as_str(),
-                            &value,
-                        ],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("appending an audit record", e))
-            })
-            .await?;
-        Ok(())
+        self.append_once(&[KeyedAuditRecord::new(record.clone())])
+            .await
     }
 
     async fn read(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
@@ -103,5 +88,52 @@ impl AuditBackend for PgAudit {
             }
         }
         Ok(out)
+    }
+}
+
+#[async_trait::async_trait]
+impl IdempotentAuditBackend for PgAudit {
+    /// One transaction: every record in order, or none; a record whose id the tenant already
+    /// has is skipped by the unique index of migration 0006.
+    async fn append_once(&self, records: &[KeyedAuditRecord]) -> Result<(), AuditError> {
+        let rows = records
+            .iter()
+            .map(|k| Ok((k.id.to_string(), serde_json::to_value(&k.record)?)))
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        let failed = |e| self.db.failed("appending audit records", e);
+        self.db
+            .within(async {
+                let mut client = self.db.client().await?;
+                let tx = client.transaction().await.map_err(failed)?;
+                let insert = tx
+                    .prepare(
+                        "INSERT INTO audit_records \
+                         (tenant, time, tool, decision, outcome, record, record_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7::text::uuid) \
+                         ON CONFLICT (tenant, record_id) DO NOTHING",
+                    )
+                    .await
+                    .map_err(failed)?;
+                for (k, (id, value)) in records.iter().zip(&rows) {
+                    let r = &k.record;
+                    tx.execute(
+                        &insert,
+                        &[
+                            &self.tenant,
+                            &r.time,
+                            &r.tool,
+                            &r.decision.as_str(),
+                            &r.outcome.as_str(),
+                            value,
+                            id,
+                        ],
+                    )
+                    .await
+                    .map_err(failed)?;
+                }
+                tx.commit().await.map_err(failed)
+            })
+            .await?;
+        Ok(())
     }
 }

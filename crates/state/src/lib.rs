@@ -26,3 +26,6 @@ pub use sealing::{
 
 mod tokens;
 pub use tokens::PgTokens;
+
+mod grants;
+pub use grants::PgGrants;

@@ -21,6 +21,19 @@ pub enum AuditError {
     /// names where it is.
     #[error("{0}")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Records wait in this replica's spool because the shared store cannot take them yet:
+    /// reading now would show an incomplete log as if it were whole.
+    #[error("{pending} audit record(s) wait in {} for the {location}, which cannot take them yet, so the log cannot be read whole: {source}", spool.display())]
+    Spooled {
+        /// How many records wait.
+        pending: usize,
+        /// The spool file.
+        spool: PathBuf,
+        /// Where they are going.
+        location: String,
+        /// Why it cannot take them.
+        source: Box<AuditError>,
+    },
     /// A record could not be turned into JSON.
     #[error("cannot serialize an audit record: {0}")]
     Serialize(#[from] serde_json::Error),
