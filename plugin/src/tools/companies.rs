@@ -5,7 +5,7 @@ use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
 use crate::http::segment;
 use crate::shape::{array, compact, field, merged, nested_id, nested_name, project, text};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const COMPANIES_PATH: &str = "/api/platform/v1/company/companies";
 const SITES_PATH: &str = "/api/platform/v1/company/sites";
@@ -167,7 +167,12 @@ fn company_summary(company: &Value) -> Value {
 pub fn limited(key: &str, mut items: Vec<Value>, limit: usize) -> Value {
     let truncated = items.len() > limit;
     items.truncate(limit);
-    json!({key: items, "count": items.len(), "truncated": truncated})
+    // Moved in, not through `json!`: it would copy every row by serialising it again.
+    compact(vec![
+        ("count", items.len().into()),
+        (key, Value::Array(items)),
+        ("truncated", truncated.into()),
+    ])
 }
 
 #[cfg(test)]

@@ -43,7 +43,11 @@ pub fn list_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
-    Ok(json!({"count": scripts.len(), "scripts": scripts}))
+    // Moved in: `json!` would copy every row by serialising it again.
+    Ok(compact(vec![
+        ("count", scripts.len().into()),
+        ("scripts", Value::Array(scripts)),
+    ]))
 }
 
 /// Fetches and decodes the shell-script templates (active and inactive).

@@ -59,7 +59,7 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         segment(&site),
         segment(&endpoint)
     );
-    let body = ctx
+    let mut body = ctx
         .api
         .get(&path, &[("field", DETAIL_FIELDS.to_string())])?;
     if !body.is_object() {
@@ -67,10 +67,10 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             "device details: expected an object",
         ));
     }
-    let details = ["platform", "network", "cloud"]
-        .iter()
-        .find_map(|k| body.get(*k).filter(|v| v.is_object()))
-        .unwrap_or(&body);
+    let category = ["platform", "network", "cloud"]
+        .into_iter()
+        .find(|k| body.get(*k).is_some_and(Value::is_object));
+    let details = category.and_then(|k| body.get(k)).unwrap_or(&body);
     let networks = details
         .get("networks")
         .and_then(Value::as_array)
@@ -121,50 +121,71 @@ pub fn get_device(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             })
             .collect::<Vec<_>>()
     });
+    let facts = compact(vec![
+        ("endpointId", json!(endpoint)),
+        ("companyId", json!(company)),
+        ("siteId", json!(site)),
+        (
+            "name",
+            field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
+        ),
+        (
+            "deviceName",
+            field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
+        ),
+        (
+            "endpointType",
+            field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
+        ),
+        ("osType", field(&body, &["osType"])),
+        (
+            "memoryTotalBytes",
+            memory_total
+                .filter(|t| *t > 0)
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        ),
+        ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
+        ("users", users.map(Value::from).unwrap_or(Value::Null)),
+    ]);
+    // The big inventories are moved into the answer, not copied: the body is dropped next.
+    let details = match category {
+        Some(k) => &mut body[k],
+        None => &mut body,
+    };
     Ok(merged(
-        project(
+        taken(
             details,
             &[
-                ("os", &["os"]),
-                ("system", &["system"]),
-                ("bios", &["bios"]),
-                ("baseboard", &["baseboard"]),
-                ("processors", &["processors"]),
-                ("drives", &["drives"]),
-                ("logicalVolumes", &["logicalVolume"]),
-                ("antiViruses", &["antiViruses"]),
-                ("firewall", &["firewall"]),
-                ("agentInstalledUTC", &["agentInstalledUTC"]),
+                ("os", "os"),
+                ("system", "system"),
+                ("bios", "bios"),
+                ("baseboard", "baseboard"),
+                ("processors", "processors"),
+                ("drives", "drives"),
+                ("logicalVolumes", "logicalVolume"),
+                ("antiViruses", "antiViruses"),
+                ("firewall", "firewall"),
+                ("agentInstalledUTC", "agentInstalledUTC"),
             ],
         ),
-        compact(vec![
-            ("endpointId", json!(endpoint)),
-            ("companyId", json!(company)),
-            ("siteId", json!(site)),
-            (
-                "name",
-                field(details, &["friendlyName"]).or(field(&body, &["friendlyName"])),
-            ),
-            (
-                "deviceName",
-                field(details, &["deviceName"]).or(field(&body, &["deviceName"])),
-            ),
-            (
-                "endpointType",
-                field(&body, &["endpointType"]).or(field(details, &["endpointType"])),
-            ),
-            ("osType", field(&body, &["osType"])),
-            (
-                "memoryTotalBytes",
-                memory_total
-                    .filter(|t| *t > 0)
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            ),
-            ("networks", networks.map(Value::from).unwrap_or(Value::Null)),
-            ("users", users.map(Value::from).unwrap_or(Value::Null)),
-        ]),
+        facts,
     ))
+}
+
+/// `project` with one name per field, moving each value out of `value` instead of cloning it.
+fn taken(value: &mut Value, fields: &[(&str, &str)]) -> Value {
+    compact(
+        fields
+            .iter()
+            .map(|(key, name)| {
+                (
+                    *key,
+                    value.get_mut(*name).map(Value::take).unwrap_or_default(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// `a.or(b)` for JSON: `a` unless it is null.
@@ -212,6 +233,30 @@ mod tests {
         assert!(fake.paths()[1].starts_with(&format!(
             "/api/platform/v2/device/companies/c9/sites/s9/endpoints/{C1}?field="
         )));
+    }
+
+    #[test]
+    fn get_device_answer_is_pinned_byte_for_byte() {
+        let fake = FakeTransport::new();
+        fake.reply(200, &json!({"platform": [{"companyID": "c9", "siteID": "s9", "endpoints": [{"endpointID": C1}]}]}).to_string())
+            .reply(200, &json!({"endpointID": C1, "endpointType": "Server", "osType": "Windows", "platform": {
+                "friendlyName": "DC01", "deviceName": "dc01", "os": {"product": "Windows Server", "version": "2022"},
+                "system": {"manufacturer": "Dell", "model": "R740"}, "bios": null, "baseboard": {"serialNumber": "X1"},
+                "processors": [{"name": "Xeon", "cores": 8}], "drives": [{"model": "SSD", "sizeBytes": 512}],
+                "logicalVolume": [{"name": "C:", "freeBytes": 100}], "antiViruses": [], "firewall": {"enabled": true},
+                "agentInstalledUTC": "2024-01-02T03:04:05Z", "physicalMemory": [{"sizeBytes": 8}, {"sizeBytes": 8}],
+                "networks": [{"logicalName": "eth0", "ipv4List": ["10.0.0.5"], "macAddress": "AA", "dhcpEnabled": false}],
+                "users": [{"username": "maria", "userType": "local", "userDisabled": false}]}}).to_string());
+        let out = crate::tools::call(
+            &ctx(&fake),
+            "cw-rmm-get-device",
+            &format!(r#"{{"endpointId":"{C1}"}}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            r#"{"agentInstalledUTC":"2024-01-02T03:04:05Z","antiViruses":[],"baseboard":{"serialNumber":"X1"},"companyId":"c9","deviceName":"dc01","drives":[{"model":"SSD","sizeBytes":512}],"endpointId":"11111111-1111-4111-8111-111111111111","endpointType":"Server","firewall":{"enabled":true},"logicalVolumes":[{"freeBytes":100,"name":"C:"}],"memoryTotalBytes":16,"name":"DC01","networks":[{"dhcpEnabled":false,"ipv4":["10.0.0.5"],"macAddress":"AA","name":"eth0"}],"os":{"product":"Windows Server","version":"2022"},"osType":"Windows","processors":[{"cores":8,"name":"Xeon"}],"siteId":"s9","system":{"manufacturer":"Dell","model":"R740"},"users":[{"accountType":"local","disabled":false,"username":"maria"}]}"#
+        );
     }
 
     #[test]

@@ -44,7 +44,9 @@ pub struct Listing {
     pub truncated: bool,
 }
 
-pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
+/// The answer as text: each row is serialised as its page is read, so a listing of 10,000
+/// holds one parsed page and the answer's text, not a tree of values for every row.
+pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<String> {
     let args = Args::parse(
         raw,
         &[
@@ -67,7 +69,7 @@ pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         (None, Some(company)) => Scope::Company(company),
         (None, None) => Scope::Everything,
     };
-    let listing = fetch_filtered(
+    let (rows, truncated) = fetch_filtered(
         ctx,
         &Query {
             scope,
@@ -80,9 +82,19 @@ pub fn list_devices(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             user: user.as_deref(),
         },
     )?;
-    Ok(
-        json!({"count": listing.devices.len(), "truncated": listing.truncated, "devices": listing.devices}),
-    )
+    // The same text as serialising {"count", "devices", "truncated"}: keys in sorted order.
+    let head = format!("{{\"count\":{},\"devices\":", rows.len());
+    let truncated = truncated || rows.dropped;
+    // Growing the text doubles its capacity, so the head almost always fits in front of the
+    // rows without a copy of them.
+    let mut answer = rows.finish();
+    answer.insert_str(0, &head);
+    answer.push_str(if truncated {
+        ",\"truncated\":true}"
+    } else {
+        ",\"truncated\":false}"
+    });
+    Ok(answer)
 }
 
 /// Lists endpoints for a scope, following `Link` pages and chunking companies by four.
@@ -91,12 +103,20 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
         name: query.name_lower.as_deref(),
         user: None,
     };
-    fetch_filtered(ctx, query, &filter)
+    let (rows, truncated) = fetch_filtered(ctx, query, &filter)?;
+    let truncated = truncated || rows.dropped;
+    // Few rows here (a lookup, a run's targets): parsed back with the parser the component has.
+    let devices = match serde_json::from_slice(rows.finish().as_bytes()) {
+        Ok(Value::Array(devices)) => devices,
+        _ => Vec::new(),
+    };
+    Ok(Listing { devices, truncated })
 }
 
 /// `fetch` with ranked filters: unfiltered it stops at `limit`; filtered it reads every page
 /// (up to the request bound) so an exact match on a late page still ranks first.
-fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listing> {
+/// The kept rows and whether the listing stopped early (rows `Ranked` dropped aside).
+fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<(Ranked, bool)> {
     let batches: Vec<(&str, Vec<String>)> = match &query.scope {
         Scope::Site(id) => vec![("site", vec![id.clone()])],
         Scope::Company(id) => vec![("company", vec![id.clone()])],
@@ -129,7 +149,7 @@ fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listi
         let mut cursor: u64 = 0;
         loop {
             if requests >= MAX_LIST_REQUESTS {
-                return Ok(done(devices, true));
+                return Ok((devices, true));
             }
             requests += 1;
             let mut params = vec![
@@ -143,10 +163,10 @@ fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listi
             let page = ctx.api.post(LIST_PATH, &params, &body)?;
             for mut device in flatten(&page.body)? {
                 if devices.len() == stop_at {
-                    return Ok(done(devices, true));
+                    return Ok((devices, true));
                 }
                 if let Some(rank) = filter.rank(&mut device) {
-                    devices.push(rank, device);
+                    devices.push(rank, &device);
                 }
             }
             let next_cursor = page
@@ -158,7 +178,7 @@ fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listi
                 .and_then(|c| c.parse::<u64>().ok())
                 .filter(|next| *next > cursor);
             if devices.len() == stop_at && (next.is_some() || batch_index + 1 < batches.len()) {
-                return Ok(done(devices, true));
+                return Ok((devices, true));
             }
             match next {
                 Some(next) => cursor = next,
@@ -166,15 +186,7 @@ fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<Listi
             }
         }
     }
-    Ok(done(devices, false))
-}
-
-fn done(devices: Ranked, truncated: bool) -> Listing {
-    let (devices, dropped) = devices.finish();
-    Listing {
-        devices,
-        truncated: truncated || dropped,
-    }
+    Ok((devices, false))
 }
 
 /// Flattens `{platform|network|cloud: [{companyID, siteID, endpoints: [...]}]}` into device summaries.
@@ -355,6 +367,70 @@ mod tests {
         assert_eq!(out["truncated"], true, "fab-dc01 was left out");
         assert_eq!(fake.paths().len(), 2, "a filter reads every page");
     }
+
+    /// Three pages in the three shapes the API answers with (categories, a bare array of
+    /// groups, ids on the endpoint instead of the group), with escapes and non-ASCII text.
+    fn three_pages(fake: &FakeTransport) {
+        let next = |cursor: u32| format!("<https://h/x?cursor={cursor}&limit=500>; rel=\"next\"");
+        let page1 = json!({"platform": [{"companyID": C1, "siteID": "s1", "endpoints": [
+            {"endpointID": "e1", "friendlyName": "DC01", "deviceName": "dc01", "endpointType": "Server", "ipAddress": "10.0.0.5", "os": {"product": "Windows Server 2022", "version": "21H2", "userName": "CONTOSO\\maria"}},
+            {"endpointId": "e2", "deviceName": "LAPTOP-\"Q\"\u{e9}", "ipAddresses": ["10.0.0.6", "fe80::1"], "os": {"product": "Windows 11 Pro 23H2", "version": "23H2", "userName": ""}},
+            {"id": 7, "companyID": "ignored", "osType": "Linux"}
+        ]}], "network": [], "cloud": null});
+        let page2 = json!({"network": [{"endpoints": [
+            {"endpointID": "e4", "companyID": "c-own", "siteId": "s-own", "os": "macOS 14", "friendlyName": "mac-dc01"}
+        ]}]});
+        let page3 = json!([{"clientId": "c9", "siteId": "s9", "endpoints": [
+            {"endpointID": "e5", "friendlyName": "dc01-backup", "endpointType": "Desktop", "os": {"name": "Ubuntu"}}
+        ]}]);
+        fake.reply_with_headers(200, &[("Link", &next(500))], &page1.to_string())
+            .reply_with_headers(200, &[("Link", &next(1000))], &page2.to_string())
+            .reply(200, &page3.to_string());
+    }
+
+    fn answer(fake: &FakeTransport, args: &str) -> String {
+        crate::tools::call(&ctx(fake), "cw-rmm-list-devices", args).unwrap()
+    }
+
+    #[test]
+    fn the_answer_is_pinned_byte_for_byte_across_pages() {
+        let fake = FakeTransport::new();
+        three_pages(&fake);
+        assert_eq!(
+            answer(&fake, &format!(r#"{{"companyId":"{C1}"}}"#)),
+            EXPECTED_ALL
+        );
+        assert_eq!(fake.paths().len(), 3);
+
+        let fake = FakeTransport::new();
+        three_pages(&fake);
+        assert_eq!(
+            answer(&fake, &format!(r#"{{"companyId":"{C1}","limit":3}}"#)),
+            EXPECTED_FIRST_THREE
+        );
+        assert_eq!(fake.paths().len(), 1, "the limit filled on page 1");
+
+        let fake = FakeTransport::new();
+        three_pages(&fake);
+        assert_eq!(
+            answer(
+                &fake,
+                &format!(r#"{{"companyId":"{C1}","name":"DC01","limit":2}}"#)
+            ),
+            EXPECTED_RANKED
+        );
+
+        let fake = FakeTransport::new();
+        fake.reply(200, r#"{"platform":[]}"#);
+        assert_eq!(
+            answer(&fake, &format!(r#"{{"companyId":"{C1}"}}"#)),
+            r#"{"count":0,"devices":[],"truncated":false}"#
+        );
+    }
+
+    const EXPECTED_ALL: &str = r#"{"count":5,"devices":[{"companyId":"11111111-1111-4111-8111-111111111111","deviceName":"dc01","endpointId":"e1","endpointType":"Server","ipAddresses":["10.0.0.5"],"name":"DC01","os":"Windows Server 2022 21H2","siteId":"s1","user":"CONTOSO\\maria"},{"companyId":"11111111-1111-4111-8111-111111111111","deviceName":"LAPTOP-\"Q\"é","endpointId":"e2","ipAddresses":["10.0.0.6","fe80::1"],"os":"Windows 11 Pro 23H2","siteId":"s1"},{"companyId":"11111111-1111-4111-8111-111111111111","endpointId":7,"os":"Linux","siteId":"s1"},{"companyId":"c-own","endpointId":"e4","name":"mac-dc01","os":"macOS 14","siteId":"s-own"},{"companyId":"c9","endpointId":"e5","endpointType":"Desktop","name":"dc01-backup","os":"Ubuntu","siteId":"s9"}],"truncated":false}"#;
+    const EXPECTED_FIRST_THREE: &str = r#"{"count":3,"devices":[{"companyId":"11111111-1111-4111-8111-111111111111","deviceName":"dc01","endpointId":"e1","endpointType":"Server","ipAddresses":["10.0.0.5"],"name":"DC01","os":"Windows Server 2022 21H2","siteId":"s1","user":"CONTOSO\\maria"},{"companyId":"11111111-1111-4111-8111-111111111111","deviceName":"LAPTOP-\"Q\"é","endpointId":"e2","ipAddresses":["10.0.0.6","fe80::1"],"os":"Windows 11 Pro 23H2","siteId":"s1"},{"companyId":"11111111-1111-4111-8111-111111111111","endpointId":7,"os":"Linux","siteId":"s1"}],"truncated":true}"#;
+    const EXPECTED_RANKED: &str = r#"{"count":2,"devices":[{"companyId":"11111111-1111-4111-8111-111111111111","deviceName":"dc01","endpointId":"e1","endpointType":"Server","ipAddresses":["10.0.0.5"],"matched":"friendlyName exact","name":"DC01","os":"Windows Server 2022 21H2","siteId":"s1","user":"CONTOSO\\maria"},{"companyId":"c9","endpointId":"e5","endpointType":"Desktop","matched":"friendlyName prefix","name":"dc01-backup","os":"Ubuntu","siteId":"s9"}],"truncated":true}"#;
 
     #[test]
     fn site_scope_and_validation() {

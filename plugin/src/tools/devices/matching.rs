@@ -4,6 +4,7 @@
 use crate::args::fold;
 use crate::shape::text;
 use serde_json::Value;
+use std::fmt::Write;
 
 /// How a filter matched, best first: the rank. `NONE` is no match.
 const NONE: usize = 3;
@@ -103,10 +104,15 @@ impl Filter<'_> {
     }
 }
 
-/// Keeps the best `limit` rows seen so far in rank order, stable within a rank (listing order).
-/// Buckets instead of a sort: a stable sort's code would cost the component kilobytes.
+/// Keeps the best `limit` rows seen so far in rank order, stable within a rank (listing order),
+/// as JSON text: a row is serialised when it is pushed, so a listing holds its text, never a
+/// tree of values per row. Buckets instead of a sort: a stable sort's code would cost the
+/// component kilobytes.
 pub struct Ranked {
-    buckets: [Vec<Value>; 9],
+    /// Each row as `{...},`; bucket 0 starts with the array's `[`.
+    buckets: [String; 9],
+    /// Where each kept row starts in its bucket, so the worst one can be cut off again.
+    starts: [Vec<usize>; 9],
     len: usize,
     limit: usize,
     /// A matching row was dropped because `limit` better or earlier ones were kept.
@@ -115,8 +121,11 @@ pub struct Ranked {
 
 impl Ranked {
     pub fn new(limit: usize) -> Self {
+        let mut buckets: [String; 9] = Default::default();
+        buckets[0].push('[');
         Ranked {
-            buckets: Default::default(),
+            buckets,
+            starts: Default::default(),
             len: 0,
             limit,
             dropped: false,
@@ -127,24 +136,35 @@ impl Ranked {
         self.len
     }
 
-    pub fn push(&mut self, rank: Rank, row: Value) {
-        self.buckets[rank].push(row);
+    pub fn push(&mut self, rank: Rank, row: &Value) {
+        let bucket = &mut self.buckets[rank];
+        self.starts[rank].push(bucket.len());
+        // Value's Display is the serialiser the component already has; a writer of its own
+        // would be a second copy of it.
+        let _ = write!(bucket, "{row},");
         self.len += 1;
         if self.len > self.limit {
             // The newest row of the worst rank is the one that ranks last.
-            if let Some(worst) = self.buckets.iter_mut().rev().find(|b| !b.is_empty()) {
-                worst.pop();
+            if let Some(worst) = (0..9).rev().find(|r| !self.starts[*r].is_empty()) {
+                let start = self.starts[worst].pop().unwrap_or_default();
+                self.buckets[worst].truncate(start);
             }
             self.len -= 1;
             self.dropped = true;
         }
     }
 
-    pub fn finish(mut self) -> (Vec<Value>, bool) {
-        let mut rows = Vec::with_capacity(self.len);
-        for bucket in &mut self.buckets {
-            rows.append(bucket);
+    /// The kept rows as a JSON array.
+    pub fn finish(self) -> String {
+        let [mut rows, rest @ ..] = self.buckets;
+        for bucket in rest {
+            rows.push_str(&bucket);
         }
-        (rows, self.dropped)
+        // The last row's comma closes the array; without rows there is none.
+        if rows.len() > 1 {
+            rows.truncate(rows.len() - 1);
+        }
+        rows.push(']');
+        rows
     }
 }

@@ -75,7 +75,11 @@ pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
-    let mut out = json!({"count": tasks.len(), "tasks": tasks});
+    // Moved in: `json!` would copy every row by serialising it again.
+    let mut out = compact(vec![
+        ("count", tasks.len().into()),
+        ("tasks", Value::Array(tasks)),
+    ]);
     if endpoint.is_some() {
         out["endpointId"] = json!(endpoint);
     } else {
