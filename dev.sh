@@ -89,7 +89,8 @@ ensure_mcp_conformance() {
 # and a throw-away instance for this run only (its own data directory under mktemp, trust
 # auth on 127.0.0.1, a free port, the socket in that directory), started as the unprivileged
 # `postgres` user when run as root (PostgreSQL refuses to run as root), stopped and removed on
-# exit, also when the tests fail. Exports TOOLHOST_TEST_DATABASE_URL for the tests. A URL
+# exit, also when the tests fail. Exports TOOLHOST_TEST_DATABASE_URL for the tests, and
+# TOOLHOST_TEST_DATABASE_CA_FILE (the server has TLS on, its CA made for the run). A URL
 # already exported is used as is (a developer's own server); nothing is started then.
 postgres_bin_dir() {
   local dir
@@ -100,6 +101,31 @@ postgres_bin_dir() {
     fi
   done
   return 1
+}
+
+# A throw-away CA and a certificate for 127.0.0.1/localhost signed by it, in $1 (made for this
+# run only: no private key is committed), so the test server speaks TLS and the tests can
+# check verify-full against TOOLHOST_TEST_DATABASE_CA_FILE. Debian's postgresql brings openssl
+# (through ssl-cert); it is installed when absent.
+make_test_postgres_tls() {
+  local dir=$1
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  mkdir -p "$dir"
+  (
+    cd "$dir" &&
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=toolhost test CA" \
+        -keyout ca.key -out ca.pem &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext &&
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile server.ext -out server.pem &&
+      rm -f ca.key server.csr ca.srl &&
+      chmod 600 server.key
+  ) >"$dir/openssl.log" 2>&1 || {
+    cat "$dir/openssl.log" >&2
+    echo "FAIL: making the test PostgreSQL's TLS certificate failed (log above)" >&2
+    exit 1
+  }
 }
 
 start_test_postgres() {
@@ -139,8 +165,11 @@ start_test_postgres() {
     echo "FAIL: initdb of the test PostgreSQL failed (log above)" >&2
     exit 1
   }
+  make_test_postgres_tls "$TEST_PG_DIR/tls"
+  [ "${#as_user[@]}" -eq 0 ] || chown -R postgres: "$TEST_PG_DIR/tls"
   # 300 connections: the scale test runs two replicas, each with its pool, and many clients.
   # Durability is pointless for a server deleted at exit; skipping fsync keeps tests fast.
+  # TLS is on (clients choose: the default sslmode=prefer uses it, sslmode=disable does not).
   cat >>"$TEST_PG_DIR/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$TEST_PG_DIR'
@@ -148,6 +177,9 @@ max_connections = 300
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+ssl = on
+ssl_cert_file = '$TEST_PG_DIR/tls/server.pem'
+ssl_key_file = '$TEST_PG_DIR/tls/server.key'
 EOF
   # A port nothing listens on; another process may take it between the check and the start,
   # so a refused start is retried on another port.
@@ -160,7 +192,8 @@ EOF
     if (cd "$TEST_PG_DIR" && "${as_user[@]}" "$bin/pg_ctl" start -w -t 60 -D "$TEST_PG_DIR/data" \
       -o "-p $port" -l "$TEST_PG_DIR/server.log" >/dev/null); then
       export TOOLHOST_TEST_DATABASE_URL="postgres://toolhost@127.0.0.1:$port/postgres"
-      echo "==> PostgreSQL for the tests: $TOOLHOST_TEST_DATABASE_URL" >&2
+      export TOOLHOST_TEST_DATABASE_CA_FILE="$TEST_PG_DIR/tls/ca.pem"
+      echo "==> PostgreSQL for the tests: $TOOLHOST_TEST_DATABASE_URL (TLS, CA $TOOLHOST_TEST_DATABASE_CA_FILE)" >&2
       return 0
     fi
   done

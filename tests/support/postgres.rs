@@ -3,61 +3,19 @@
 //!
 //! The server comes from `TOOLHOST_TEST_DATABASE_URL` (`./dev.sh test` starts a throw-away one
 //! and exports it). Without it the PostgreSQL half of a test is skipped with a note, except
-//! under CI, where a missing server is a failure.
+//! under CI, where a missing server is a failure. The fresh database is the state crate's own
+//! test helper (`toolhost_state::testing`), re-exported here.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// The variable naming the test server.
-pub const TEST_DATABASE_URL: &str = "TOOLHOST_TEST_DATABASE_URL";
-
-/// The URL of a new, empty database on the test server (unique to this call), or `None`
-/// (with a note) when no server is configured; panics in CI rather than skip.
-pub async fn fresh_database() -> Option<String> {
-    let Some(url) = std::env::var(TEST_DATABASE_URL)
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        if std::env::var_os("CI").is_some() {
-            panic!("{TEST_DATABASE_URL} is not set in CI: `./dev.sh test` starts a server");
-        }
-        eprintln!("SKIPPED the PostgreSQL half: {TEST_DATABASE_URL} is not set");
-        return None;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "e2e_state_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros()
-    );
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("the test database server ({TEST_DATABASE_URL}): {e}"));
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("creating a test database");
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url.as_str(), String::new()),
-    };
-    let server = base
-        .strip_suffix('/')
-        .unwrap_or(base)
-        .rsplit_once('/')
-        .filter(|(scheme, _)| !scheme.ends_with('/'))
-        .map_or(base, |(server, _)| server);
-    Some(format!("{server}/{name}{query}"))
-}
+pub use toolhost_state::testing::{
+    fresh_database_url as fresh_database, TEST_DATABASE_CA_FILE, TEST_DATABASE_URL,
+};
 
 /// The server address a database URL names (the first host).
 pub fn server_of(url: &str) -> SocketAddr {

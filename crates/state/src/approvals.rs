@@ -66,13 +66,11 @@ impl PgApprovals {
         );
         let row = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query_opt(&sql, &[&self.tenant, &id, &to, &fields, &from])
-                    .await
-                    .map_err(|e| self.db.failed("moving an approval", e))
-            })
+            .query_opt(
+                "moving an approval",
+                &sql,
+                &[&self.tenant, &id, &to, &fields, &from],
+            )
             .await?;
         row.map(|row| self.parse(id, row.get(0))).transpose()
     }
@@ -81,17 +79,12 @@ impl PgApprovals {
     async fn current(&self, id: &str) -> Result<Option<(Approval, bool)>, StateError> {
         let row = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query_opt(
-                        "SELECT record, expires_at <= now() FROM approvals \
-                         WHERE tenant = $1 AND id = $2",
-                        &[&self.tenant, &id],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("reading an approval", e))
-            })
+            .query_opt(
+                "reading an approval",
+                "SELECT record, expires_at <= now() FROM approvals \
+                 WHERE tenant = $1 AND id = $2",
+                &[&self.tenant, &id],
+            )
             .await?;
         row.map(|row| Ok((self.parse(id, row.get(0))?, row.get(1))))
             .transpose()
@@ -112,24 +105,19 @@ impl ApprovalBackend for PgApprovals {
     async fn insert(&self, approval: &Approval) -> Result<(), ApprovalError> {
         let record = serde_json::to_value(approval).map_err(ApprovalError::Arguments)?;
         self.db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .execute(
-                        "INSERT INTO approvals (tenant, id, phase, tool, created_at, expires_at, record) \
-                         VALUES ($1, $2, 'pending', $3, $4, $5, $6)",
-                        &[
-                            &self.tenant,
-                            &approval.id,
-                            &approval.tool,
-                            &approval.created_at,
-                            &approval.expires_at,
-                            &record,
-                        ],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("recording an approval", e))
-            })
+            .execute(
+                "recording an approval",
+                "INSERT INTO approvals (tenant, id, phase, tool, created_at, expires_at, record) \
+                 VALUES ($1, $2, 'pending', $3, $4, $5, $6)",
+                &[
+                    &self.tenant,
+                    &approval.id,
+                    &approval.tool,
+                    &approval.created_at,
+                    &approval.expires_at,
+                    &record,
+                ],
+            )
             .await?;
         Ok(())
     }
@@ -145,16 +133,11 @@ impl ApprovalBackend for PgApprovals {
         // The prefix is hex digits and hyphens (checked by the store): no LIKE wildcards.
         let rows = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query(
-                        "SELECT id FROM approvals WHERE tenant = $1 AND id LIKE $2 || '%' ORDER BY id",
-                        &[&self.tenant, &prefix],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("finding an approval", e))
-            })
+            .query(
+                "finding an approval",
+                "SELECT id FROM approvals WHERE tenant = $1 AND id LIKE $2 || '%' ORDER BY id",
+                &[&self.tenant, &prefix],
+            )
             .await?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
@@ -162,18 +145,13 @@ impl ApprovalBackend for PgApprovals {
     async fn list(&self, filter: &ApprovalFilter) -> Result<Vec<Approval>, ApprovalError> {
         let rows = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query(
-                        "SELECT id, record FROM approvals WHERE tenant = $1 \
-                         AND ($2::text IS NULL OR strpos(tool, $2) > 0) \
-                         ORDER BY created_at, id",
-                        &[&self.tenant, &filter.tool_contains],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("listing approvals", e))
-            })
+            .query(
+                "listing approvals",
+                "SELECT id, record FROM approvals WHERE tenant = $1 \
+                 AND ($2::text IS NULL OR strpos(tool, $2) > 0) \
+                 ORDER BY created_at, id",
+                &[&self.tenant, &filter.tool_contains],
+            )
             .await?;
         let now = Utc::now();
         let mut out = Vec::new();

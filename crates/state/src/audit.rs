@@ -51,32 +51,27 @@ impl AuditBackend for PgAudit {
         let limit: Option<i64> = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let rows = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query(
-                        "SELECT seq, record FROM (
-                             SELECT seq, record FROM audit_records
-                             WHERE tenant = $1
-                               AND ($2::text IS NULL OR strpos(tool, $2) > 0)
-                               AND ($3::text IS NULL OR decision = $3)
-                               AND ($4::text IS NULL OR outcome = $4)
-                               AND ($5::timestamptz IS NULL OR time >= $5)
-                             ORDER BY seq DESC
-                             LIMIT $6
-                         ) AS matched ORDER BY seq",
-                        &[
-                            &self.tenant,
-                            &filter.tool,
-                            &filter.decision.map(|d| d.as_str()),
-                            &filter.outcome.map(|o| o.as_str()),
-                            &since,
-                            &limit,
-                        ],
-                    )
-                    .await
-                    .map_err(|e| self.db.failed("reading the audit log", e))
-            })
+            .query(
+                "reading the audit log",
+                "SELECT seq, record FROM (
+                     SELECT seq, record FROM audit_records
+                     WHERE tenant = $1
+                       AND ($2::text IS NULL OR strpos(tool, $2) > 0)
+                       AND ($3::text IS NULL OR decision = $3)
+                       AND ($4::text IS NULL OR outcome = $4)
+                       AND ($5::timestamptz IS NULL OR time >= $5)
+                     ORDER BY seq DESC
+                     LIMIT $6
+                 ) AS matched ORDER BY seq",
+                &[
+                    &self.tenant,
+                    &filter.tool,
+                    &filter.decision.map(|d| d.as_str()),
+                    &filter.outcome.map(|o| o.as_str()),
+                    &since,
+                    &limit,
+                ],
+            )
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

@@ -7,7 +7,6 @@ use crate::database::Database;
 use crate::error::StateError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 use toolhost_governance::{ClientError, ClientRecord, ClientStore};
@@ -34,24 +33,6 @@ impl PgClients {
         }
     }
 
-    /// The rows `sql` returns for `params` (`$1` is always the tenant).
-    async fn query(
-        &self,
-        what: &str,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, StateError> {
-        self.db
-            .within(async {
-                let client = self.db.client().await?;
-                client
-                    .query(sql, params)
-                    .await
-                    .map_err(|e| self.db.failed(what, e))
-            })
-            .await
-    }
-
     /// The one row `sql` returns, as a record; [`ClientError::Unknown`] for none.
     async fn one(
         &self,
@@ -60,11 +41,10 @@ impl PgClients {
         name: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<ClientRecord, ClientError> {
-        self.query(what, sql, params)
+        self.db
+            .query_opt(what, sql, params)
             .await
             .map_err(store)?
-            .into_iter()
-            .next()
             .map(record)
             .ok_or_else(|| ClientError::Unknown(name.to_string()))
     }
@@ -94,6 +74,7 @@ impl ClientStore for PgClients {
 
     async fn list(&self) -> Result<Vec<ClientRecord>, ClientError> {
         let rows = self
+            .db
             .query(
                 "reading the clients",
                 &format!("SELECT {COLUMNS} FROM clients WHERE tenant = $1 ORDER BY seq"),
@@ -115,36 +96,30 @@ impl ClientStore for PgClients {
     }
 
     async fn insert(&self, record: &ClientRecord) -> Result<(), ClientError> {
+        // The primary key (tenant, name) decides between two adds racing each other: the
+        // loser inserts nothing.
         let inserted = self
             .db
-            .within(async {
-                let client = self.db.client().await?;
-                Ok(client
-                    .execute(
-                        "INSERT INTO clients \
-                         (tenant, name, role, token_sha256, created, revoked, elicitation_approvals) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[
-                            &self.tenant,
-                            &record.name,
-                            &record.role,
-                            &record.token_sha256,
-                            &record.created,
-                            &record.revoked,
-                            &record.elicitation_approvals,
-                        ],
-                    )
-                    .await)
-            })
+            .execute(
+                "adding a client",
+                "INSERT INTO clients \
+                 (tenant, name, role, token_sha256, created, revoked, elicitation_approvals) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[
+                    &self.tenant,
+                    &record.name,
+                    &record.role,
+                    &record.token_sha256,
+                    &record.created,
+                    &record.revoked,
+                    &record.elicitation_approvals,
+                ],
+            )
             .await
             .map_err(store)?;
         match inserted {
-            Ok(_) => Ok(()),
-            // The primary key (tenant, name) decides between two adds racing each other.
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                Err(ClientError::Duplicate(record.name.clone()))
-            }
-            Err(e) => Err(store(self.db.failed("adding a client", e))),
+            0 => Err(ClientError::Duplicate(record.name.clone())),
+            _ => Ok(()),
         }
     }
 
@@ -180,6 +155,7 @@ impl ClientStore for PgClients {
 
     async fn find_active(&self, token_sha256: &str) -> Result<Option<ClientRecord>, ClientError> {
         let rows = self
+            .db
             .query(
                 "authenticating a client",
                 &format!(
@@ -195,47 +171,11 @@ impl ClientStore for PgClients {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use crate::testing::fresh_database;
     use std::sync::Arc;
     use toolhost_governance::{ClientRegistry, Role, RoleTable};
-
-    /// A fresh, migrated database on the test server (`TOOLHOST_TEST_DATABASE_URL`); `None`
-    /// (the test is skipped) without a server, except in CI, where that is a failure.
-    pub(crate) async fn fresh_database() -> Option<Database> {
-        let Some(url) = std::env::var("TOOLHOST_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
-            );
-            eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
-            return None;
-        };
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "clients_test_{}_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed),
-            chrono::Utc::now().timestamp_micros()
-        );
-        let server = Database::connect(&url)
-            .await
-            .expect("the test database server");
-        server
-            .client()
-            .await
-            .unwrap()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let (base, _) = url.split_once('?').unwrap_or((&url, ""));
-        let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-        Some(Database::connect(&format!("{base}/{name}")).await.unwrap())
-    }
 
     fn roles() -> RoleTable {
         RoleTable::from_roles(vec![Role::builtin()])

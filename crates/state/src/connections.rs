@@ -84,19 +84,14 @@ impl PgConnections {
             .key
             .seal_secret(&connection.client_secret, &secret_label(tenant))?;
         let db = &self.db;
-        db.within(async {
-            db.client()
-                .await?
-                .execute(
-                    "INSERT INTO toolhost_connections (tenant, settings, client_secret_sealed, updated) \
-                     VALUES ($1, $2, $3, now()) \
-                     ON CONFLICT (tenant) DO UPDATE SET settings = EXCLUDED.settings, \
-                     client_secret_sealed = EXCLUDED.client_secret_sealed, updated = now()",
-                    &[&tenant, &connection.settings, &sealed],
-                )
-                .await
-                .map_err(|e| db.failed("saving a tenant connection", e))
-        })
+        db.execute(
+            "saving a tenant connection",
+            "INSERT INTO toolhost_connections (tenant, settings, client_secret_sealed, updated) \
+             VALUES ($1, $2, $3, now()) \
+             ON CONFLICT (tenant) DO UPDATE SET settings = EXCLUDED.settings, \
+             client_secret_sealed = EXCLUDED.client_secret_sealed, updated = now()",
+            &[&tenant, &connection.settings, &sealed],
+        )
         .await?;
         Ok(())
     }
@@ -109,17 +104,12 @@ impl PgConnections {
         check_tenant(tenant)?;
         let db = &self.db;
         let row = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query_opt(
-                        "SELECT settings, client_secret_sealed FROM toolhost_connections \
-                         WHERE tenant = $1",
-                        &[&tenant],
-                    )
-                    .await
-                    .map_err(|e| db.failed("reading a tenant connection", e))
-            })
+            .query_opt(
+                "reading a tenant connection",
+                "SELECT settings, client_secret_sealed FROM toolhost_connections \
+                 WHERE tenant = $1",
+                &[&tenant],
+            )
             .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -140,16 +130,11 @@ impl PgConnections {
     pub async fn tenants(&self) -> Result<Vec<String>, ConnectionStoreError> {
         let db = &self.db;
         let rows = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query(
-                        "SELECT tenant FROM toolhost_connections ORDER BY tenant",
-                        &[],
-                    )
-                    .await
-                    .map_err(|e| db.failed("listing the tenants", e))
-            })
+            .query(
+                "listing the tenants",
+                "SELECT tenant FROM toolhost_connections ORDER BY tenant",
+                &[],
+            )
             .await?;
         Ok(rows
             .iter()
@@ -162,16 +147,11 @@ impl PgConnections {
         check_tenant(tenant)?;
         let db = &self.db;
         let removed = db
-            .within(async {
-                db.client()
-                    .await?
-                    .execute(
-                        "DELETE FROM toolhost_connections WHERE tenant = $1",
-                        &[&tenant],
-                    )
-                    .await
-                    .map_err(|e| db.failed("removing a tenant connection", e))
-            })
+            .execute(
+                "removing a tenant connection",
+                "DELETE FROM toolhost_connections WHERE tenant = $1",
+                &[&tenant],
+            )
             .await?;
         Ok(removed > 0)
     }
@@ -199,6 +179,7 @@ fn check_tenant(tenant: &str) -> Result<(), ConnectionStoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::fresh_database;
 
     #[test]
     fn tenant_names_follow_the_shared_rule() {
@@ -208,40 +189,6 @@ mod tests {
         for bad in ["", "-acme", "Acme", "a/b", "a b", &"a".repeat(64)] {
             assert!(check_tenant(bad).is_err(), "{bad}");
         }
-    }
-
-    /// The database of a fresh database on the test server, migrated; `None` (the test is
-    /// skipped) without a server, except in CI, where a missing server is a failure.
-    async fn fresh_database() -> Option<Database> {
-        let url = std::env::var("TOOLHOST_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty());
-        let Some(url) = url else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
-            );
-            eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
-            return None;
-        };
-        let name = format!(
-            "connections_test_{}_{}",
-            std::process::id(),
-            chrono::Utc::now().timestamp_micros()
-        );
-        let server = Database::connect(&url)
-            .await
-            .expect("the test database server");
-        server
-            .client()
-            .await
-            .unwrap()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let (base, _) = url.split_once('?').unwrap_or((&url, ""));
-        let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-        Some(Database::connect(&format!("{base}/{name}")).await.unwrap())
     }
 
     const SECRET: &str = "acme-s3cr3t-client-value";

@@ -1,6 +1,7 @@
 //! [`Database`]: the pooled connection to the state database every replica shares, checked and
 //! migrated when it is opened.
 
+use crate::database_tls::{split_ssl_mode, tls_problem, DatabaseTrust};
 use crate::error::StateError;
 use crate::migrations::MigrationFailure;
 use deadpool_postgres::{
@@ -12,7 +13,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::config::Host;
-use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 /// Longest a connection attempt may take before the server is reported unreachable.
 const CONNECT_WITHIN: Duration = Duration::from_secs(5);
@@ -50,10 +52,21 @@ impl Database {
     /// Opens the pool for `url` (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`), checks that
     /// the server answers, and applies the migrations it lacks (once, under an advisory lock,
     /// however many replicas start together). Fails at once, naming host:port and the
-    /// database, when the server cannot be reached.
+    /// database, when the server cannot be reached. A server's certificate, when the URL's
+    /// `sslmode` checks it, must chain to the public web roots: see [`Database::connect_trusting`].
     pub async fn connect(url: &str) -> Result<Database, StateError> {
+        Database::connect_trusting(url, &DatabaseTrust::public()).await
+    }
+
+    /// [`Database::connect`], a server's certificate checked against `trust` (under
+    /// `sslmode=verify-ca` or `verify-full`, and `require` with a private CA, as libpq).
+    pub async fn connect_trusting(
+        url: &str,
+        trust: &DatabaseTrust,
+    ) -> Result<Database, StateError> {
+        let (url, ssl_mode) = split_ssl_mode(url)?;
         let mut config =
-            tokio_postgres::Config::from_str(url).map_err(|e| StateError::InvalidUrl {
+            tokio_postgres::Config::from_str(&url).map_err(|e| StateError::InvalidUrl {
                 reason: e.to_string(),
             })?;
         if config.get_hosts().is_empty() {
@@ -62,6 +75,7 @@ impl Database {
             });
         }
         config
+            .ssl_mode(ssl_mode.driver())
             .application_name("toolhost")
             .connect_timeout(CONNECT_WITHIN)
             .keepalives(true)
@@ -74,9 +88,16 @@ impl Database {
                 .unwrap_or("postgres")
                 .to_string(),
         });
+        let tls = trust
+            .connector(ssl_mode)
+            .map_err(|detail| StateError::Tls {
+                at: place.at.clone(),
+                database: place.database.clone(),
+                detail,
+            })?;
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -145,15 +166,98 @@ impl Database {
         }
     }
 
-    /// The error for `err`, met while doing `what`: the server's own refusal, or (for a
-    /// broken or refused connection) unreachable.
+    /// The rows `sql` returns for `params`, on a pooled connection within the answer timeout;
+    /// `what` (e.g. "listing approvals") names the operation in an error.
+    pub async fn query(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StateError> {
+        self.run(
+            what,
+            |client| async move { client.query(sql, params).await },
+        )
+        .await
+    }
+
+    /// The one row `sql` returns for `params`, or none; more than one is an error. As
+    /// [`Database::query`].
+    pub async fn query_opt(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StateError> {
+        self.run(
+            what,
+            |client| async move { client.query_opt(sql, params).await },
+        )
+        .await
+    }
+
+    /// The one row `sql` returns for `params`; none or more is an error. As
+    /// [`Database::query`].
+    pub async fn query_one(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StateError> {
+        self.run(
+            what,
+            |client| async move { client.query_one(sql, params).await },
+        )
+        .await
+    }
+
+    /// Runs `sql` for `params` and says how many rows it changed. As [`Database::query`].
+    pub async fn execute(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StateError> {
+        self.run(
+            what,
+            |client| async move { client.execute(sql, params).await },
+        )
+        .await
+    }
+
+    /// One statement on a pooled connection within the answer timeout, its error said as
+    /// [`Database::failed`] says it.
+    async fn run<T, Answer>(
+        &self,
+        what: &str,
+        statement: impl FnOnce(Object) -> Answer,
+    ) -> Result<T, StateError>
+    where
+        Answer: Future<Output = Result<T, tokio_postgres::Error>>,
+    {
+        self.within(async {
+            let client = self.client().await?;
+            statement(client).await.map_err(|e| self.failed(what, e))
+        })
+        .await
+    }
+
+    /// The error for `err`, met while doing `what`: the server's own refusal, TLS that could
+    /// not be had, or (for a broken or refused connection) unreachable.
     pub fn failed(&self, what: &str, err: tokio_postgres::Error) -> StateError {
-        match err.as_db_error() {
-            Some(db) => StateError::Query {
+        if let Some(db) = err.as_db_error() {
+            return StateError::Query {
                 at: self.place.at.clone(),
                 database: self.place.database.clone(),
                 what: what.to_string(),
                 detail: db.message().to_string(),
+            };
+        }
+        match tls_problem(&err) {
+            Some(detail) => StateError::Tls {
+                at: self.place.at.clone(),
+                database: self.place.database.clone(),
+                detail,
             },
             None => self.unreachable(error_chain(&err)),
         }
@@ -264,6 +368,29 @@ mod tests {
         assert!(matches!(err, StateError::Unreachable { .. }), "{text}");
         assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
         assert!(text.contains("toolhost_x"), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn require_against_a_server_without_tls_names_the_fix() {
+        // A server that answers the TLS request with "no", as PostgreSQL with ssl off does.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 8];
+                if stream.read_exact(&mut request).await.is_ok() {
+                    let _ = stream.write_all(b"N").await;
+                }
+            }
+        });
+        let url = format!("postgres://toolhost:s3cret@127.0.0.1:{port}/toolhost_x?sslmode=require");
+        let err = Database::connect(&url).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, StateError::Tls { .. }), "{text}");
+        assert!(text.contains("does not offer TLS"), "{text}");
+        assert!(text.contains("sslmode"), "{text}");
         assert!(!text.contains("s3cret"), "{text}");
     }
 }

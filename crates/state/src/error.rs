@@ -49,6 +49,25 @@ pub enum StateError {
         /// Why.
         detail: String,
     },
+    /// The TLS the URL's `sslmode` asks for could not be had: the server's certificate is not
+    /// trusted or does not name the host, or the server offers no TLS.
+    #[error("the state database `{database}` at {at}: {detail}")]
+    Tls {
+        /// The server, `host:port`.
+        at: String,
+        /// The database name.
+        database: String,
+        /// What failed and the fix.
+        detail: String,
+    },
+    /// The private CA file (`TOOLHOST_DATABASE_CA_FILE`) is unusable.
+    #[error("TOOLHOST_DATABASE_CA_FILE ({}) {reason}: it must be the PEM file of the CA that signed the database server's certificate", path.display())]
+    CaFile {
+        /// The file named.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A stored record does not read back as one this crate wrote: it is never used.
     #[error("the state database `{database}` at {at} holds a damaged record: {what}")]
     Corrupt {

@@ -26,16 +26,11 @@ impl PgGrants {
     pub async fn load(&self) -> Result<Option<Value>, StateError> {
         let db = &self.db;
         let row = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query_opt(
-                        "SELECT grant_record FROM toolhost_grants WHERE tenant = $1",
-                        &[&self.tenant],
-                    )
-                    .await
-                    .map_err(|e| db.failed("reading the tenant's grant", e))
-            })
+            .query_opt(
+                "reading the tenant's grant",
+                "SELECT grant_record FROM toolhost_grants WHERE tenant = $1",
+                &[&self.tenant],
+            )
             .await?;
         row.map(|row| {
             row.try_get("grant_record")
@@ -47,18 +42,13 @@ impl PgGrants {
     /// Records (or replaces) the grant.
     pub async fn save(&self, grant: &Value) -> Result<(), StateError> {
         let db = &self.db;
-        db.within(async {
-            db.client()
-                .await?
-                .execute(
-                    "INSERT INTO toolhost_grants (tenant, grant_record, updated) \
-                     VALUES ($1, $2, now()) ON CONFLICT (tenant) DO UPDATE \
-                     SET grant_record = EXCLUDED.grant_record, updated = now()",
-                    &[&self.tenant, grant],
-                )
-                .await
-                .map_err(|e| db.failed("recording the tenant's grant", e))
-        })
+        db.execute(
+            "recording the tenant's grant",
+            "INSERT INTO toolhost_grants (tenant, grant_record, updated) \
+             VALUES ($1, $2, now()) ON CONFLICT (tenant) DO UPDATE \
+             SET grant_record = EXCLUDED.grant_record, updated = now()",
+            &[&self.tenant, grant],
+        )
         .await?;
         Ok(())
     }

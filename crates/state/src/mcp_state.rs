@@ -83,25 +83,21 @@ impl PgRequestStates {
             None => offered,
         };
         let db = &self.db;
+        // Two statements, each on its own pooled connection: the insert is committed before
+        // the read, which then sees whichever replica's key won.
+        db.execute(
+            "storing the MCP request-state key",
+            "INSERT INTO mcp_state_keys (tenant, key, sealed) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant) DO NOTHING",
+            &[&self.tenant, &stored, &self.sealing.is_some()],
+        )
+        .await?;
         let row = db
-            .within(async {
-                let client = db.client().await?;
-                client
-                    .execute(
-                        "INSERT INTO mcp_state_keys (tenant, key, sealed) VALUES ($1, $2, $3) \
-                         ON CONFLICT (tenant) DO NOTHING",
-                        &[&self.tenant, &stored, &self.sealing.is_some()],
-                    )
-                    .await
-                    .map_err(|e| db.failed("storing the MCP request-state key", e))?;
-                client
-                    .query_one(
-                        "SELECT key, sealed FROM mcp_state_keys WHERE tenant = $1",
-                        &[&self.tenant],
-                    )
-                    .await
-                    .map_err(|e| db.failed("reading the MCP request-state key", e))
-            })
+            .query_one(
+                "reading the MCP request-state key",
+                "SELECT key, sealed FROM mcp_state_keys WHERE tenant = $1",
+                &[&self.tenant],
+            )
             .await?;
         let stored: Vec<u8> = row.get("key");
         let key = match (row.get::<_, bool>("sealed"), &self.sealing) {
@@ -133,17 +129,12 @@ impl PgRequestStates {
     pub async fn redeem(&self, approval: &str) -> Result<bool, McpStateError> {
         let db = &self.db;
         let inserted = db
-            .within(async {
-                db.client()
-                    .await?
-                    .execute(
-                        "INSERT INTO mcp_redeemed (tenant, approval) VALUES ($1, $2) \
-                         ON CONFLICT (tenant, approval) DO NOTHING",
-                        &[&self.tenant, &approval],
-                    )
-                    .await
-                    .map_err(|e| db.failed("marking an MCP approval round's outcome delivered", e))
-            })
+            .execute(
+                "marking an MCP approval round's outcome delivered",
+                "INSERT INTO mcp_redeemed (tenant, approval) VALUES ($1, $2) \
+                 ON CONFLICT (tenant, approval) DO NOTHING",
+                &[&self.tenant, &approval],
+            )
             .await?;
         Ok(inserted == 1)
     }
@@ -152,7 +143,7 @@ impl PgRequestStates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clients::tests::fresh_database;
+    use crate::testing::fresh_database;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn replicas_agree_on_one_key_per_tenant() {

@@ -3,49 +3,15 @@
 //! apart, damaged rows refused, the server's clock for expiry). The behaviour both backends
 //! share is tested end to end in tests/all/state_store.rs.
 
+use crate::testing::fresh_database;
 use crate::{Database, PgApprovals, PgAudit};
 use serde_json::json;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use toolhost_governance::{
     ApprovalError, ApprovalFilter, ApprovalStore, AuditDecision, AuditFilter, AuditLog,
     AuditOutcome, AuditRecord,
 };
-
-/// A fresh, migrated database on the test server; `None` (skipped, with a note) without a
-/// server, except in CI, where that is a failure.
-async fn fresh_database() -> Option<Database> {
-    let Some(url) = std::env::var("TOOLHOST_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
-        );
-        eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
-        return None;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "stores_test_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("the test database server");
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = url.split_once('?').unwrap_or((&url, ""));
-    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    Some(Database::connect(&format!("{base}/{name}")).await.unwrap())
-}
 
 fn approvals(db: &Database, tenant: &str) -> ApprovalStore {
     ApprovalStore::with_backend(Arc::new(PgApprovals::new(db.clone(), tenant)))
@@ -58,6 +24,7 @@ fn audit(db: &Database, tenant: &str) -> AuditLog {
 fn record(caller: &str) -> AuditRecord {
     AuditRecord {
         time: chrono::Utc::now(),
+        tenant: "default".into(),
         caller: caller.into(),
         role: "Technician".into(),
         tool: "connectwise_rmm:cw-rmm-list-devices".into(),

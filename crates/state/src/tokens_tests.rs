@@ -1,46 +1,10 @@
 //! [`PgTokens`] against a real PostgreSQL server (`TOOLHOST_TEST_DATABASE_URL`).
 
 use super::*;
-use std::sync::atomic::{AtomicU32, Ordering};
+use crate::testing::{fresh_database, run_sql, test_server_url};
 
 const HOUR: Duration = Duration::from_secs(3600);
 const WAIT: Duration = Duration::from_secs(5);
-
-/// A fresh database on the test server, migrated as a host migrates it; `None` (the test
-/// is skipped) without a server, except in CI, where a missing server is a failure.
-async fn fresh_database() -> Option<Database> {
-    let Some(url) = std::env::var("TOOLHOST_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
-        );
-        eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
-        return None;
-    };
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let name = format!(
-        "tokens_test_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    admin(&url, &format!("CREATE DATABASE {name}")).await;
-    let (base, _) = url.split_once('?').unwrap_or((&url, ""));
-    let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    Some(Database::connect(&format!("{base}/{name}")).await.unwrap())
-}
-
-/// Runs `sql` on the test server's own database (creating or closing test databases).
-async fn admin(url: &str, sql: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("the test database server");
-    tokio::spawn(connection);
-    client.batch_execute(sql).await.unwrap();
-}
 
 fn binding(secret: &str) -> TokenBinding {
     TokenBinding::new(
@@ -342,7 +306,7 @@ async fn a_lost_database_fails_clearly_and_the_store_recovers_when_it_returns() 
     let Some(db) = fresh_database().await else {
         return;
     };
-    let url = std::env::var("TOOLHOST_TEST_DATABASE_URL").unwrap();
+    let url = test_server_url().unwrap();
     let store = store(&db, "acme");
     let mine = binding("secret-1");
     store
@@ -355,7 +319,7 @@ async fn a_lost_database_fails_clearly_and_the_store_recovers_when_it_returns() 
 
     // The database goes away: new connections are refused and the pooled ones are cut.
     let name = db.name().to_string();
-    admin(
+    run_sql(
         &url,
         &format!(
             "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
@@ -374,7 +338,7 @@ async fn a_lost_database_fails_clearly_and_the_store_recovers_when_it_returns() 
     );
 
     // It returns: the next lock gets a fresh connection and the token is still there.
-    admin(
+    run_sql(
         &url,
         &format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"),
     )

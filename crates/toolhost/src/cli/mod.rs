@@ -47,7 +47,8 @@ pub struct Cli {
     /// Keep shared state (approvals, audit, tokens, clients, connections) in this PostgreSQL
     /// database (postgres://USER:PASSWORD@HOST:PORT/DB) instead of the home's files, so that
     /// several replicas share it. Needs TOOLHOST_STATE_KEY or TOOLHOST_STATE_KEY_FILE; the URL
-    /// may come from the file TOOLHOST_DATABASE_URL_FILE names.
+    /// may come from the file TOOLHOST_DATABASE_URL_FILE names. TLS as libpq's sslmode
+    /// (?sslmode=verify-full; default prefer), a private CA in TOOLHOST_DATABASE_CA_FILE (PEM).
     #[arg(
         long,
         global = true,

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 use toolhost_host::{tenants_in, StateBackend, TenantName};
-use toolhost_state::{Database, PgConnections, SealingKey, STATE_KEY_ENV, STATE_KEY_FILE_ENV};
+use toolhost_state::{
+    Database, DatabaseTrust, PgConnections, SealingKey, STATE_KEY_ENV, STATE_KEY_FILE_ENV,
+};
 
 /// The environment variable naming a file that holds the database URL (as Kubernetes mounts
 /// a Secret), instead of the URL itself.
@@ -22,10 +24,12 @@ pub struct StateTarget {
     database: Option<Arc<DatabaseTarget>>,
 }
 
-#[derive(Debug)]
 struct DatabaseTarget {
     url: String,
     key: SealingKey,
+    /// The CA a server's certificate must chain to (`TOOLHOST_DATABASE_CA_FILE`, else the
+    /// public roots) when the URL's sslmode checks it.
+    trust: DatabaseTrust,
     connected: OnceCell<Database>,
 }
 
@@ -54,10 +58,13 @@ impl StateTarget {
                  `openssl rand -base64 32`): client secrets and tokens are never stored in clear"
             )
         })?;
+        // Read at start, so a wrong path stops the host before it serves anything.
+        let trust = DatabaseTrust::from_env()?;
         Ok(StateTarget {
             database: Some(Arc::new(DatabaseTarget {
                 url,
                 key,
+                trust,
                 connected: OnceCell::new(),
             })),
         })
@@ -108,12 +115,42 @@ impl StateTarget {
     }
 }
 
+// By hand: the URL carries the password, so it is never printed.
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseTarget")
+            .field("trust", &self.trust)
+            .field("connected", &self.connected.get())
+            .finish_non_exhaustive()
+    }
+}
+
 impl DatabaseTarget {
     async fn database(&self) -> anyhow::Result<Database> {
         Ok(self
             .connected
-            .get_or_try_init(|| Database::connect(&self.url))
+            .get_or_try_init(|| Database::connect_trusting(&self.url, &self.trust))
             .await?
             .clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_database_password() {
+        let target = StateTarget {
+            database: Some(Arc::new(DatabaseTarget {
+                url: "postgres://toolhost:hunter2-secret@db:5432/toolhost".into(),
+                key: SealingKey::from_bytes([7; 32]),
+                trust: DatabaseTrust::public(),
+                connected: OnceCell::new(),
+            })),
+        };
+        let text = format!("{target:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("DatabaseTarget"), "{text}");
     }
 }

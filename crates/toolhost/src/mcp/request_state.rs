@@ -283,6 +283,7 @@ fn fresh_key() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use toolhost_state::testing::fresh_database;
 
     const ID: &str = "0b7c6a3e-8f1d-4c2b-9a55-2f6f0f1e9d10";
 
@@ -365,36 +366,6 @@ mod tests {
         assert!(states(elsewhere.path())
             .open_state(&state, binding("{}"))
             .is_err());
-    }
-
-    /// A fresh, migrated database on the test server (`TOOLHOST_TEST_DATABASE_URL`); `None`
-    /// (the test is skipped) without one, except in CI, where that is a failure.
-    async fn fresh_database() -> Option<toolhost_state::Database> {
-        let Some(url) = std::env::var("TOOLHOST_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TOOLHOST_TEST_DATABASE_URL is not set in CI: `./dev.sh test` starts a server"
-            );
-            eprintln!("skipped: TOOLHOST_TEST_DATABASE_URL is not set");
-            return None;
-        };
-        let name = format!("request_state_test_{}", uuid::Uuid::new_v4().simple());
-        let server = toolhost_state::Database::connect(&url).await.unwrap();
-        let client = server.client().await.unwrap();
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let (base, _) = url.split_once('?').unwrap_or((&url, ""));
-        let base = base.rsplit_once('/').map_or(base, |(server, _)| server);
-        Some(
-            toolhost_state::Database::connect(&format!("{base}/{name}"))
-                .await
-                .unwrap(),
-        )
     }
 
     #[tokio::test]
