@@ -27,6 +27,10 @@ impl From<PasskeyError> for ApiError {
             PasskeyError::Setup { .. } | PasskeyError::Credentials(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            PasskeyError::Store(_)
+            | PasskeyError::Challenge(super::challenges::ChallengeError::Store(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             PasskeyError::NotEnrolled(_) | PasskeyError::NotPending(_) => StatusCode::CONFLICT,
             PasskeyError::Malformed(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::FORBIDDEN,
@@ -56,7 +60,7 @@ pub async fn find_approval(state: &UiState, id: &str) -> ApiResult<Approval> {
 
 async fn status(State(state): State<Arc<UiState>>) -> ApiResult<Json<Value>> {
     let required = state.host.read().await.config().require_passkey;
-    let enrolled = state.passkeys.enrolled(state.approver.as_str())?;
+    let enrolled = state.passkeys.enrolled(state.approver.as_str()).await?;
     Ok(Json(json!({
         "approver": state.approver.as_str(),
         "required": required,
@@ -71,7 +75,8 @@ async fn register_start(
 ) -> ApiResult<Json<Value>> {
     let options = state
         .passkeys
-        .start_registration(&session.id, state.approver.as_str())?;
+        .start_registration(&session.id, state.approver.as_str())
+        .await?;
     Ok(Json(options))
 }
 
@@ -80,10 +85,10 @@ async fn register_finish(
     Extension(session): Extension<Session>,
     Json(credential): Json<Value>,
 ) -> ApiResult<Json<Value>> {
-    let count =
-        state
-            .passkeys
-            .finish_registration(&session.id, state.approver.as_str(), credential)?;
+    let count = state
+        .passkeys
+        .finish_registration(&session.id, state.approver.as_str(), credential)
+        .await?;
     Ok(Json(json!({"enrolled": count})))
 }
 
@@ -105,6 +110,7 @@ async fn challenge(
     }
     let options = state
         .passkeys
-        .challenge_for(&session.id, state.approver.as_str(), &approval)?;
+        .challenge_for(&session.id, state.approver.as_str(), &approval)
+        .await?;
     Ok(Json(options))
 }

@@ -7,17 +7,26 @@
 //! challenge; its authentication state (kept in memory only, never sent anywhere) is
 //! serialised, given our challenge, and read back: the library then checks the browser's
 //! client data against exactly that challenge.
+//!
+//! The ceremony states (an enrolment's, an approval challenge's) and the enrolled passkeys
+//! live where the host's other state does ([`Passkeys::for_host`]): in this process and its
+//! home, or in the state database, where any replica can finish what another began.
 
-use super::challenges::{ApprovalChallenges, ChallengeError, Issued, CHALLENGE_TTL};
-use super::credentials::{Credentials, CredentialsError};
+use super::challenges::{
+    ApprovalChallenges, CeremonyStore, ChallengeError, Issued, MemoryCeremonies, CHALLENGE_TTL,
+    REGISTRATION,
+};
+use super::credentials::{CredentialsError, FilePasskeys, PasskeyStore};
+use super::db_store::DbPasskeys;
+use crate::ui::sessions::token_sha256;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::Arc;
 use toolhost_governance::{passkey_challenge, Approval, PasskeyEvidence, CHALLENGE_NONCE_BYTES};
+use toolhost_host::{HostConfig, StateBackend};
+use toolhost_state::{PgCeremonies, PgPasskeys, StateError};
 use webauthn_rs::prelude::{
     PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
     Url, Uuid, WebauthnError,
@@ -54,18 +63,25 @@ pub enum PasskeyError {
     Challenge(#[from] ChallengeError),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
+    #[error(transparent)]
+    Store(#[from] StateError),
 }
 
 impl PasskeyError {
     pub fn kind(&self) -> &'static str {
         match self {
             PasskeyError::Setup { .. } | PasskeyError::Credentials(_) => "passkey-setup",
+            PasskeyError::Store(_) | PasskeyError::Challenge(ChallengeError::Store(_)) => {
+                "passkey-store"
+            }
             PasskeyError::NotEnrolled(_) => "passkey-not-enrolled",
             _ => "passkey",
         }
     }
 }
 
+/// An enrolment under way (kept by the session id's SHA-256).
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Registration {
     approver: String,
     user_id: Uuid,
@@ -75,9 +91,9 @@ struct Registration {
 /// Passkeys for one running UI server.
 pub struct Passkeys {
     webauthn: Webauthn,
-    credentials: Credentials,
-    /// Enrolments under way, by session id.
-    registrations: Mutex<HashMap<String, Registration>>,
+    credentials: Arc<dyn PasskeyStore>,
+    /// Enrolments under way (kind [`REGISTRATION`]) and approval challenges.
+    ceremonies: Arc<dyn CeremonyStore>,
     challenges: ApprovalChallenges<PasskeyAuthentication>,
 }
 
@@ -94,8 +110,38 @@ fn nonce() -> Vec<u8> {
 }
 
 impl Passkeys {
-    /// Passkeys for the UI at `http://localhost:<port>`, kept in `<home>/passkeys.json`.
+    /// Passkeys for the UI at `http://localhost:<port>`, kept in `<home>/passkeys.json`,
+    /// ceremonies in this process.
     pub fn new(home: &Path, port: u16) -> Result<Passkeys, PasskeyError> {
+        Passkeys::with_stores(
+            port,
+            Arc::new(FilePasskeys::new(home)),
+            Arc::new(MemoryCeremonies::default()),
+        )
+    }
+
+    /// Passkeys for the UI of the host configured by `config`, where its state lives: the
+    /// home and this process (embedded), or the tenant's rows in the state database (a home's
+    /// `passkeys.json` imported once).
+    pub async fn for_host(config: &HostConfig, port: u16) -> Result<Passkeys, PasskeyError> {
+        match &config.state {
+            StateBackend::Embedded => Passkeys::new(&config.home, port),
+            StateBackend::Postgres { db, tenant, .. } => {
+                let rows = PgPasskeys::new(db.clone(), tenant.clone());
+                Passkeys::with_stores(
+                    port,
+                    Arc::new(DbPasskeys::open(rows, &config.home).await?),
+                    Arc::new(PgCeremonies::new(db.clone(), tenant.clone())),
+                )
+            }
+        }
+    }
+
+    fn with_stores(
+        port: u16,
+        credentials: Arc<dyn PasskeyStore>,
+        ceremonies: Arc<dyn CeremonyStore>,
+    ) -> Result<Passkeys, PasskeyError> {
         let setup = |source| PasskeyError::Setup { port, source };
         let origin = Url::parse(&format!("http://{RP_ID}:{port}"))
             .map_err(|_| setup(WebauthnError::Configuration))?;
@@ -107,15 +153,15 @@ impl Passkeys {
             .map_err(setup)?;
         Ok(Passkeys {
             webauthn,
-            credentials: Credentials::new(home),
-            registrations: Mutex::new(HashMap::new()),
-            challenges: ApprovalChallenges::new(CHALLENGE_TTL),
+            credentials,
+            challenges: ApprovalChallenges::new(ceremonies.clone(), CHALLENGE_TTL),
+            ceremonies,
         })
     }
 
     /// The ids (base64url) and enrolment times of `approver`'s passkeys.
-    pub fn enrolled(&self, approver: &str) -> Result<Value, PasskeyError> {
-        let mine = self.credentials.of(approver)?;
+    pub async fn enrolled(&self, approver: &str) -> Result<Value, PasskeyError> {
+        let mine = self.credentials.of(approver).await?;
         Ok(Value::Array(
             mine.passkeys
                 .iter()
@@ -131,8 +177,12 @@ impl Passkeys {
 
     /// Starts enrolling a passkey for `approver`: the options for
     /// `navigator.credentials.create` (user verification required).
-    pub fn start_registration(&self, session: &str, approver: &str) -> Result<Value, PasskeyError> {
-        let mine = self.credentials.of(approver)?;
+    pub async fn start_registration(
+        &self,
+        session: &str,
+        approver: &str,
+    ) -> Result<Value, PasskeyError> {
+        let mine = self.credentials.of(approver).await?;
         let exclude = mine
             .passkeys
             .iter()
@@ -142,34 +192,39 @@ impl Passkeys {
             .webauthn
             .start_passkey_registration(mine.user_id, approver, approver, Some(exclude))
             .map_err(PasskeyError::Registration)?;
-        self.registrations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                session.to_string(),
-                Registration {
-                    approver: approver.to_string(),
-                    user_id: mine.user_id,
-                    state,
-                },
-            );
+        let registration = Registration {
+            approver: approver.to_string(),
+            user_id: mine.user_id,
+            state,
+        };
+        let registration = serde_json::to_value(registration)
+            .map_err(|e| PasskeyError::Malformed(e.to_string()))?;
+        self.ceremonies
+            .put(
+                REGISTRATION,
+                &token_sha256(session),
+                &registration,
+                CHALLENGE_TTL,
+            )
+            .await?;
         serde_json::to_value(options).map_err(|e| PasskeyError::Malformed(e.to_string()))
     }
 
     /// Verifies the browser's new credential and keeps it; returns how many passkeys
     /// `approver` now has.
-    pub fn finish_registration(
+    pub async fn finish_registration(
         &self,
         session: &str,
         approver: &str,
         credential: Value,
     ) -> Result<usize, PasskeyError> {
-        let registration = self
-            .registrations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(session)
-            .filter(|r| r.approver == approver)
+        let registration: Registration = self
+            .ceremonies
+            .take(REGISTRATION, &token_sha256(session))
+            .await?
+            .filter(|(_, age)| *age < CHALLENGE_TTL)
+            .and_then(|(state, _)| serde_json::from_value(state).ok())
+            .filter(|r: &Registration| r.approver == approver)
             .ok_or(PasskeyError::NoRegistration)?;
         let credential: RegisterPublicKeyCredential = serde_json::from_value(credential)
             .map_err(|e| PasskeyError::Malformed(e.to_string()))?;
@@ -179,12 +234,13 @@ impl Passkeys {
             .map_err(PasskeyError::Registration)?;
         Ok(self
             .credentials
-            .add(approver, registration.user_id, passkey)?)
+            .add(approver, registration.user_id, passkey)
+            .await?)
     }
 
     /// A challenge for `approver` to sign `approval` with: the options for
     /// `navigator.credentials.get`. Issuing it voids any earlier one for this approval.
-    pub fn challenge_for(
+    pub async fn challenge_for(
         &self,
         session: &str,
         approver: &str,
@@ -193,7 +249,7 @@ impl Passkeys {
         if approval.status(chrono::Utc::now()) != toolhost_governance::ApprovalStatus::Pending {
             return Err(PasskeyError::NotPending(approval.id.clone()));
         }
-        let mine = self.credentials.of(approver)?;
+        let mine = self.credentials.of(approver).await?;
         if mine.passkeys.is_empty() {
             return Err(PasskeyError::NotEnrolled(approver.to_string()));
         }
@@ -206,24 +262,21 @@ impl Passkeys {
         let nonce = nonce();
         let challenge = b64(&passkey_challenge(&digest, &nonce));
         let (options, state) = with_challenge(options, state, &challenge)?;
-        self.challenges.issue(
-            &approval.id,
-            Issued {
-                session: session.to_string(),
-                approver: approver.to_string(),
-                approval_digest: digest,
-                nonce,
-                state,
-                issued_at: Instant::now(),
-            },
-        );
+        let issued = Issued {
+            session_sha256: token_sha256(session),
+            approver: approver.to_string(),
+            approval_digest: digest,
+            nonce,
+            state,
+        };
+        self.challenges.issue(&approval.id, &issued).await?;
         Ok(options)
     }
 
     /// Verifies `assertion` against the open challenge of `approval` (closing it): the
     /// challenge must be this approval's, the signature valid, the person verified. Returns
     /// the evidence to keep with the approval.
-    pub fn verify(
+    pub async fn verify(
         &self,
         session: &str,
         approver: &str,
@@ -232,7 +285,13 @@ impl Passkeys {
     ) -> Result<PasskeyEvidence, PasskeyError> {
         let issued = self
             .challenges
-            .take(&approval.id, session, approver, &approval.digest())?;
+            .take(
+                &approval.id,
+                &token_sha256(session),
+                approver,
+                &approval.digest(),
+            )
+            .await?;
         let credential: PublicKeyCredential = serde_json::from_value(assertion)
             .map_err(|e| PasskeyError::Malformed(e.to_string()))?;
         let expected = b64(&passkey_challenge(&issued.approval_digest, &issued.nonce));
@@ -246,7 +305,7 @@ impl Passkeys {
         if !result.user_verified() {
             return Err(PasskeyError::NotUserVerified);
         }
-        self.credentials.record_use(approver, &result)?;
+        self.credentials.record_use(approver, &result).await?;
         Ok(PasskeyEvidence {
             approver: approver.to_string(),
             credential_id: b64(&credential.raw_id),
@@ -332,12 +391,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let passkeys = Passkeys::new(dir.path(), 8080).unwrap();
         let a = approval("t:run");
-        let err = passkeys.challenge_for("s", "maria", &a).unwrap_err();
+        let err = block_on(passkeys.challenge_for("s", "maria", &a)).unwrap_err();
         assert!(matches!(err, PasskeyError::NotEnrolled(_)), "{err}");
         assert!(err.to_string().contains("enrol one"));
-        let err = passkeys
-            .verify("s", "maria", &a, serde_json::json!({}))
-            .unwrap_err();
+        let err = block_on(passkeys.verify("s", "maria", &a, serde_json::json!({}))).unwrap_err();
         assert!(
             matches!(err, PasskeyError::Challenge(ChallengeError::NotOpen(_))),
             "{err}"
@@ -374,17 +431,14 @@ mod binding_tests {
         let state = serde_json::json!({"ast": {
             "credentials": [], "policy": "required", "challenge": b64(&[0; 32]),
             "appid": null, "allow_backup_eligible_upgrade": true}});
-        passkeys.challenges.issue(
-            &approval.id,
-            Issued {
-                session: "s".into(),
-                approver: "maria".into(),
-                approval_digest: approval.digest(),
-                nonce: nonce.to_vec(),
-                state: serde_json::from_value(state).unwrap(),
-                issued_at: Instant::now(),
-            },
-        );
+        let issued = Issued {
+            session_sha256: token_sha256("s"),
+            approver: "maria".into(),
+            approval_digest: approval.digest(),
+            nonce: nonce.to_vec(),
+            state: serde_json::from_value(state).unwrap(),
+        };
+        super::tests::block_on(passkeys.challenges.issue(&approval.id, &issued)).unwrap();
     }
 
     #[test]
@@ -401,14 +455,12 @@ mod binding_tests {
         // Same nonce, other approval: the digests differ, so do the challenges.
         let for_a = b64(&passkey_challenge(&a.digest(), &nonce));
         open(&passkeys, &b, &nonce);
-        let err = passkeys
-            .verify("s", "maria", &b, assertion(&for_a))
+        let err = super::tests::block_on(passkeys.verify("s", "maria", &b, assertion(&for_a)))
             .unwrap_err();
         assert!(matches!(err, PasskeyError::WrongChallenge), "{err}");
         // B's challenge is spent by the failed try: presenting anything again is refused.
         let for_b = b64(&passkey_challenge(&b.digest(), &nonce));
-        let err = passkeys
-            .verify("s", "maria", &b, assertion(&for_b))
+        let err = super::tests::block_on(passkeys.verify("s", "maria", &b, assertion(&for_b)))
             .unwrap_err();
         assert!(
             matches!(err, PasskeyError::Challenge(ChallengeError::NotOpen(_))),
@@ -416,9 +468,12 @@ mod binding_tests {
         );
         // The right challenge gets as far as the signature check (this one is forged).
         open(&passkeys, &b, &nonce);
-        let err = passkeys
-            .verify("s", "maria", &b, assertion(&for_b))
+        let err = super::tests::block_on(passkeys.verify("s", "maria", &b, assertion(&for_b)))
             .unwrap_err();
         assert!(matches!(err, PasskeyError::Rejected(_)), "{err}");
     }
 }
+
+#[cfg(test)]
+#[path = "ceremony_replica_tests.rs"]
+mod replica_tests;

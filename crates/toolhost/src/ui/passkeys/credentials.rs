@@ -1,12 +1,17 @@
-//! The enrolled passkeys: `<home>/passkeys.json` (0600), per approver a stable WebAuthn user
-//! handle and the public credentials (no secret ever leaves the authenticator). Signature
-//! counters are written back after each use, so a cloned authenticator shows up.
+//! The enrolled passkeys: per approver a stable WebAuthn user handle and the public
+//! credentials (no secret ever leaves the authenticator). Signature counters are written
+//! back after each use, so a cloned authenticator shows up.
+//!
+//! Where they live is a [`PasskeyStore`]: `<home>/passkeys.json` (0600, [`FilePasskeys`],
+//! the embedded backend) or the state database (`super::db_store::DbPasskeys`).
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use toolhost_base::{read_optional, write_private};
+use toolhost_state::StateError;
 use webauthn_rs::prelude::{AuthenticationResult, Passkey, Uuid};
 
 /// The file's name in the home directory.
@@ -21,6 +26,61 @@ pub enum CredentialsError {
     },
     #[error("{} is not a valid passkeys file ({reason}): restore it, or move it away and enrol again", path.display())]
     Corrupt { path: PathBuf, reason: String },
+    #[error("the passkeys of approver `{approver}` in {location} are damaged ({reason}): delete their row in `ui_passkeys` and enrol again")]
+    DamagedRow {
+        approver: String,
+        location: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StateError),
+}
+
+/// Where the enrolled passkeys of one tenant live.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    /// `approver`'s passkeys (none enrolled: an empty list and a fresh user handle).
+    async fn of(&self, approver: &str) -> Result<ApproverPasskeys, CredentialsError>;
+
+    /// Adds `passkey` for `approver`, under `user_id` (the handle it was registered with,
+    /// unless the approver has one already); returns how many they have now.
+    async fn add(
+        &self,
+        approver: &str,
+        user_id: Uuid,
+        passkey: Passkey,
+    ) -> Result<usize, CredentialsError>;
+
+    /// Records a successful use: the new signature counter (and backup state).
+    async fn record_use(
+        &self,
+        approver: &str,
+        result: &AuthenticationResult,
+    ) -> Result<(), CredentialsError>;
+}
+
+/// A fresh approver: no passkeys, a random handle.
+pub fn unenrolled() -> ApproverPasskeys {
+    ApproverPasskeys {
+        user_id: Uuid::new_v4(),
+        passkeys: Vec::new(),
+    }
+}
+
+/// Appends `passkey` (now) to `entry`; returns the new count.
+pub fn push(entry: &mut ApproverPasskeys, passkey: Passkey) -> usize {
+    entry.passkeys.push(EnrolledPasskey {
+        passkey,
+        added_at: chrono::Utc::now(),
+    });
+    entry.passkeys.len()
+}
+
+/// Writes `result`'s counter (and backup state) to the matching credential of `entry`.
+pub fn note_use(entry: &mut ApproverPasskeys, result: &AuthenticationResult) {
+    for enrolled in &mut entry.passkeys {
+        enrolled.passkey.update_credential(result);
+    }
 }
 
 /// One approver's passkeys.
@@ -40,27 +100,33 @@ pub struct EnrolledPasskey {
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct File {
+pub(super) struct File {
     #[serde(default)]
-    approvers: BTreeMap<String, ApproverPasskeys>,
+    pub(super) approvers: BTreeMap<String, ApproverPasskeys>,
 }
 
 /// The passkeys file; changes are read-modify-write under one lock per process.
 #[derive(Debug)]
-pub struct Credentials {
+pub struct FilePasskeys {
     path: PathBuf,
     lock: Mutex<()>,
 }
 
-impl Credentials {
-    pub fn new(home: &Path) -> Credentials {
-        Credentials {
+impl FilePasskeys {
+    pub fn new(home: &Path) -> FilePasskeys {
+        FilePasskeys {
             path: home.join(PASSKEYS_FILE),
             lock: Mutex::new(()),
         }
     }
 
-    fn read(&self) -> Result<File, CredentialsError> {
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole file (none: empty).
+    pub(super) fn read(&self) -> Result<File, CredentialsError> {
         let text = read_optional(&self.path).map_err(|source| CredentialsError::Io {
             path: self.path.clone(),
             source,
@@ -93,23 +159,21 @@ impl Credentials {
         self.write(&file)?;
         Ok(out)
     }
+}
 
-    /// `approver`'s passkeys (none enrolled: an empty list and a fresh user handle).
-    pub fn of(&self, approver: &str) -> Result<ApproverPasskeys, CredentialsError> {
+#[async_trait]
+impl PasskeyStore for FilePasskeys {
+    async fn of(&self, approver: &str) -> Result<ApproverPasskeys, CredentialsError> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         Ok(self
             .read()?
             .approvers
             .get(approver)
             .cloned()
-            .unwrap_or_else(|| ApproverPasskeys {
-                user_id: Uuid::new_v4(),
-                passkeys: Vec::new(),
-            }))
+            .unwrap_or_else(unenrolled))
     }
 
-    /// Adds `passkey` for `approver`, under `user_id` (the handle it was registered with).
-    pub fn add(
+    async fn add(
         &self,
         approver: &str,
         user_id: Uuid,
@@ -123,25 +187,18 @@ impl Credentials {
                     user_id,
                     passkeys: Vec::new(),
                 });
-            entry.passkeys.push(EnrolledPasskey {
-                passkey,
-                added_at: chrono::Utc::now(),
-            });
-            entry.passkeys.len()
+            push(entry, passkey)
         })
     }
 
-    /// Records a successful use: the new signature counter (and backup state).
-    pub fn record_use(
+    async fn record_use(
         &self,
         approver: &str,
         result: &AuthenticationResult,
     ) -> Result<(), CredentialsError> {
         self.change(|file| {
             if let Some(entry) = file.approvers.get_mut(approver) {
-                for enrolled in &mut entry.passkeys {
-                    enrolled.passkey.update_credential(result);
-                }
+                note_use(entry, result);
             }
         })
     }
