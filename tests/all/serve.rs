@@ -272,37 +272,38 @@ async fn probes_tokens_metrics_and_a_secret_from_a_file() {
     // The calls, their upstream responses and the mint are counted; labels carry no arguments.
     let (status, metrics) = get(&format!("{}/metrics", served.base)).await;
     assert_eq!(status, 200);
-    let call =
-        format!(r#"toolhost_calls_total{{tool="{LIST_DEVICES}",decision="auto",outcome="ok"}} 1"#);
+    let call = format!(
+        r#"toolhost_calls_total{{tenant="default",tool="{LIST_DEVICES}",decision="auto",outcome="ok"}} 1"#
+    );
     assert!(metrics.contains(&call), "{metrics}");
     assert!(
         metrics.contains(&format!(
-            r#"toolhost_call_duration_seconds_count{{tool="{LIST_DEVICES}"}} 1"#
+            r#"toolhost_call_duration_seconds_count{{tenant="default",tool="{LIST_DEVICES}"}} 1"#
         )),
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"toolhost_upstream_responses_total{status="200"}"#),
+        metrics.contains(r#"toolhost_upstream_responses_total{tenant="default",status="200"}"#),
         "{metrics}"
     );
     let mints = metrics
         .lines()
-        .find_map(|l| l.strip_prefix("toolhost_token_mints_total "))
+        .find_map(|l| l.strip_prefix(r#"toolhost_token_mints_total{tenant="default"} "#))
         .unwrap_or_else(|| panic!("no mint counter:\n{metrics}"));
     assert!(mints.trim().parse::<u64>().unwrap() >= 1, "{metrics}");
     assert!(
-        metrics.contains("toolhost_pending_approvals 1"),
+        metrics.contains(r#"toolhost_pending_approvals{tenant="default"} 1"#),
         "{metrics}"
     );
     assert!(
         metrics.contains(
-            r#"toolhost_calls_total{tool="connectwise_rmm:cw-rmm-run-task",decision="approval",outcome="pending-approval"} 1"#
+            r#"toolhost_calls_total{tenant="default",tool="connectwise_rmm:cw-rmm-run-task",decision="approval",outcome="pending-approval"} 1"#
         ),
         "{metrics}"
     );
     assert!(
         metrics.contains(
-            r#"toolhost_calls_total{tool="other",decision="invalid",outcome="refused"} 1"#
+            r#"toolhost_calls_total{tenant="default",tool="other",decision="invalid",outcome="refused"} 1"#
         ),
         "{metrics}"
     );

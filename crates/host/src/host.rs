@@ -101,7 +101,7 @@ impl ToolHost {
             grant_mismatch: None,
             observers: Default::default(),
             connection: None,
-            catalog: Catalog::new(config.home.clone(), config.catalog_ttl),
+            catalog: Catalog::new(&config),
             runtime,
             approvals,
             audit,

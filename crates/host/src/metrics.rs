@@ -10,6 +10,8 @@ use toolhost_governance::{AuditDecision, AuditOutcome, AuditRecord};
 /// One finished attempt, as an observer sees it: no arguments, no caller, no error text.
 #[derive(Debug, Clone, Copy)]
 pub struct CallEnded<'a> {
+    /// The tenant the attempt was made in (the host's own, a checked tenant name).
+    pub tenant: &'a str,
     /// The tool name as the attempt named it. Not yet checked against the catalog when the
     /// attempt was refused early: an observer that labels by it must bound it itself.
     pub tool: &'a str,
@@ -27,6 +29,7 @@ impl<'a> CallEnded<'a> {
     pub(crate) fn of(record: &'a AuditRecord) -> CallEnded<'a> {
         let micros = record.instantiate_us + record.execute_us;
         CallEnded {
+            tenant: &record.tenant,
             tool: &record.tool,
             decision: record.decision,
             outcome: record.outcome,

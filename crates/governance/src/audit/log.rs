@@ -62,6 +62,7 @@ mod tests {
     fn record(tool: &str, decision: AuditDecision, outcome: AuditOutcome) -> AuditRecord {
         AuditRecord {
             time: Utc::now(),
+            tenant: "default".into(),
             caller: "agent".into(),
             role: "Technician".into(),
             tool: format!("connectwise_rmm:{tool}"),

@@ -95,6 +95,11 @@ string_forms!(AuditOutcome {
 pub struct AuditRecord {
     /// When the attempt was recorded (after it ran, for calls that ran).
     pub time: DateTime<Utc>,
+    /// The tenant the attempt was made in (a tenant name, `default` for the default tenant).
+    /// Empty in a record written before records named their tenant: such a record is the
+    /// tenant's whose log holds it.
+    #[serde(default)]
+    pub tenant: String,
     /// Who made the call (the agent's session, or the operator approving it).
     pub caller: String,
     /// The role the call was judged under (for an approved run, the requester's).
@@ -158,6 +163,22 @@ mod tests {
             .parse::<AuditDecision>()
             .unwrap_err()
             .contains("role-denied"));
+    }
+
+    #[test]
+    fn a_record_names_its_tenant_and_an_older_one_without_it_still_reads() {
+        let older = json!({
+            "time": "2026-01-02T03:04:05Z", "caller": "agent", "role": "Technician",
+            "tool": "p:list", "argumentsSha256": "00", "argumentsRedacted": {},
+            "decision": "auto", "rule": "auto", "outcome": "ok"
+        });
+        let mut record: AuditRecord = serde_json::from_value(older).unwrap();
+        assert_eq!(record.tenant, "");
+        record.tenant = "acme".into();
+        let written = serde_json::to_value(&record).unwrap();
+        assert_eq!(written["tenant"], "acme");
+        let read: AuditRecord = serde_json::from_value(written).unwrap();
+        assert_eq!(read, record);
     }
 
     #[test]

@@ -79,6 +79,7 @@ impl IdempotentAuditBackend for Primary {
 fn record(caller: &str) -> AuditRecord {
     AuditRecord {
         time: chrono::Utc::now(),
+        tenant: "default".into(),
         caller: caller.into(),
         role: "Technician".into(),
         tool: "connectwise_rmm:cw-rmm-list-devices".into(),

@@ -1,20 +1,28 @@
 //! The tool catalog: the plugin's static tools plus the tenant's discovered tools (one per
-//! script). The discovered half is kept on disk and refreshed once older than its TTL or on
-//! demand; it belongs to one component build and one connection, and a catalog of another
-//! is never used. A refresh that fails keeps the stale catalog serving, with a warning.
+//! script). The discovered half is kept in its store ([`store`]: the home's file, or the
+//! state database every replica shares) and refreshed once older than its TTL or on demand;
+//! it belongs to one component build and one connection, and a catalog of another is never
+//! used. A refresh that fails keeps the stale catalog serving, with a warning.
+//!
+//! With a shared store, a listing reads the shared catalog (so no replica offers a tool
+//! another's refresh removed), a call looks in this host's copy and, on a miss, in the
+//! shared one before anything is refused or rediscovered, and replicas take turns
+//! refreshing: one that waited for the turn serves the catalog discovered meanwhile.
 
 mod discovered;
 mod entry;
+mod store;
 
 use crate::arguments::{ArgumentError, ArgumentValidators};
+use crate::config::HostConfig;
 use crate::error::HostError;
 use discovered::{CatalogKey, DiscoveredTools};
 pub use entry::ToolEntry;
 pub(crate) use entry::{qualified_name, resolve};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store::{CatalogStore, Loaded};
 use toolhost_governance::{PolicyEngine, ToolKind};
 use toolhost_sandbox::{CallContext, PluginRuntime, ToolDescriptor};
 
@@ -25,20 +33,21 @@ pub(crate) struct Tenant<'a> {
     pub client_id: &'a str,
 }
 
-/// The tool catalog of one home directory.
+/// The tool catalog of one tenant.
 pub(crate) struct Catalog {
-    home: PathBuf,
+    store: CatalogStore,
     ttl: Duration,
-    discovered: Mutex<Option<DiscoveredTools>>,
+    /// This host's copy of the discovered half, as last read or refreshed.
+    discovered: Mutex<Option<Loaded>>,
     /// Compiled input schemas, by tool name; forgotten when the catalog changes.
     validators: ArgumentValidators,
 }
 
 impl Catalog {
-    pub fn new(home: PathBuf, ttl: Duration) -> Catalog {
+    pub fn new(config: &HostConfig) -> Catalog {
         Catalog {
-            home,
-            ttl,
+            store: CatalogStore::new(config),
+            ttl: config.catalog_ttl,
             discovered: Mutex::new(None),
             validators: ArgumentValidators::default(),
         }
@@ -110,15 +119,17 @@ impl Catalog {
             return Ok(None);
         };
         let key = self.key(runtime, tenant);
-        let fresh = {
+        let in_memory = {
             let memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
             memory
                 .as_ref()
-                .filter(|c| c.is_fresh_for(&key, self.ttl))
-                .map(|c| c.find(wanted).map(ToolDescriptor::from))
+                .filter(|c| c.catalog.is_fresh_for(&key, self.ttl))
+                .and_then(|c| c.catalog.find(wanted))
         };
-        let found = match fresh {
-            Some(found) => found,
+        // A miss in this host's copy reads the store again (with a shared store, another
+        // replica may have refreshed it since) before the caller refuses or rediscovers.
+        let found = match in_memory {
+            Some(found) => Some(ToolDescriptor::from(found)),
             None => self
                 .discovered(runtime, tenant, false)
                 .await?
@@ -137,13 +148,16 @@ impl Catalog {
         Ok(self.discovered(runtime, tenant, true).await?.len())
     }
 
-    /// When the discovered tools were last refreshed (seconds since the Unix epoch).
+    /// When the discovered tools were last refreshed (seconds since the Unix epoch), as this
+    /// host last read or refreshed them (or, before that, as the home's file says).
     pub fn refreshed_at(&self) -> Option<u64> {
         let memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
-        memory
-            .as_ref()
-            .map(|c| c.refreshed_at)
-            .or_else(|| discovered::load(&self.home).map(|c| c.refreshed_at))
+        memory.as_ref().map(|c| c.catalog.refreshed_at).or_else(|| {
+            self.store
+                .home()
+                .and_then(discovered::load)
+                .map(|c| c.refreshed_at)
+        })
     }
 
     async fn discovered(
@@ -153,34 +167,76 @@ impl Catalog {
         force_refresh: bool,
     ) -> Result<Vec<ToolDescriptor>, HostError> {
         let key = self.key(runtime, tenant);
-        let cached = {
-            let mut memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
-            if memory.as_ref().is_none_or(|c| c.key != key) {
-                *memory = discovered::load(&self.home).filter(|c| c.key == key);
-            }
-            memory.clone()
-        };
-        if let Some(catalog) = &cached {
-            if !force_refresh && catalog.is_fresh_for(&key, self.ttl) {
-                return Ok(catalog.descriptors());
+        let cached = self.read(&key).await;
+        if let Some(held) = &cached {
+            if !force_refresh && held.catalog.is_fresh_for(&key, self.ttl) {
+                return Ok(held.catalog.descriptors());
             }
         }
+        let turn = self.store.refresh_turn(&key).await;
+        // Single flight across replicas: a refresh another replica saved while this one
+        // waited for the turn is used, not repeated (even when this one was forced: it
+        // ended after this was asked); so is one that is simply fresh.
+        if let Some(current) = turn.current().await {
+            let changed = cached.as_ref().map(|c| c.revision) != Some(current.revision);
+            if changed || (!force_refresh && current.catalog.is_fresh_for(&key, self.ttl)) {
+                let tools = current.catalog.descriptors();
+                self.keep(current);
+                return Ok(tools);
+            }
+        }
+        let started_ms = now_ms();
         match discover(runtime, tenant.context).await {
             Ok(tools) => {
-                self.store(DiscoveredTools::new(key, &tools));
+                let mut catalog = DiscoveredTools::new(key, &tools);
+                catalog.refreshed_at = u64::try_from(started_ms / 1000).unwrap_or(0);
+                let saved = turn.save(catalog, started_ms).await;
+                self.keep(saved);
                 Ok(tools)
             }
             Err(err) => match cached {
                 Some(stale) if !force_refresh => {
                     tracing::warn!(
                         "tool discovery failed ({err}); serving the catalog from {} s ago",
-                        stale.age().as_secs()
+                        stale.catalog.age().as_secs()
                     );
-                    Ok(stale.descriptors())
+                    Ok(stale.catalog.descriptors())
                 }
                 _ => Err(err),
             },
         }
+    }
+
+    /// The catalog for `key` as it stands: a shared store is read every time (another
+    /// replica may have refreshed it); a home's file only when this host holds no copy of
+    /// `key` yet.
+    async fn read(&self, key: &CatalogKey) -> Option<Loaded> {
+        let held = {
+            let memory = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+            memory.clone().filter(|c| &c.catalog.key == key)
+        };
+        if held.is_some() && !self.store.is_shared() {
+            return held;
+        }
+        match self.store.load(key).await {
+            Some(stored) => {
+                let unchanged = held
+                    .as_ref()
+                    .is_some_and(|h| h.revision.is_some() && h.revision == stored.revision);
+                if !unchanged {
+                    self.keep(stored.clone());
+                }
+                Some(stored)
+            }
+            // A shared store that cannot be read (or has no row yet): this host's copy.
+            None => held,
+        }
+    }
+
+    /// Makes `loaded` this host's copy; compiled schemas of another copy are forgotten.
+    fn keep(&self, loaded: Loaded) {
+        *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some(loaded);
+        self.validators.clear();
     }
 
     fn key(&self, runtime: &PluginRuntime, tenant: &Tenant<'_>) -> CatalogKey {
@@ -189,14 +245,6 @@ impl Catalog {
             region: tenant.region.to_string(),
             client_id: tenant.client_id.to_string(),
         }
-    }
-
-    fn store(&self, catalog: DiscoveredTools) {
-        if let Err(err) = discovered::save(&self.home, &catalog) {
-            tracing::warn!("could not save the tool catalog: {err}");
-        }
-        *self.discovered.lock().unwrap_or_else(|p| p.into_inner()) = Some(catalog);
-        self.validators.clear();
     }
 }
 
@@ -221,4 +269,10 @@ async fn discover(
         .into_iter()
         .filter(|t| !static_names.contains(&t.name.as_str()))
         .collect())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -59,6 +59,7 @@ impl ToolHost {
         } = ending;
         let record = AuditRecord {
             time: chrono::Utc::now(),
+            tenant: self.tenant().to_string(),
             caller: attempt.caller.to_string(),
             role: attempt.role.to_string(),
             tool: attempt.tool.to_string(),

@@ -1,7 +1,7 @@
 //! `/healthz` (the process answers), `/readyz` (it can serve calls: every tenant connected,
 //! the plugin loaded, each catalog readable) and `/metrics`. They sit outside the Host guard and
 //! the bearer check: probes and scrapers address the pod by IP and carry no token, and none
-//! of them reveals more than tool names and counts.
+//! of them reveals more than tenant and tool names and counts.
 
 use super::metrics::{Metrics, MintSource};
 use axum::extract::State;
@@ -19,8 +19,8 @@ use toolhost_host::{TenantName, ToolHost};
 pub struct Probes {
     /// The hosts MCP calls run on, one per tenant (the default first).
     pub mcp_hosts: Vec<Arc<ToolHost>>,
-    /// The admin UI's host (same home).
-    pub ui_host: Arc<RwLock<ToolHost>>,
+    /// Each tenant's admin UI host (the same tenants, the default first).
+    pub ui_hosts: Vec<Arc<RwLock<ToolHost>>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -68,7 +68,7 @@ async fn readyz(State(probes): State<Arc<Probes>>) -> Response {
             Ok(tools) => {
                 probes
                     .metrics
-                    .set_known_tools(tools.iter().map(|t| t.name.clone()));
+                    .set_known_tools(tenant.as_str(), tools.iter().map(|t| t.name.clone()));
                 tools_by_tenant.insert(tenant.to_string(), json!(tools.len()));
             }
             Err(err) => {
@@ -83,21 +83,26 @@ async fn readyz(State(probes): State<Arc<Probes>>) -> Response {
 
 async fn metrics(State(probes): State<Arc<Probes>>) -> Response {
     let metrics = &probes.metrics;
-    // Each tenant's host mints its own tokens: the MCP hosts' counts, summed, only grow.
-    let mcp_mints = probes.mcp_hosts.iter().map(|h| h.token_mints()).sum();
-    metrics.observe_mints(MintSource::Mcp, mcp_mints);
-    metrics.observe_mints(MintSource::Ui, probes.ui_host.read().await.token_mints());
-    let mut pending = 0;
+    // Each tenant's host mints its own tokens (and the UI's host of its tenant its own).
     for host in &probes.mcp_hosts {
+        let tenant = host.tenant().as_str();
+        metrics.add_tenant(tenant);
+        metrics.observe_mints(tenant, MintSource::Mcp, host.token_mints());
         match host.list_approvals(&ApprovalFilter::pending()).await {
-            Ok(list) => pending += list.len(),
-            Err(err) => tracing::warn!(
-                "metrics: cannot list pending approvals of tenant `{}`: {err}",
-                host.tenant()
-            ),
+            Ok(list) => metrics.set_pending_approvals(tenant, list.len()),
+            Err(err) => {
+                tracing::warn!("metrics: cannot list pending approvals of tenant `{tenant}`: {err}")
+            }
         }
     }
-    metrics.set_pending_approvals(pending);
+    for ui_host in &probes.ui_hosts {
+        let ui_host = ui_host.read().await;
+        metrics.observe_mints(
+            ui_host.tenant().as_str(),
+            MintSource::Ui,
+            ui_host.token_mints(),
+        );
+    }
     (
         [(
             header::CONTENT_TYPE,
