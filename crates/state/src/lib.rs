@@ -4,11 +4,15 @@
 mod approvals;
 mod audit;
 mod database;
+mod database_tls;
 mod error;
 mod migrations;
 pub use approvals::PgApprovals;
 pub use audit::PgAudit;
 pub use database::Database;
+pub use database_tls::{DatabaseTrust, DATABASE_CA_FILE_ENV};
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub use error::StateError;
 
 mod clients;
@@ -29,3 +33,11 @@ pub use tokens::PgTokens;
 
 mod grants;
 pub use grants::PgGrants;
+
+mod passkeys;
+mod ui_sessions;
+pub use passkeys::{PgCeremonies, PgPasskeys, StoredPasskeys};
+pub use ui_sessions::{LaunchExchange, PgUiSessions};
+
+mod catalogs;
+pub use catalogs::{CatalogKey, CatalogRefresh, PgCatalogs, StoredCatalog};

@@ -101,9 +101,9 @@ pub struct ServeArgs {
 struct NoAuthRefused;
 
 /// `open_host` opens a tenant's host in the root `home` with the configured plugin; serve
-/// opens one per tenant for MCP, and one more of the default tenant for the admin UI (after
-/// connecting, so it loads the saved connection). `connect_tenant` is the tenant
-/// `--client-id` connects.
+/// opens one per tenant for MCP, and one more per tenant for its admin UI (after
+/// connecting, so it loads the saved connection; the default tenant's always, as its UI is
+/// at `/`). `connect_tenant` is the tenant `--client-id` connects.
 pub async fn run<F, Fut>(
     args: ServeArgs,
     home_flag: Option<String>,
@@ -133,18 +133,22 @@ where
     crate::serve::check(&options)?;
     let metrics = Arc::new(Metrics::new());
     let mut mcp_hosts = Vec::new();
-    for tenant in tenants_to_serve(known, &place, &connect_tenant, args.client_id.is_some())? {
+    let served = tenants_to_serve(known, &place, &connect_tenant, args.client_id.is_some())?;
+    for tenant in served.iter().cloned() {
         let mut mcp_host = open_host(tenant.clone())
             .await
             .with_context(|| format!("opening tenant `{tenant}`"))?;
         mcp_host.observe_calls(metrics.clone());
+        metrics.add_tenant(tenant.as_str());
         if let (Some(client_id), true) = (&args.client_id, tenant == connect_tenant) {
             connect(&mut mcp_host, client_id.clone(), &args).await?;
         }
         if mcp_host.is_connected() {
             // Labels are limited to the catalog's names; learn them before the first call.
             match mcp_host.tools().await {
-                Ok(tools) => metrics.set_known_tools(tools.into_iter().map(|t| t.name)),
+                Ok(tools) => {
+                    metrics.set_known_tools(tenant.as_str(), tools.into_iter().map(|t| t.name))
+                }
                 Err(err) => {
                     tracing::warn!("tenant `{tenant}`: the tool catalog cannot be read yet: {err}")
                 }
@@ -152,9 +156,19 @@ where
         }
         mcp_hosts.push(mcp_host);
     }
-    let mut ui_host = open_host(TenantName::default()).await?;
-    ui_host.observe_calls(metrics.clone());
-    crate::serve::run(options, mcp_hosts, ui_host, metrics).await
+    let mut ui_tenants = served;
+    if !ui_tenants.iter().any(TenantName::is_default) {
+        ui_tenants.insert(0, TenantName::default());
+    }
+    let mut ui_hosts = Vec::new();
+    for tenant in ui_tenants {
+        let mut ui_host = open_host(tenant.clone())
+            .await
+            .with_context(|| format!("opening tenant `{tenant}` for its admin UI"))?;
+        ui_host.observe_calls(metrics.clone());
+        ui_hosts.push(ui_host);
+    }
+    crate::serve::run(options, mcp_hosts, ui_hosts, metrics).await
 }
 
 /// Every tenant `known` (the default first) of `place` (the home or the state database),

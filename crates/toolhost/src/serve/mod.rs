@@ -1,31 +1,31 @@
 //! `toolhost serve`: one process for a server deployment. One listener carries the MCP
 //! streamable HTTP endpoint of every tenant (`/t/<tenant>/mcp`, and `/mcp` for the default
-//! tenant; bearer tokens of that tenant's registered clients, always), the default tenant's
-//! admin UI under its usual paths (behind its one-time launch link), `/healthz`, `/readyz`
-//! and `/metrics`; SIGTERM drains calls in flight before exiting.
+//! tenant; bearer tokens of that tenant's registered clients, always), every tenant's admin
+//! UI at `/t/<tenant>/` (the default tenant's also at `/`; each behind its own one-time
+//! launch link), `/healthz`, `/readyz` and `/metrics`; SIGTERM drains calls in flight
+//! before exiting.
 //!
 //! - [`metrics`]: the Prometheus metrics, fed by the host's call observer.
 //! - [`health`]: the probes and the metrics endpoint.
 //! - [`shutdown`]: signals, in-flight tracking, the drain deadline.
 //! - [`secret`]: the client secret from the environment or a mounted file.
+//! - [`tenant_uis`]: every tenant's admin UI, each in its own tenant.
 
 pub mod health;
 pub mod metrics;
 pub mod secret;
 pub mod shutdown;
+pub mod tenant_uis;
 
 use crate::mcp::http::Guard;
 use crate::mcp::{self, Identity, McpOptions, McpServer};
 use crate::ui::guard::AllowedHosts;
-use crate::ui::passkeys::Passkeys;
-use crate::ui::sessions::Sessions;
-use crate::ui::UiState;
 use health::Probes;
 use shutdown::InFlight;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::RwLock;
+use tenant_uis::{TenantUi, UiSettings};
 use tokio_util::sync::CancellationToken;
 use toolhost_governance::ApproverName;
 use toolhost_host::{TenantName, ToolHost};
@@ -67,7 +67,7 @@ pub fn check(options: &ServeOptions) -> Result<(), ServeConfigError> {
 }
 
 /// The UI's Host allowlist: each public name, with and without the port.
-fn ui_hosts(bound: SocketAddr, public_hosts: &[String]) -> Vec<String> {
+fn ui_host_names(bound: SocketAddr, public_hosts: &[String]) -> Vec<String> {
     let mut hosts = Vec::new();
     for host in public_hosts {
         let host = host.trim().to_ascii_lowercase();
@@ -81,11 +81,6 @@ fn ui_hosts(bound: SocketAddr, public_hosts: &[String]) -> Vec<String> {
         hosts.push(bound.to_string());
     }
     hosts
-}
-
-/// The launch link the operator opens (a loopback one when bound to every address).
-fn ui_link(bound: SocketAddr, public_hosts: &[String], token: &str) -> String {
-    format!("{}/?token={token}", ui_origin(bound, public_hosts))
 }
 
 /// Where browsers reach the admin UI: the first public host name, else `localhost` (a
@@ -119,12 +114,13 @@ pub fn tenant_mcp_paths(tenant: &TenantName) -> Vec<String> {
 }
 
 /// Serves until SIGTERM/SIGINT, then drains. `mcp_hosts` holds one host per tenant (each
-/// with its own clients, approvals, audit and token); `ui_host` is the default tenant's
-/// second host (the UI holds its own); all are observed by `metrics`.
+/// with its own clients, approvals, audit and token); `ui_hosts` a second host per tenant
+/// for its admin UI (the UI holds its own), the default tenant's among them; all are
+/// observed by `metrics`.
 pub async fn run(
     options: ServeOptions,
     mcp_hosts: Vec<ToolHost>,
-    ui_host: ToolHost,
+    ui_hosts: Vec<ToolHost>,
     metrics: Arc<metrics::Metrics>,
 ) -> anyhow::Result<()> {
     check(&options)?;
@@ -136,7 +132,7 @@ pub async fn run(
         })?;
     let bound = listener.local_addr()?;
     let mcp_hosts: Vec<Arc<ToolHost>> = mcp_hosts.into_iter().map(Arc::new).collect();
-    let ui_host = Arc::new(RwLock::new(ui_host));
+    let origin = ui_origin(bound, &options.public_hosts);
 
     let cancel = CancellationToken::new();
     let in_flight = InFlight::default();
@@ -151,11 +147,9 @@ pub async fn run(
                 identity: Identity::Bearer,
                 role: None,
                 command_flags: mcp::command_flags(options.home_flag.as_deref(), &tenant),
-                // An approval link sent to an MCP client opens this server's own admin UI,
-                // which is the default tenant's: another tenant's approvals are not there.
-                approvals_url: tenant
-                    .is_default()
-                    .then(|| ui_origin(bound, &options.public_hosts)),
+                // An approval link sent to an MCP client opens this tenant's own admin UI,
+                // the one place its approvals are.
+                approvals_url: Some(tenant_uis::approvals_url(&origin, &tenant)),
             },
         )
         .await;
@@ -176,34 +170,46 @@ pub async fn run(
         in_flight.clone(),
         shutdown::track,
     ));
-    let passkeys = Passkeys::new(&ui_host.read().await.config().home, bound.port())?;
-    let ui_state = Arc::new(UiState {
-        host: ui_host.clone(),
-        sessions: Sessions::new(),
-        allowed: AllowedHosts::loopback(bound.port(), &ui_hosts(bound, &options.public_hosts)),
-        approver: options.approver.clone(),
-        upstream: None,
-        passkeys,
-    });
-    let link = ui_link(
-        bound,
-        &options.public_hosts,
-        ui_state.sessions.launch_token(),
-    );
+    let allowed =
+        AllowedHosts::loopback(bound.port(), &ui_host_names(bound, &options.public_hosts));
+    let settings = UiSettings {
+        allowed: &allowed,
+        approver: &options.approver,
+        port: bound.port(),
+    };
+    let mut uis = Vec::new();
+    for host in ui_hosts {
+        uis.push(TenantUi::new(host, &settings).await?);
+    }
+    // The default tenant's UI comes first: its link is printed first, as before tenants.
+    uis.sort_by_key(|ui| !ui.tenant.is_default());
+    if !uis.first().is_some_and(|ui| ui.tenant.is_default()) {
+        anyhow::bail!("serve was given no host of the default tenant for its admin UI");
+    }
     let probes = Arc::new(Probes {
         mcp_hosts,
-        ui_host,
+        ui_hosts: uis.iter().map(|ui| ui.state.host.clone()).collect(),
         metrics,
     });
     let app = mcp_app
         .merge(health::routes(probes))
-        .merge(crate::ui::router(ui_state));
+        .merge(tenant_uis::router(&uis));
 
     eprintln!(
         "toolhost serve listening on http://{bound}: MCP at {}, /healthz, /readyz, /metrics",
         mcp_paths.join(", ")
     );
-    eprintln!("admin UI (the link signs in once): {link}");
+    for ui in &uis {
+        let link = ui.launch_link(&origin);
+        if ui.tenant.is_default() {
+            eprintln!("admin UI (the link signs in once): {link}");
+        } else {
+            eprintln!(
+                "admin UI of tenant {} (the link signs in once): {link}",
+                ui.tenant
+            );
+        }
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let drain = {
@@ -270,18 +276,18 @@ mod tests {
     }
 
     #[test]
-    fn ui_link_and_hosts_use_the_public_name() {
+    fn ui_origin_and_hosts_use_the_public_name() {
         let bound: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let public = vec!["Toolhost.example.com".to_string()];
         assert_eq!(
-            ui_link(bound, &public, "t"),
-            "http://toolhost.example.com:8080/?token=t"
+            ui_origin(bound, &public),
+            "http://toolhost.example.com:8080"
         );
         assert_eq!(
-            ui_hosts(bound, &public),
+            ui_host_names(bound, &public),
             ["toolhost.example.com:8080", "toolhost.example.com"]
         );
         let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-        assert_eq!(ui_link(local, &[], "t"), "http://localhost:9000/?token=t");
+        assert_eq!(ui_origin(local, &[]), "http://localhost:9000");
     }
 }

@@ -78,12 +78,12 @@ async fn approve(
     let evidence = match body.passkey {
         Some(assertion) => {
             let approval = find_approval(&state, &id).await?;
-            Some(state.passkeys.verify(
-                &session.id,
-                state.approver.as_str(),
-                &approval,
-                assertion,
-            )?)
+            Some(
+                state
+                    .passkeys
+                    .verify(&session.id, state.approver.as_str(), &approval, assertion)
+                    .await?,
+            )
         }
         None => None,
     };

@@ -97,12 +97,25 @@ mod tests {
         }
         let index = ASSETS.iter().find(|a| a.name == "index.html").unwrap();
         for tag in index.body.split("<script").skip(1) {
-            assert!(
-                tag.contains("src=\"/assets/"),
-                "inline script in index.html"
-            );
+            assert!(tag.contains("src=\"assets/"), "inline script in index.html");
         }
         assert!(!index.body.contains(" style=") && !index.body.contains("onclick"));
+    }
+
+    /// The same page serves `toolhost ui` at `/` and each tenant at `/t/<tenant>/` under
+    /// `toolhost serve`: every URL of ours is relative to the page, so `/t/b/`'s page
+    /// talks to `/t/b/api/...` and never to the root tenant's `/api/...`.
+    #[test]
+    fn no_asset_names_a_root_absolute_path_of_ours() {
+        for asset in ASSETS {
+            for absolute in ["'/api", "`/api", "\"/api", "\"/assets", "'/assets"] {
+                assert!(
+                    !asset.body.contains(absolute),
+                    "{} refers to {absolute}...: use a path relative to the page",
+                    asset.name
+                );
+            }
+        }
     }
 
     #[test]

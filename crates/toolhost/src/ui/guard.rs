@@ -4,10 +4,12 @@
 //!   cannot reach us through DNS rebinding.
 //! - `Origin`, when present, must be this server; `Sec-Fetch-Site` must not be cross-site.
 //! - Every `/api/` request needs the session cookie, except the one-time token exchange.
+//!   Each mount of the UI (the root, `/t/<tenant>/`) reads its own cookie only, and knows
+//!   its own sessions only: one tenant's session is never another's.
 //! - Every state-changing request (anything but GET/HEAD) must carry the session's CSRF
 //!   token in `X-Toolhost-CSRF`; GET handlers never change state.
 
-use super::sessions::{constant_time_eq, cookie_value, Session, Sessions, SESSION_COOKIE};
+use super::sessions::{constant_time_eq, cookie_value, Session, Sessions};
 use http::{HeaderMap, Method, StatusCode};
 
 /// The header that carries the CSRF token.
@@ -92,23 +94,39 @@ pub fn check_origin(headers: &HeaderMap, allowed: &AllowedHosts) -> Result<(), R
     Ok(())
 }
 
-/// The request's session, when its cookie names a live one.
-pub fn session_of(headers: &HeaderMap, sessions: &Sessions) -> Option<Session> {
-    headers
+/// The request's session, when its cookie `cookie` names a live one; 503 when the session
+/// store (the state database) cannot answer (the reason goes to the server's log only).
+pub async fn session_of(
+    headers: &HeaderMap,
+    sessions: &Sessions,
+    cookie: &str,
+) -> Result<Option<Session>, Rejection> {
+    let Some(id) = headers
         .get_all("cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|h| cookie_value(h, SESSION_COOKIE))
-        .and_then(|id| sessions.find(id))
+        .find_map(|h| cookie_value(h, cookie))
+    else {
+        return Ok(None);
+    };
+    sessions.find(id).await.map_err(|err| {
+        tracing::warn!("cannot check a UI session: {err}");
+        reject(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the session store is unreachable: see the server's log",
+        )
+    })
 }
 
-/// Everything but the origin checks: session and CSRF. Returns the session for `/api/`
-/// requests (none for static files and the token exchange).
-pub fn check_session(
+/// Everything but the origin checks: session (from the cookie named `cookie`) and CSRF.
+/// `path` is relative to the UI's mount. Returns the session for `/api/` requests (none
+/// for static files and the token exchange).
+pub async fn check_session(
     method: &Method,
     path: &str,
     headers: &HeaderMap,
     sessions: &Sessions,
+    cookie: &str,
 ) -> Result<Option<Session>, Rejection> {
     let changes_state = !matches!(*method, Method::GET | Method::HEAD);
     if path == SESSION_PATH && changes_state {
@@ -128,12 +146,14 @@ pub fn check_session(
         }
         return Ok(None);
     }
-    let session = session_of(headers, sessions).ok_or_else(|| {
-        reject(
-            StatusCode::UNAUTHORIZED,
-            "no session: open the URL `toolhost ui` printed",
-        )
-    })?;
+    let session = session_of(headers, sessions, cookie)
+        .await?
+        .ok_or_else(|| {
+            reject(
+                StatusCode::UNAUTHORIZED,
+                "no session: open the URL `toolhost ui` printed",
+            )
+        })?;
     if changes_state {
         let sent = header(headers, CSRF_HEADER).unwrap_or_default();
         if !constant_time_eq(sent, &session.csrf) {
@@ -146,6 +166,7 @@ pub fn check_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::sessions::SESSION_COOKIE;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -213,41 +234,136 @@ mod tests {
         }
     }
 
-    #[test]
-    fn api_needs_a_session_and_posts_need_its_csrf_token() {
+    #[tokio::test]
+    async fn api_needs_a_session_and_posts_need_its_csrf_token() {
         let sessions = Sessions::with_launch_token("launch");
         let none = HeaderMap::new();
-        let err = check_session(&Method::GET, "/api/status", &none, &sessions).unwrap_err();
+        let err = check_session(
+            &Method::GET,
+            "/api/status",
+            &none,
+            &sessions,
+            SESSION_COOKIE,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status, StatusCode::UNAUTHORIZED);
         // Static files need no session; the page itself holds no data.
-        assert_eq!(check_session(&Method::GET, "/", &none, &sessions), Ok(None));
-        assert!(check_session(&Method::POST, "/", &none, &sessions).is_err());
+        assert_eq!(
+            check_session(&Method::GET, "/", &none, &sessions, SESSION_COOKIE).await,
+            Ok(None)
+        );
+        assert!(
+            check_session(&Method::POST, "/", &none, &sessions, SESSION_COOKIE)
+                .await
+                .is_err()
+        );
 
-        let session = sessions.exchange("launch").unwrap();
+        let session = sessions.exchange("launch").await.unwrap();
         let cookie = format!("{SESSION_COOKIE}={}", session.id);
         let get = headers(&[("cookie", &cookie)]);
         assert_eq!(
-            check_session(&Method::GET, "/api/status", &get, &sessions),
+            check_session(&Method::GET, "/api/status", &get, &sessions, SESSION_COOKIE).await,
             Ok(Some(session.clone()))
         );
-        let err = check_session(&Method::POST, "/api/policy", &get, &sessions).unwrap_err();
+        let err = check_session(
+            &Method::POST,
+            "/api/policy",
+            &get,
+            &sessions,
+            SESSION_COOKIE,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.status, StatusCode::FORBIDDEN);
         let wrong = headers(&[("cookie", &cookie), (CSRF_HEADER, "guess")]);
-        assert!(check_session(&Method::POST, "/api/policy", &wrong, &sessions).is_err());
+        assert!(check_session(
+            &Method::POST,
+            "/api/policy",
+            &wrong,
+            &sessions,
+            SESSION_COOKIE
+        )
+        .await
+        .is_err());
         let right = headers(&[("cookie", &cookie), (CSRF_HEADER, &session.csrf)]);
-        assert!(check_session(&Method::POST, "/api/policy", &right, &sessions).is_ok());
+        assert!(check_session(
+            &Method::POST,
+            "/api/policy",
+            &right,
+            &sessions,
+            SESSION_COOKIE
+        )
+        .await
+        .is_ok());
         let forged = headers(&[("cookie", "toolhost_session=forged"), (CSRF_HEADER, "x")]);
-        assert!(check_session(&Method::POST, "/api/policy", &forged, &sessions).is_err());
+        assert!(check_session(
+            &Method::POST,
+            "/api/policy",
+            &forged,
+            &sessions,
+            SESSION_COOKIE
+        )
+        .await
+        .is_err());
     }
 
-    #[test]
-    fn the_token_exchange_needs_the_custom_header() {
+    /// Under `toolhost serve` each tenant's UI reads its own cookie and knows its own
+    /// sessions: tenant A's session is nobody under B's cookie name or in B's sessions.
+    #[tokio::test]
+    async fn a_session_counts_only_under_its_own_cookie_and_sessions() {
+        let (a, b) = (
+            Sessions::with_launch_token("launch-a"),
+            Sessions::with_launch_token("launch-b"),
+        );
+        let session = a.exchange("launch-a").await.unwrap();
+        let as_a = headers(&[("cookie", &format!("toolhost_session_a={}", session.id))]);
+        let as_b = headers(&[("cookie", &format!("toolhost_session_b={}", session.id))]);
+        async fn read(
+            h: &HeaderMap,
+            sessions: &Sessions,
+            cookie: &str,
+        ) -> Result<Option<Session>, Rejection> {
+            check_session(&Method::GET, "/api/approvals", h, sessions, cookie).await
+        }
+        assert_eq!(
+            read(&as_a, &a, "toolhost_session_a").await,
+            Ok(Some(session.clone()))
+        );
+        for (h, sessions, cookie) in [
+            (&as_a, &b, "toolhost_session_b"),
+            (&as_b, &b, "toolhost_session_b"),
+            (&as_a, &a, "toolhost_session_b"),
+            (&as_a, &a, SESSION_COOKIE),
+        ] {
+            let err = read(h, sessions, cookie).await.unwrap_err();
+            assert_eq!(err.status, StatusCode::UNAUTHORIZED, "{cookie}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_token_exchange_needs_the_custom_header() {
         let sessions = Sessions::with_launch_token("launch");
         let plain = HeaderMap::new();
-        assert!(check_session(&Method::POST, SESSION_PATH, &plain, &sessions).is_err());
+        assert!(check_session(
+            &Method::POST,
+            SESSION_PATH,
+            &plain,
+            &sessions,
+            SESSION_COOKIE
+        )
+        .await
+        .is_err());
         let marked = headers(&[(CSRF_HEADER, "launch")]);
         assert_eq!(
-            check_session(&Method::POST, SESSION_PATH, &marked, &sessions),
+            check_session(
+                &Method::POST,
+                SESSION_PATH,
+                &marked,
+                &sessions,
+                SESSION_COOKIE
+            )
+            .await,
             Ok(None)
         );
     }

@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use guard::AllowedHosts;
 use sessions::Sessions;
-pub use state::UiState;
+pub use state::{UiMount, UiState};
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -104,14 +104,18 @@ impl UiServer {
         if !addr.ip().is_loopback() && !addr.ip().is_unspecified() {
             extra.push(addr.to_string());
         }
-        let passkeys = passkeys::Passkeys::new(&host.config().home, addr.port())?;
+        let passkeys = passkeys::Passkeys::for_host(host.config(), addr.port()).await?;
+        let sessions = Sessions::for_backend(&host.config().state, options.approver.as_str())
+            .await
+            .map_err(passkeys::PasskeyError::from)?;
         let state = Arc::new(UiState {
             host: Arc::new(RwLock::new(host)),
-            sessions: Sessions::new(),
+            sessions,
             allowed: AllowedHosts::loopback(addr.port(), &extra),
             approver: options.approver,
             upstream: options.upstream,
             passkeys,
+            mount: UiMount::root(),
         });
         Ok(UiServer {
             listener,
@@ -173,19 +177,25 @@ pub fn router(state: Arc<UiState>) -> Router {
         .with_state(state)
 }
 
-async fn guard_layer(
+/// The guard in front of every route of one UI mount (also its redirects under `serve`).
+pub(crate) async fn guard_layer(
     State(state): State<Arc<UiState>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let checked = guard::check_origin(request.headers(), &state.allowed).and_then(|()| {
-        guard::check_session(
-            request.method(),
-            request.uri().path(),
-            request.headers(),
-            &state.sessions,
-        )
-    });
+    let checked = match guard::check_origin(request.headers(), &state.allowed) {
+        Ok(()) => {
+            guard::check_session(
+                request.method(),
+                request.uri().path(),
+                request.headers(),
+                &state.sessions,
+                &state.mount.cookie_name(),
+            )
+            .await
+        }
+        Err(rejection) => Err(rejection),
+    };
     let mut response = match checked {
         Ok(session) => {
             if let Some(session) = session {
@@ -212,10 +222,23 @@ async fn start_session(
     State(state): State<Arc<UiState>>,
     Json(body): Json<LaunchToken>,
 ) -> Response {
-    match state.sessions.exchange(&body.token) {
+    match state.sessions.exchange(&body.token).await {
+        Err(sessions::LaunchTokenError::Store(err)) => {
+            tracing::warn!("cannot start a UI session: {err}");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({
+                    "error": "the session store is unreachable: see the server's log",
+                    "kind": "session-store"})),
+            )
+                .into_response()
+        }
         Ok(session) => (
-            [(http::header::SET_COOKIE, sessions::session_cookie(&session))],
-            Json(serde_json::json!({"csrf": session.csrf, "operator": state.approver.as_str()})),
+            [(
+                http::header::SET_COOKIE,
+                state.mount.set_cookie(&session.id),
+            )],
+            Json(signed_in(&state, &session).await),
         )
             .into_response(),
         Err(err) => (
@@ -231,13 +254,35 @@ async fn current_session(
     State(state): State<Arc<UiState>>,
     axum::Extension(session): axum::Extension<sessions::Session>,
 ) -> Json<serde_json::Value> {
-    Json(serde_json::json!({"csrf": session.csrf, "operator": state.approver.as_str()}))
+    Json(signed_in(&state, &session).await)
+}
+
+/// What the page learns at sign-in: its CSRF token, who is signed in, and in which tenant
+/// (shown in the page, so an operator of several tenants knows which one a tab acts in).
+async fn signed_in(state: &UiState, session: &sessions::Session) -> serde_json::Value {
+    let tenant = state.host.read().await.tenant().to_string();
+    serde_json::json!({
+        "csrf": session.csrf,
+        "operator": state.approver.as_str(),
+        "tenant": tenant,
+    })
 }
 
 async fn logout(
     State(state): State<Arc<UiState>>,
     axum::Extension(session): axum::Extension<sessions::Session>,
-) -> Json<serde_json::Value> {
-    state.sessions.end(&session.id);
-    Json(serde_json::json!({"ok": true}))
+) -> Response {
+    match state.sessions.end(&session.id).await {
+        Ok(()) => Json(serde_json::json!({"ok": true})).into_response(),
+        Err(err) => {
+            tracing::warn!("cannot end a UI session: {err}");
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({
+                    "error": "the session store is unreachable: see the server's log",
+                    "kind": "session-store"})),
+            )
+                .into_response()
+        }
+    }
 }

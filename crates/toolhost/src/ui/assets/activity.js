@@ -43,7 +43,7 @@ function renderRecord(r) {
 
 async function loadTasks(from, to) {
   try {
-    const data = await post('/api/tasks', { from: from.toISOString(), to: to.toISOString() });
+    const data = await post('api/tasks', { from: from.toISOString(), to: to.toISOString() });
     chips(byId('task-counts'), data.counts);
     barChart(byId('task-chart'), data.counts, 'Task outcomes');
     const body = byId('tasks-table').tBodies[0];
@@ -60,7 +60,7 @@ async function loadTasks(from, to) {
 
 async function loadAudit(from, to) {
   try {
-    const data = await get('/api/audit', { from: from.toISOString(), to: to.toISOString() });
+    const data = await get('api/audit', { from: from.toISOString(), to: to.toISOString() });
     chips(byId('audit-counts'), data.counts);
     const body = byId('audit-table').tBodies[0];
     body.replaceChildren(...data.records.map(renderRecord));

@@ -25,7 +25,7 @@ export async function startSession() {
   if (token) {
     url.searchParams.delete('token');
     window.history.replaceState(null, '', url.pathname + url.search + url.hash);
-    const response = await fetch('/api/session', {
+    const response = await fetch('api/session', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-toolhost-csrf': 'launch' },
       body: JSON.stringify({ token }),
@@ -36,7 +36,7 @@ export async function startSession() {
       return session;
     }
   }
-  const session = await parse(await fetch('/api/session'));
+  const session = await parse(await fetch('api/session'));
   csrf = session.csrf;
   return session;
 }

@@ -53,7 +53,10 @@ async function main() {
       el('p', { class: 'muted', text: 'Open the URL that `toolhost ui` printed; each URL works once. Restart `toolhost ui` for a new one.' })));
     return;
   }
-  byId('who').textContent = `signed in as ${session.operator}`;
+  // The tenant this page acts in, when it is not the default one (`/t/<tenant>/`).
+  const tenant = session.tenant && session.tenant !== 'default' ? ` · tenant ${session.tenant}` : '';
+  byId('who').textContent = `signed in as ${session.operator}${tenant}`;
+  if (tenant) document.title = `toolhost · ${session.tenant}`;
   document.body.dataset.ready = 'true';
   setupConnectForm(() => refreshBadge());
   setupTools();

@@ -24,7 +24,7 @@ async function decide(approval, action, item) {
     if (signing) status.replaceChildren(el('span', { class: 'muted', text: 'Sign with your passkey…' }));
     const body = signing ? { passkey: await signApproval(approval.id) } : undefined;
     if (signing) status.replaceChildren(el('span', { class: 'muted', text: 'Running…' }));
-    const result = await post(`/api/approvals/${encodeURIComponent(approval.id)}/${action}`, body);
+    const result = await post(`api/approvals/${encodeURIComponent(approval.id)}/${action}`, body);
     if (action === 'approve') {
       const report = result.report;
       status.replaceChildren(
@@ -85,7 +85,7 @@ function renderApproval(a) {
 
 export async function refreshBadge() {
   try {
-    const data = await get('/api/approvals');
+    const data = await get('api/approvals');
     badge(data.approvals.length);
   } catch {
     // The badge is a hint; the page shows errors.
@@ -97,7 +97,7 @@ export async function loadApprovals(focus) {
   const all = byId('approvals-all').checked;
   await loadPasskeys();
   try {
-    const data = await get('/api/approvals', all ? { all: 'true' } : {});
+    const data = await get('api/approvals', all ? { all: 'true' } : {});
     const list = byId('approvals-list');
     list.replaceChildren(...data.approvals.map(renderApproval));
     if (!data.approvals.length) {

@@ -59,7 +59,7 @@ async function acceptGrant(event) {
   const button = event.currentTarget;
   button.disabled = true;
   try {
-    renderCard(await post('/api/grant/accept'));
+    renderCard(await post('api/grant/accept'));
   } catch (err) {
     message(byId('connect-error'), err.message);
     button.disabled = false;
@@ -84,8 +84,8 @@ async function refresh(event) {
   const button = event.currentTarget;
   button.disabled = true;
   try {
-    await post('/api/tools/refresh');
-    renderCard(await get('/api/status'));
+    await post('api/tools/refresh');
+    renderCard(await get('api/status'));
   } catch (err) {
     message(byId('connect-error'), err.message);
   } finally {
@@ -94,7 +94,7 @@ async function refresh(event) {
 }
 
 export async function loadCard() {
-  const status = await get('/api/status');
+  const status = await get('api/status');
   renderCard(status);
   return status;
 }
@@ -116,7 +116,7 @@ export function setupConnectForm(onConnected) {
     show(byId('connect-busy'), true);
     byId('connect-submit').disabled = true;
     try {
-      const result = await post('/api/connect', body);
+      const result = await post('api/connect', body);
       secret.value = '';
       message(byId('connect-ok'), result.message);
       renderCard(result.card);

@@ -37,7 +37,7 @@ async function enrol() {
   message(byId('passkey-error'), '');
   status.textContent = 'Touch your authenticator…';
   try {
-    const options = await post('/api/passkeys/register/start');
+    const options = await post('api/passkeys/register/start');
     const pk = options.publicKey;
     const credential = await navigator.credentials.create({
       publicKey: {
@@ -48,7 +48,7 @@ async function enrol() {
       },
     });
     const r = credential.response;
-    await post('/api/passkeys/register/finish', {
+    await post('api/passkeys/register/finish', {
       id: credential.id,
       rawId: toB64url(credential.rawId),
       type: credential.type,
@@ -70,7 +70,7 @@ async function enrol() {
 // Asks the server for this approval's challenge, has the authenticator sign it, and
 // returns the assertion to send with the approve request.
 export async function signApproval(id) {
-  const options = await post(`/api/approvals/${encodeURIComponent(id)}/passkey-challenge`);
+  const options = await post(`api/approvals/${encodeURIComponent(id)}/passkey-challenge`);
   const pk = options.publicKey;
   const credential = await navigator.credentials.get({
     publicKey: { ...pk, challenge: fromB64url(pk.challenge), allowCredentials: withIds(pk.allowCredentials) },
@@ -92,7 +92,7 @@ export async function signApproval(id) {
 
 export async function loadPasskeys() {
   try {
-    current = await get('/api/passkeys');
+    current = await get('api/passkeys');
   } catch (err) {
     message(byId('passkey-error'), err.message);
     return current;

@@ -18,7 +18,7 @@ function filter() {
 async function setMode(pattern, mode, select) {
   if (select) select.disabled = true;
   try {
-    const result = await post('/api/policy', { pattern, mode });
+    const result = await post('api/policy', { pattern, mode });
     const was = result.previous ? ` (was ${result.previous})` : '';
     message(byId('tools-error'), '');
     byId('pattern-result').textContent = `${result.pattern}: ${result.mode}${was}, saved to ${result.file}`;
@@ -48,9 +48,9 @@ function renderRow(tool) {
 
 export async function loadTools() {
   const params = filter();
-  byId('tools-csv').href = `/api/tools.csv?${new URLSearchParams(params)}`;
+  byId('tools-csv').href = `api/tools.csv?${new URLSearchParams(params)}`;
   try {
-    const data = await get('/api/tools', params);
+    const data = await get('api/tools', params);
     byId('tools-table').tBodies[0].replaceChildren(...data.tools.map(renderRow));
     byId('tools-count').textContent = `${data.tools.length} of ${data.total} tools`;
     message(byId('tools-error'), '');
