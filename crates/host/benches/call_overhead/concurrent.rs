@@ -24,6 +24,8 @@ const COMPANIES: &str = "/api/platform/v1/company/companies";
 /// One burst's wall time and the process's resident memory before it and at its peak.
 struct Burst {
     took: Duration,
+    /// The process's CPU time during the burst (the simulator is another process).
+    cpu: Duration,
     before_kib: u64,
     peak_kib: u64,
 }
@@ -116,6 +118,15 @@ pub async fn run(plugin: &Path, home: &Path, report: &mut Report) -> anyhow::Res
         occupancy.peak_memory_charged_bytes >> 20,
         occupancy.memory_budget_bytes >> 20,
     );
+    let cpu_per_call = |b: &[Burst]| {
+        let mut c: Vec<Duration> = b.iter().map(|b| b.cpu).collect();
+        c.sort();
+        crate::cpu::per_item_us(c[c.len() / 2], CALLS)
+    };
+    let (host_cpu, native_cpu) = (cpu_per_call(&hosted), cpu_per_call(&direct));
+    println!(
+        "CPU per call (this process, median burst): ToolHost::call {host_cpu} us, native {native_cpu} us"
+    );
     report.figure(
         "concurrent_1000_tls_50ms",
         json!({
@@ -128,6 +139,8 @@ pub async fn run(plugin: &Path, home: &Path, report: &mut Report) -> anyhow::Res
             "host_rss_growth_mib": rss::mib(grew(&hosted)),
             "rss_per_call_in_flight_kib": per_call_kib,
             "native_peak_rss_mib": rss::mib(peak(&direct)),
+            "toolhost_cpu_per_call_us": host_cpu,
+            "native_cpu_per_call_us": native_cpu,
             "max_concurrent_calls": limits.max_concurrent_calls,
             "memory_budget_mib": limits.memory_budget_bytes >> 20,
             "peak_calls_in_flight": occupancy.peak_calls_in_flight,
@@ -145,6 +158,7 @@ where
 {
     let (before_kib, _) = rss::now_and_peak_kib();
     rss::reset_peak();
+    let cpu_before = crate::cpu::now();
     let started = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..CALLS {
@@ -154,9 +168,11 @@ where
         done.expect("a call task panicked");
     }
     let took = started.elapsed();
+    let cpu = crate::cpu::now() - cpu_before;
     let (_, peak_kib) = rss::now_and_peak_kib();
     Burst {
         took,
+        cpu,
         before_kib,
         peak_kib,
     }

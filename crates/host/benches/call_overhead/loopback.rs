@@ -48,6 +48,25 @@ pub async fn run(
     )
     .await;
 
+    // What each costs the machine in CPU (this process, simulator included on both sides).
+    let (front_door_cpu, native_cpu) = crate::cpu_per_call(
+        ITERATIONS,
+        || async {
+            host.call(TOOL, "{}", &caller, &DeferApprovals)
+                .await
+                .expect("front door call");
+        },
+        || {
+            let request = reqwest_client.get(&url).bearer_auth(&token);
+            async move {
+                let response = request.send().await.expect("native GET");
+                assert!(response.status().is_success());
+                response.bytes().await.expect("native body");
+            }
+        },
+    )
+    .await;
+
     // The host's own transport (the pool the gate sends through), without the sandbox.
     let host_transport = crate::measure(WARMUP, ITERATIONS, || {
         let token = token.clone();
@@ -114,6 +133,14 @@ pub async fn run(
     report.row("ToolHost::call (full path)", &front_door, Some(&native));
     report.row("instantiate (InstancePre, on demand)", &instantiate, None);
     front_door_overhead(report, &front_door, &native);
+    println!(
+        "CPU per call (process, simulator included): ToolHost::call {front_door_cpu} us, \
+         native keep-alive GET {native_cpu} us"
+    );
+    report.figure(
+        "loopback_cpu_per_call_us",
+        serde_json::json!({"toolhost": front_door_cpu, "native": native_cpu}),
+    );
 
     // Compile once versus the cached artifact.
     let wasm = std::fs::read(plugin)?;

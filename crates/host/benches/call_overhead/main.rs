@@ -21,6 +21,7 @@
 
 mod child_simulator;
 mod concurrent;
+mod cpu;
 mod loopback;
 mod rss;
 mod scale;
@@ -171,6 +172,32 @@ where
         samples.push(started.elapsed());
     }
     stats::stats(samples)
+}
+
+/// The process CPU time per call of `f`, over `iterations` calls in alternating blocks of
+/// ten with `g` (so both see the same machine): (`f`'s, `g`'s), in microseconds.
+pub async fn cpu_per_call<F, Fut, G, Gut>(iterations: u32, mut f: F, mut g: G) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+    G: FnMut() -> Gut,
+    Gut: std::future::Future<Output = ()>,
+{
+    let (mut spent_f, mut spent_g) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..iterations / 10 {
+        let started = cpu::now();
+        for _ in 0..10 {
+            f().await;
+        }
+        spent_f += cpu::now() - started;
+        let started = cpu::now();
+        for _ in 0..10 {
+            g().await;
+        }
+        spent_g += cpu::now() - started;
+    }
+    let n = (iterations / 10 * 10) as usize;
+    (cpu::per_item_us(spent_f, n), cpu::per_item_us(spent_g, n))
 }
 
 /// A bearer token from the simulator, for the native clients.

@@ -8,8 +8,11 @@
 //! 19.9 ms on demand), about 2,050 kernel mappings per engine (Linux allows 65,530 per process,
 //! so about 31 hosts per process) and, at wasmtime's default reservation, 8 TiB of address space
 //! per engine. On demand, an instance costs about 12 us more to create (27-29 us against
-//! 15-17 us), within the noise of a whole call; see docs/PERFORMANCE.md.
+//! 15-17 us), within the noise of a whole call; see docs/PERFORMANCE.md. Fiber stacks, the one
+//! per-call mapping that does not depend on the plugin, are kept between calls (`fiber_stacks`).
 
+use super::fiber_stacks::{FiberStackCreator, FiberStacks};
+use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy};
 
@@ -40,6 +43,9 @@ pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     // (docs/PERFORMANCE.md). The cap itself is the store's limiter (`MemoryCap`).
     config.memory_reservation(settings.max_memory_bytes as u64);
     config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    // A dropped store's fiber stack is kept for the next call instead of unmapped
+    // (`fiber_stacks`): no mmap, mprotect, page faults or TLB flush for it per call.
+    config.with_host_stack(Arc::new(FiberStackCreator(FiberStacks::new())));
     let engine = Engine::new(&config)?;
     start_epoch_ticker(&engine)?;
     Ok(engine)
