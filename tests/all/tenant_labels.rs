@@ -7,7 +7,7 @@ use crate::serve::{get, serve, Mcp};
 use e2e::postgres::fresh_database;
 use e2e::*;
 use serde_json::Value;
-use simulator::{Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use simulator::Simulator;
 use toolhost_governance::AuditFilter;
 use toolhost_host::{DeferApprovals, StateBackend, TenantName};
 use toolhost_state::Database;
@@ -17,41 +17,10 @@ const RUN_TASK: &str = "connectwise_rmm:cw-rmm-run-task";
 
 /// `toolhost --tenant <tenant> connect` to `sim`, then a client of that tenant; its token.
 async fn connected_tenant(cli: &Cli, tenant: &str, sim: &Simulator) -> String {
-    let upstream = sim.base_url();
-    let out = cli
-        .run(
-            &[
-                "--tenant",
-                tenant,
-                "connect",
-                "--region",
-                "au",
-                "--client-id",
-                DEMO_CLIENT_ID,
-                "--upstream",
-                &upstream,
-            ],
-            &[("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET)],
-        )
-        .await;
+    let out = cli.connect_tenant(tenant, sim, &[]).await;
     assert!(out.success(), "{tenant}: {}", out.all());
-    let out = cli
-        .run(
-            &[
-                "--tenant",
-                tenant,
-                "clients",
-                "add",
-                &format!("bot-{tenant}"),
-                "--role",
-                "Technician",
-                "--json",
-            ],
-            &[],
-        )
-        .await;
-    assert!(out.success(), "{}", out.all());
-    out.json()["token"].as_str().unwrap().to_string()
+    cli.add_client(tenant, &format!("bot-{tenant}"), "Technician", &[])
+        .await
 }
 
 #[track_caller]

@@ -17,22 +17,7 @@ const B_ONLY_MCP: &str = "connectwise_rmm__cw-rmm-script-tenant-b-only";
 
 /// `toolhost --tenant <tenant> connect` to `sim` with the demo credentials.
 async fn connect(cli: &Cli, tenant: &str, sim: &Simulator) -> CliOutput {
-    let upstream = sim.base_url();
-    cli.run(
-        &[
-            "--tenant",
-            tenant,
-            "connect",
-            "--region",
-            "au",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--upstream",
-            &upstream,
-        ],
-        &[("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET)],
-    )
-    .await
+    cli.connect_tenant(tenant, sim, &[]).await
 }
 
 fn listings(sim: &Simulator) -> usize {
@@ -306,23 +291,11 @@ async fn serve_checks_each_tenants_tokens_at_its_own_endpoint() {
     assert!(!failed.success(), "{}", failed.all());
     let mut token = std::collections::HashMap::new();
     for tenant in ["default", "a", "b"] {
-        let out = cli
-            .run(
-                &[
-                    "--tenant",
-                    tenant,
-                    "clients",
-                    "add",
-                    &format!("bot-{tenant}"),
-                    "--role",
-                    "Technician",
-                    "--json",
-                ],
-                &[],
-            )
-            .await;
-        assert!(out.success(), "{}", out.all());
-        token.insert(tenant, out.json()["token"].as_str().unwrap().to_string());
+        let bot = format!("bot-{tenant}");
+        token.insert(
+            tenant,
+            cli.add_client(tenant, &bot, "Technician", &[]).await,
+        );
     }
 
     let mut unready = serve(&cli, &[], &[]).await;

@@ -12,7 +12,7 @@ use crate::ui::{browser_kit_or_skip, http, run_script};
 use e2e::postgres::fresh_database;
 use e2e::*;
 use serde_json::Value;
-use simulator::{Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use simulator::{Simulator, DEMO_CLIENT_SECRET};
 use std::time::Duration;
 
 const RUN_TASK: &str = "cw-rmm-run-task";
@@ -25,25 +25,7 @@ const B_ONLY_TOOL: &str = "cw-rmm-script-tenant-b-only";
 /// `toolhost --tenant <tenant> connect` to `sim` with the demo credentials, in the state
 /// `envs` names (the home, or a database).
 async fn connect(cli: &Cli, envs: &[(&str, &str)], tenant: &str, sim: &Simulator) {
-    let upstream = sim.base_url();
-    let mut envs = envs.to_vec();
-    envs.push(("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET));
-    let out = cli
-        .run(
-            &[
-                "--tenant",
-                tenant,
-                "connect",
-                "--region",
-                "au",
-                "--client-id",
-                DEMO_CLIENT_ID,
-                "--upstream",
-                &upstream,
-            ],
-            &envs,
-        )
-        .await;
+    let out = cli.connect_tenant(tenant, sim, envs).await;
     assert!(out.success(), "{tenant}: {}", out.all());
 }
 

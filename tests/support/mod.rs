@@ -701,6 +701,50 @@ impl Cli {
         args.extend_from_slice(extra);
         self.run(&args, &[("TOOLHOST_CLIENT_SECRET", secret)]).await
     }
+
+    /// `toolhost --tenant <tenant> connect` with the demo credentials, routed to `sim`, in
+    /// the state `envs` names (the home, or a database).
+    pub async fn connect_tenant(
+        &self,
+        tenant: &str,
+        sim: &Simulator,
+        envs: &[(&str, &str)],
+    ) -> CliOutput {
+        let upstream = sim.base_url();
+        let mut envs = envs.to_vec();
+        envs.push(("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET));
+        let args = [
+            "--tenant",
+            tenant,
+            "connect",
+            "--region",
+            "au",
+            "--client-id",
+            DEMO_CLIENT_ID,
+            "--upstream",
+            &upstream,
+        ];
+        self.run(&args, &envs).await
+    }
+
+    /// `toolhost --tenant <tenant> clients add <name> --role <role>`: the new client's token.
+    pub async fn add_client(
+        &self,
+        tenant: &str,
+        name: &str,
+        role: &str,
+        envs: &[(&str, &str)],
+    ) -> String {
+        let args = [
+            "--tenant", tenant, "clients", "add", name, "--role", role, "--json",
+        ];
+        let out = self.run(&args, envs).await;
+        assert!(out.success(), "{}", out.all());
+        out.json()["token"]
+            .as_str()
+            .expect("the new client's token")
+            .to_string()
+    }
 }
 
 fn copy_artifacts(from: &Path, to: &Path) {
