@@ -20,6 +20,7 @@ use discovered::{CatalogKey, DiscoveredTools};
 pub use entry::ToolEntry;
 pub(crate) use entry::{qualified_name, resolve};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{CatalogStore, Loaded};
@@ -41,6 +42,16 @@ pub(crate) struct Catalog {
     discovered: Mutex<Option<Loaded>>,
     /// Compiled input schemas, by tool name; forgotten when the catalog changes.
     validators: ArgumentValidators,
+    /// The static tools' entries (their digests computed once), for the component they were
+    /// built from: the call path clones one instead of serialising and hashing its
+    /// declaration on every call.
+    static_entries: Mutex<Option<StaticEntries>>,
+}
+
+/// The entries of one component's static tools, by bare tool name.
+struct StaticEntries {
+    component_sha256: String,
+    by_name: HashMap<String, ToolEntry>,
 }
 
 impl Catalog {
@@ -50,7 +61,40 @@ impl Catalog {
             ttl: config.catalog_ttl,
             discovered: Mutex::new(None),
             validators: ArgumentValidators::default(),
+            static_entries: Mutex::new(None),
         }
+    }
+
+    /// The entry of the static tool `name` of `runtime`'s component, as built once (its
+    /// mode still the plugin's hint).
+    fn static_entry(&self, runtime: &PluginRuntime, name: &str) -> Option<ToolEntry> {
+        let sha = &runtime.compile_report().component_sha256;
+        let mut memo = self
+            .static_entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let entries = match memo.as_mut() {
+            Some(entries) if &entries.component_sha256 == sha => entries,
+            _ => {
+                let id = &runtime.metadata().id;
+                let by_name = runtime
+                    .static_tools()
+                    .iter()
+                    .map(|d| {
+                        let name = format!("{id}:{}", d.name);
+                        (
+                            d.name.clone(),
+                            ToolEntry::new(name, ToolKind::Static, d.clone()),
+                        )
+                    })
+                    .collect();
+                memo.insert(StaticEntries {
+                    component_sha256: sha.clone(),
+                    by_name,
+                })
+            }
+        };
+        entries.by_name.get(name).cloned()
     }
 
     /// Checks parsed arguments against the tool's input schema.
@@ -112,8 +156,9 @@ impl Catalog {
             entry
         };
         // Static tools come first in a listing, and a discovered tool never shadows one.
-        if let Some(d) = runtime.static_tools().iter().find(|d| d.name == wanted) {
-            return Ok(Some(entry(d.clone(), ToolKind::Static)));
+        if let Some(mut found) = self.static_entry(runtime, wanted) {
+            found.policy = engine.decide(&found.facts()).mode;
+            return Ok(Some(found));
         }
         let Some(tenant) = tenant else {
             return Ok(None);
