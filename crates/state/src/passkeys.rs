@@ -48,21 +48,16 @@ impl PgPasskeys {
 
     /// `approver`'s passkeys, `None` before the first enrolment.
     pub async fn get(&self, approver: &str) -> Result<Option<StoredPasskeys>, StateError> {
-        let db = &self.db;
-        let rows = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query(
-                        "SELECT user_id, passkeys FROM ui_passkeys \
-                         WHERE tenant = $1 AND approver = $2",
-                        &[&self.tenant, &approver],
-                    )
-                    .await
-                    .map_err(|e| db.failed("reading passkeys", e))
-            })
+        let row = self
+            .db
+            .query_opt(
+                "reading passkeys",
+                "SELECT user_id, passkeys FROM ui_passkeys \
+                 WHERE tenant = $1 AND approver = $2",
+                &[&self.tenant, &approver],
+            )
             .await?;
-        Ok(rows.first().map(|row| StoredPasskeys {
+        Ok(row.map(|row| StoredPasskeys {
             user_id: row.get("user_id"),
             passkeys: row.get("passkeys"),
         }))
@@ -136,24 +131,19 @@ impl PgPasskeys {
         approver: &str,
         passkeys: &StoredPasskeys,
     ) -> Result<bool, StateError> {
-        let db = &self.db;
-        let inserted = db
-            .within(async {
-                db.client()
-                    .await?
-                    .execute(
-                        "INSERT INTO ui_passkeys (tenant, approver, user_id, passkeys) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, approver) DO NOTHING",
-                        &[
-                            &self.tenant,
-                            &approver,
-                            &passkeys.user_id,
-                            &passkeys.passkeys,
-                        ],
-                    )
-                    .await
-                    .map_err(|e| db.failed("importing passkeys", e))
-            })
+        let inserted = self
+            .db
+            .execute(
+                "importing passkeys",
+                "INSERT INTO ui_passkeys (tenant, approver, user_id, passkeys) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, approver) DO NOTHING",
+                &[
+                    &self.tenant,
+                    &approver,
+                    &passkeys.user_id,
+                    &passkeys.passkeys,
+                ],
+            )
             .await?;
         Ok(inserted == 1)
     }
@@ -219,22 +209,17 @@ impl PgCeremonies {
         kind: &str,
         key: &str,
     ) -> Result<Option<(Value, Duration)>, StateError> {
-        let db = &self.db;
-        let rows = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query(
-                        "DELETE FROM ui_ceremonies WHERE tenant = $1 AND kind = $2 AND key = $3 \
-                         RETURNING state, \
-                         greatest(extract(epoch FROM now() - issued), 0)::float8 AS age",
-                        &[&self.tenant, &kind, &key],
-                    )
-                    .await
-                    .map_err(|e| db.failed("taking a passkey ceremony", e))
-            })
+        let row = self
+            .db
+            .query_opt(
+                "taking a passkey ceremony",
+                "DELETE FROM ui_ceremonies WHERE tenant = $1 AND kind = $2 AND key = $3 \
+                 RETURNING state, \
+                 greatest(extract(epoch FROM now() - issued), 0)::float8 AS age",
+                &[&self.tenant, &kind, &key],
+            )
             .await?;
-        Ok(rows.first().map(|row| {
+        Ok(row.map(|row| {
             let age: f64 = row.get("age");
             (row.get("state"), Duration::from_secs_f64(age))
         }))

@@ -49,19 +49,14 @@ impl PgUiSessions {
 
     /// Records a launch token this replica prints (by its SHA-256), unspent.
     pub async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
-        let db = &self.db;
-        db.within(async {
-            db.client()
-                .await?
-                .execute(
-                    "INSERT INTO ui_launch_tokens (tenant, token_sha256) VALUES ($1, $2) \
-                     ON CONFLICT (tenant, token_sha256) DO NOTHING",
-                    &[&self.tenant, &token_sha256],
-                )
-                .await
-                .map_err(|e| db.failed("recording a UI launch token", e))
-        })
-        .await?;
+        self.db
+            .execute(
+                "recording a UI launch token",
+                "INSERT INTO ui_launch_tokens (tenant, token_sha256) VALUES ($1, $2) \
+                 ON CONFLICT (tenant, token_sha256) DO NOTHING",
+                &[&self.tenant, &token_sha256],
+            )
+            .await?;
         Ok(())
     }
 
@@ -116,37 +111,27 @@ impl PgUiSessions {
 
     /// The CSRF token of the live (unexpired, not ended) session `id_sha256`.
     pub async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError> {
-        let db = &self.db;
-        let rows = db
-            .within(async {
-                db.client()
-                    .await?
-                    .query(
-                        "SELECT csrf FROM ui_sessions \
-                         WHERE tenant = $1 AND id_sha256 = $2 AND expires > now()",
-                        &[&self.tenant, &id_sha256],
-                    )
-                    .await
-                    .map_err(|e| db.failed("reading a UI session", e))
-            })
+        let row = self
+            .db
+            .query_opt(
+                "reading a UI session",
+                "SELECT csrf FROM ui_sessions \
+                 WHERE tenant = $1 AND id_sha256 = $2 AND expires > now()",
+                &[&self.tenant, &id_sha256],
+            )
             .await?;
-        Ok(rows.first().map(|row| row.get("csrf")))
+        Ok(row.map(|row| row.get("csrf")))
     }
 
     /// Ends the session `id_sha256` on every replica (its row is deleted).
     pub async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
-        let db = &self.db;
-        db.within(async {
-            db.client()
-                .await?
-                .execute(
-                    "DELETE FROM ui_sessions WHERE tenant = $1 AND id_sha256 = $2",
-                    &[&self.tenant, &id_sha256],
-                )
-                .await
-                .map_err(|e| db.failed("ending a UI session", e))
-        })
-        .await?;
+        self.db
+            .execute(
+                "ending a UI session",
+                "DELETE FROM ui_sessions WHERE tenant = $1 AND id_sha256 = $2",
+                &[&self.tenant, &id_sha256],
+            )
+            .await?;
         Ok(())
     }
 }
