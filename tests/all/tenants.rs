@@ -409,3 +409,38 @@ async fn serve_checks_each_tenants_tokens_at_its_own_endpoint() {
     assert!(sims.iter().all(|s| write_requests(s).is_empty()));
     served.child.kill().await.unwrap();
 }
+
+/// The threads of a running process (Linux `/proc`).
+fn threads_of(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Threads line")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_every_tenant_on_one_loaded_plugin() {
+    // Two hosts per tenant, each once with an engine of its own (and the engine's epoch
+    // thread, compiled code and memory budget): threads and memory grew with the tenants.
+    let cli = Cli::new().await;
+    const TENANTS: usize = 30;
+    for i in 0..TENANTS {
+        std::fs::create_dir_all(cli.home.path().join("tenants").join(format!("t{i}"))).unwrap();
+    }
+    let mut served = serve(&cli, &[], &[]).await;
+    let (status, body) = get(&format!("{}/healthz", served.base)).await;
+    assert_eq!(status, 200, "{body}");
+    let output = served.output();
+    assert!(
+        output.contains(&format!("/t/t{}/mcp", TENANTS - 1)),
+        "{output}"
+    );
+    let threads = threads_of(served.child.id().expect("serve runs"));
+    assert!(
+        threads < TENANTS,
+        "{threads} threads for {TENANTS} tenants: the hosts do not share one engine"
+    );
+    served.child.kill().await.unwrap();
+}

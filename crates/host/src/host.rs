@@ -8,6 +8,7 @@ use crate::connection::{self, ConnectionSettings};
 use crate::error::HostError;
 use crate::grant::diff::GrantDiff;
 use crate::grant::model::Grant;
+use crate::shared_runtimes::SharedRuntimes;
 use std::path::Path;
 use std::sync::Arc;
 use toolhost_base::SecretString;
@@ -81,14 +82,25 @@ impl ToolHost {
     /// Loads the plugin and the saved connection, if any. `config` is used as given; see
     /// [`ToolHost::open_with_settings`] for the operator's `toolhost.toml`.
     pub async fn open(config: HostConfig) -> Result<ToolHost, HostError> {
-        let runtime = PluginRuntime::load(
-            &config.plugin,
-            RuntimeOptions {
-                cache_dir: Some(config.cache_dir.clone()),
-                limits: config.limits,
-            },
-        )
-        .await?;
+        let runtime = PluginRuntime::load(&config.plugin, runtime_options(&config)).await?;
+        ToolHost::open_on(config, runtime).await
+    }
+
+    /// Like [`ToolHost::open_with_settings`], on the runtime `runtimes` holds for this
+    /// plugin and these limits (loaded now if none does): hosts of many tenants in one
+    /// process share one engine, compiled plugin, concurrency limit and memory budget.
+    pub async fn open_sharing(
+        mut config: HostConfig,
+        runtimes: &SharedRuntimes,
+    ) -> Result<ToolHost, HostError> {
+        crate::settings::apply(&mut config)?;
+        let runtime = runtimes
+            .get_or_load(&config.plugin, runtime_options(&config))
+            .await?;
+        ToolHost::open_on(config, runtime).await
+    }
+
+    async fn open_on(config: HostConfig, runtime: PluginRuntime) -> Result<ToolHost, HostError> {
         let approvals = config
             .state
             .approvals(&config.approvals_dir)?
@@ -369,6 +381,14 @@ impl ToolHost {
 }
 
 /// The plugin's permission matrix as a role table: vendor knowledge the plugin declares.
+/// How `config` loads its plugin: its compile cache and limits.
+fn runtime_options(config: &HostConfig) -> RuntimeOptions {
+    RuntimeOptions {
+        cache_dir: Some(config.cache_dir.clone()),
+        limits: config.limits,
+    }
+}
+
 fn default_roles(metadata: &PluginMetadata) -> RoleTable {
     RoleTable::from_roles(
         metadata

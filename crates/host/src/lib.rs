@@ -27,6 +27,7 @@ mod operator;
 mod operator_role;
 mod pipeline;
 mod settings;
+mod shared_runtimes;
 mod state;
 mod tenant;
 
@@ -46,6 +47,7 @@ pub use pipeline::{
     ApprovalAnswer, ApprovalQuestion, Approver, CallReport, Caller, DeferApprovals, StaticApprover,
 };
 pub use settings::{settings_path, SettingsError, SETTINGS_FILE};
+pub use shared_runtimes::SharedRuntimes;
 pub use state::{StateBackend, AUDIT_SPOOL_FILE};
 pub use tenant::{
     tenant_summaries, tenants_in, TenantName, TenantNameError, TenantSummary, TENANTS_DIR,

@@ -13,7 +13,7 @@ pub(crate) const DEFAULT_MAX_HOST_RESOURCES: usize = 128;
 pub(crate) const DEFAULT_MAX_HEADER_BYTES: usize = 16 << 10;
 
 /// Per-call limits. Each has a safe default and produces a typed failure when hit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallLimits {
     /// Largest linear memory one instance may grow to ([`CallFailure::MemoryLimit`]).
     pub max_memory_bytes: usize,

@@ -9,11 +9,15 @@ use super::linked::{
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::GateFailure;
 use std::path::Path;
+use std::sync::Arc;
 use wasmtime::Engine;
 
 /// A plugin ready to run: compiled, linked, and its metadata and static tools validated.
+/// Clones share the engine, the compiled component, the concurrency slots and the memory
+/// budget: hosts of several tenants in one process run on one clone each.
+#[derive(Clone)]
 pub struct PluginRuntime {
-    linked: LinkedPlugin,
+    linked: Arc<LinkedPlugin>,
     metadata: PluginMetadata,
     static_tools: Vec<ToolDescriptor>,
 }
@@ -37,7 +41,7 @@ impl PluginRuntime {
         let linked = CompiledPlugin::compile(wasm, path, &options)?.link()?;
         let (metadata, static_tools) = describe(&linked).await?;
         Ok(PluginRuntime {
-            linked,
+            linked: Arc::new(linked),
             metadata,
             static_tools,
         })

@@ -28,7 +28,8 @@ mod ui;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use toolhost_host::{HostConfig, TenantName, ToolHost};
+use std::sync::Arc;
+use toolhost_host::{HostConfig, SharedRuntimes, TenantName, ToolHost};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -216,6 +217,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(_) => "the state database".to_string(),
                 None => root.display().to_string(),
             };
+            // Every host of the process (two per tenant) runs on one loaded plugin.
+            let runtimes = Arc::new(SharedRuntimes::new());
             serve::run(args, home_flag, (known, place), tenant, |tenant| {
                 HostTarget {
                     tenant,
@@ -223,7 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     must_exist: false,
                     ..target.clone()
                 }
-                .open()
+                .open_sharing(runtimes.clone())
             })
             .await
         }
@@ -252,6 +255,18 @@ struct NoSuchTenant {
 
 impl HostTarget {
     async fn open(self) -> anyhow::Result<ToolHost> {
+        let config = self.config().await?;
+        Ok(ToolHost::open_with_settings(config).await?)
+    }
+
+    /// As [`HostTarget::open`], on the plugin `runtimes` holds (see [`SharedRuntimes`]).
+    async fn open_sharing(self, runtimes: Arc<SharedRuntimes>) -> anyhow::Result<ToolHost> {
+        let config = self.config().await?;
+        Ok(ToolHost::open_sharing(config, &runtimes).await?)
+    }
+
+    /// The host configuration of this tenant (refused when it must exist and does not).
+    async fn config(self) -> anyhow::Result<HostConfig> {
         let home = home_dir(self.home)?;
         if self.must_exist && !self.state.tenant_exists(&home, &self.tenant).await? {
             return Err(NoSuchTenant {
@@ -263,7 +278,7 @@ impl HostTarget {
         let plugin = bundled::plugin_path(self.plugin, &home)?;
         let mut config = HostConfig::for_tenant(home, self.tenant, plugin);
         config.state = self.state.backend(&config.tenant).await?;
-        Ok(ToolHost::open_with_settings(config).await?)
+        Ok(config)
     }
 }
 
