@@ -29,7 +29,7 @@ impl Served {
         self.output.lock().unwrap().clone()
     }
 
-    fn sigterm(&self) {
+    pub(crate) fn sigterm(&self) {
         let pid = self.child.id().expect("the server is running");
         let status = std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])

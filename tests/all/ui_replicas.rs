@@ -250,3 +250,48 @@ async fn sign_in_sessions_and_passkeys_work_across_replicas() {
     let (status, ids) = pending(&a.base, "toolhost_session=forged").await;
     assert_eq!((status, ids.len()), (401, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_replicas_unused_link_no_longer_signs_in_anywhere() {
+    // Without a database a link dies with its process; with one, the other replicas kept
+    // accepting the link of a replica long gone.
+    let Some(database_url) = fresh_database().await else {
+        return;
+    };
+    let sim = Simulator::start(sim_config()).await.unwrap();
+    let upstream = sim.base_url();
+    let envs = [
+        ("TOOLHOST_DATABASE_URL", database_url.as_str()),
+        ("TOOLHOST_STATE_KEY", TEST_STATE_KEY),
+        ("TOOLHOST_CLIENT_ID", DEMO_CLIENT_ID),
+        ("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+        ("TOOLHOST_UPSTREAM", upstream.as_str()),
+    ];
+    let (home_a, home_b) = (Cli::new().await, Cli::new().await);
+    let mut a = serve(&home_a, &["--approver", APPROVER], &envs).await;
+    let b = serve(&home_b, &["--approver", APPROVER], &envs).await;
+    // The links follow the "listening" line the helper waits for.
+    for served in [&a, &b] {
+        for _ in 0..100 {
+            if served.output().contains("?token=") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let (token_a, token_b) = (printed_token(&a), printed_token(&b));
+
+    a.sigterm();
+    let status = tokio::time::timeout(Duration::from_secs(60), a.child.wait())
+        .await
+        .expect("A stops within a minute")
+        .unwrap();
+    assert!(status.success(), "{status:?}\n{}", a.output());
+    let (status, _) = sign_in(&b.base, &token_a).await;
+    assert_eq!(
+        status, 401,
+        "the link of stopped replica A still signs in at B"
+    );
+    let (status, _) = sign_in(&b.base, &token_b).await;
+    assert_eq!(status, 200, "B's own link");
+}

@@ -123,6 +123,20 @@ impl PgUiSessions {
         Ok(row.map(|row| row.get("csrf")))
     }
 
+    /// Forgets the launch token hashing to `token_sha256` unless it was spent (the replica
+    /// that printed it is stopping).
+    pub async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
+        self.db
+            .execute(
+                "withdrawing a UI launch token",
+                "DELETE FROM ui_launch_tokens \
+                 WHERE tenant = $1 AND token_sha256 = $2 AND spent IS NULL",
+                &[&self.tenant, &token_sha256],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Ends the session `id_sha256` on every replica (its row is deleted).
     pub async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
         self.db

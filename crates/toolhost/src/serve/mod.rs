@@ -213,6 +213,10 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let drain = {
+        let links: Vec<_> = uis
+            .iter()
+            .map(|ui| (ui.tenant.clone(), ui.state.clone()))
+            .collect();
         let in_flight = in_flight.clone();
         let cancel = cancel.clone();
         let deadline = options.shutdown_deadline;
@@ -224,6 +228,13 @@ pub async fn run(
                 deadline.as_secs()
             );
             let _ = stop_tx.send(());
+            // A link this replica printed and nobody used dies with it, as it does without
+            // a database (where the other replicas would otherwise still accept it).
+            for (tenant, ui) in &links {
+                if let Err(err) = ui.sessions.withdraw_launch_token().await {
+                    eprintln!("stopping: the admin UI link of tenant {tenant} could not be withdrawn: {err}");
+                }
+            }
             if !in_flight.drained_within(deadline).await {
                 eprintln!(
                     "stopping: {} request(s) still in flight after {}s are abandoned",

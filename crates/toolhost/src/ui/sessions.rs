@@ -89,6 +89,9 @@ pub trait SessionStore: Send + Sync {
 
     /// Ends session `id_sha256`.
     async fn end(&self, id_sha256: &str) -> Result<(), StateError>;
+
+    /// Forgets launch token `token_sha256` unless it was spent: its link stops working.
+    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError>;
 }
 
 /// This process's sessions (the embedded backend): nothing persisted, a restart logs out.
@@ -157,6 +160,14 @@ impl SessionStore for MemorySessions {
         self.lock().sessions.remove(id_sha256);
         Ok(())
     }
+
+    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
+        let mut state = self.lock();
+        if state.launch_tokens.get(token_sha256) == Some(&false) {
+            state.launch_tokens.remove(token_sha256);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -181,6 +192,10 @@ impl SessionStore for PgUiSessions {
 
     async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
         PgUiSessions::end(self, id_sha256).await
+    }
+
+    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
+        PgUiSessions::withdraw_launch_token(self, token_sha256).await
     }
 }
 
@@ -300,6 +315,14 @@ impl Sessions {
     pub async fn end(&self, id: &str) -> Result<(), StateError> {
         self.store.end(&self.key(id)).await
     }
+
+    /// Withdraws this process's launch link unless it was used, as a process stopping
+    /// does: with a shared store, a link printed by a replica otherwise outlives it.
+    pub async fn withdraw_launch_token(&self) -> Result<(), StateError> {
+        self.store
+            .withdraw_launch_token(&self.key(&self.launch_token))
+            .await
+    }
 }
 
 /// The value of cookie `name` in a `Cookie` header.
@@ -365,6 +388,31 @@ mod tests {
             return;
         };
         two_replicas_share_sign_ins(Arc::new(PgUiSessions::new(db, "acme"))).await;
+    }
+
+    /// A stopping replica withdraws its unused link: no replica of the store takes it any
+    /// more; a link already used keeps its session.
+    async fn a_stopping_replica_withdraws_its_unused_link(store: Arc<dyn SessionStore>) {
+        let stopping = Sessions::new(store.clone(), "maria").await.unwrap();
+        let used = Sessions::new(store.clone(), "maria").await.unwrap();
+        let other = Sessions::new(store.clone(), "maria").await.unwrap();
+        let session = other.exchange(used.launch_token()).await.unwrap();
+        stopping.withdraw_launch_token().await.unwrap();
+        used.withdraw_launch_token().await.unwrap();
+        let err = other.exchange(stopping.launch_token()).await.unwrap_err();
+        assert!(matches!(err, LaunchTokenError::Wrong), "{err}");
+        assert!(other.find(&session.id).await.unwrap().is_some());
+        let again = other.exchange(used.launch_token()).await.unwrap_err();
+        assert!(matches!(again, LaunchTokenError::AlreadyUsed), "{again}");
+    }
+
+    #[tokio::test]
+    async fn a_stopping_replicas_link_is_withdrawn_in_memory_and_in_the_database() {
+        a_stopping_replica_withdraws_its_unused_link(Arc::new(MemorySessions::default())).await;
+        let Some(db) = toolhost_state::testing::fresh_database().await else {
+            return;
+        };
+        a_stopping_replica_withdraws_its_unused_link(Arc::new(PgUiSessions::new(db, "acme"))).await;
     }
 
     #[tokio::test]
