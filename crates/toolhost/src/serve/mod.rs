@@ -222,19 +222,31 @@ pub async fn run(
         let deadline = options.shutdown_deadline;
         tokio::spawn(async move {
             shutdown::signal().await;
+            // A link this replica printed and nobody used dies with it, as it does without
+            // a database (where the other replicas would otherwise still accept it). Done
+            // before the listener stops, so the process cannot end before it is.
+            // A lost database delays the stop by at most a few seconds.
+            let withdraw = async {
+                for (tenant, ui) in &links {
+                    if let Err(err) = ui.sessions.withdraw_launch_token().await {
+                        eprintln!("stopping: the admin UI link of tenant {tenant} could not be withdrawn: {err}");
+                    }
+                }
+            };
+            if tokio::time::timeout(Duration::from_secs(5), withdraw)
+                .await
+                .is_err()
+            {
+                eprintln!(
+                    "stopping: the unused admin UI links could not all be withdrawn within 5s"
+                );
+            }
             let busy = in_flight.count();
             eprintln!(
                 "stopping: no new connections; waiting up to {}s for {busy} request(s) in flight",
                 deadline.as_secs()
             );
             let _ = stop_tx.send(());
-            // A link this replica printed and nobody used dies with it, as it does without
-            // a database (where the other replicas would otherwise still accept it).
-            for (tenant, ui) in &links {
-                if let Err(err) = ui.sessions.withdraw_launch_token().await {
-                    eprintln!("stopping: the admin UI link of tenant {tenant} could not be withdrawn: {err}");
-                }
-            }
             if !in_flight.drained_within(deadline).await {
                 eprintln!(
                     "stopping: {} request(s) still in flight after {}s are abandoned",
