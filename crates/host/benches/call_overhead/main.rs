@@ -18,11 +18,14 @@
 //!
 //! `cargo bench -p toolhost-host --bench call_overhead -- loopback` runs only the loopback
 //! part; `-- concurrent`, `-- scale` and `-- wan` likewise (several may be named).
+//! `-- profile [front-door|call-tool|instantiate|native] [calls]` loops one kind of call for a
+//! profiler ([`profile`]).
 
 mod child_simulator;
 mod concurrent;
 mod cpu;
 mod loopback;
+mod profile;
 mod rss;
 mod scale;
 mod stats;
@@ -54,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(plugin.exists(), "build the plugin first: ./dev.sh test, or cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml");
     let home = std::env::temp_dir().join(format!("toolhost-bench-{}", std::process::id()));
     let mut report = stats::Report::default();
+    if std::env::args().any(|a| a == "profile") {
+        return profile_part(&plugin, &home).await;
+    }
 
     if selected("concurrent") {
         // First, while the process holds nothing else: its memory is the burst's.
@@ -107,11 +113,11 @@ pub async fn connected_host(
     Ok(host)
 }
 
-async fn loopback_part(
+/// The loopback part's simulator and host (its home as an operator leaves it).
+async fn loopback_host(
     plugin: &std::path::Path,
     home: &std::path::Path,
-    report: &mut stats::Report,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(simulator::Simulator, ToolHost)> {
     let sim = simulator::Simulator::start(simulator::SimulatorConfig::default()).await?;
     let mut host = ToolHost::open(HostConfig::new(home, plugin)).await?;
     let api = host.metadata().region("au").expect("au region").api.clone();
@@ -126,8 +132,26 @@ async fn loopback_part(
     })
     .await?;
     operator_files(&host)?;
+    Ok((sim, host))
+}
+
+async fn loopback_part(
+    plugin: &std::path::Path,
+    home: &std::path::Path,
+    report: &mut stats::Report,
+) -> anyhow::Result<()> {
+    let (sim, host) = loopback_host(plugin, home).await?;
     loopback::run(&host, &sim, plugin, home, report).await?;
     sim.shutdown().await;
+    Ok(())
+}
+
+/// `-- profile ...`: one kind of call in a loop on the loopback part's host ([`profile`]).
+async fn profile_part(plugin: &std::path::Path, home: &std::path::Path) -> anyhow::Result<()> {
+    let (sim, host) = loopback_host(plugin, home).await?;
+    profile::run(&host, &sim).await?;
+    sim.shutdown().await;
+    let _ = std::fs::remove_dir_all(home);
     Ok(())
 }
 
