@@ -19,7 +19,8 @@
 //! `cargo bench -p toolhost-host --bench call_overhead -- loopback` runs only the loopback
 //! part; `-- concurrent`, `-- scale` and `-- wan` likewise (several may be named).
 //! `-- profile [front-door|call-tool|instantiate|native] [calls]` loops one kind of call for a
-//! profiler ([`profile`]).
+//! profiler ([`profile`]). The argument `current-thread` runs the named parts on tokio's
+//! current-thread runtime instead of the multi-thread one.
 
 mod child_simulator;
 mod concurrent;
@@ -48,8 +49,24 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// The embedder picks the runtime: tokio's multi-thread runtime by default (as the CLI),
+/// or, with the argument `current-thread`, one thread for the host, the simulator and the
+/// native client alike (no hand-offs between threads).
+fn main() -> anyhow::Result<()> {
+    let runtime = if std::env::args().any(|a| a == "current-thread") {
+        println!("runtime: tokio current-thread");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run_parts())
+}
+
+async fn run_parts() -> anyhow::Result<()> {
     if child_simulator::serve_if_child().await? {
         return Ok(());
     }

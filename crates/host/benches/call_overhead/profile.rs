@@ -11,7 +11,7 @@ pub async fn run(host: &ToolHost, sim: &simulator::Simulator) -> anyhow::Result<
     let args: Vec<String> = std::env::args().skip(1).collect();
     let after = args.iter().skip_while(|a| *a != "profile").skip(1);
     let (mut kind, mut calls) = ("front-door".to_string(), 5_000u32);
-    for arg in after {
+    for arg in after.filter(|a| *a != "current-thread") {
         match arg.parse::<u32>() {
             Ok(n) => calls = n,
             Err(_) => kind = arg.clone(),
