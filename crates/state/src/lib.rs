@@ -37,7 +37,7 @@ pub use grants::PgGrants;
 mod passkeys;
 mod ui_sessions;
 pub use passkeys::{PgCeremonies, PgPasskeys, StoredPasskeys};
-pub use ui_sessions::{LaunchExchange, PgUiSessions};
+pub use ui_sessions::{LaunchExchange, PgUiSessions, SessionStore};
 
 mod catalogs;
 pub use catalogs::{CatalogKey, CatalogRefresh, PgCatalogs, StoredCatalog};

@@ -8,6 +8,7 @@
 
 use crate::database::Database;
 use crate::error::StateError;
+use async_trait::async_trait;
 use std::time::Duration;
 
 /// What trading a launch token for a session came to.
@@ -19,6 +20,34 @@ pub enum LaunchExchange {
     AlreadyUsed,
     /// No replica of this tenant printed this token.
     Unknown,
+}
+
+/// Where the admin UI's launch tokens and sessions live: this database ([`PgUiSessions`]), or
+/// a process's memory (the `toolhost` binary's embedded backend). Every argument is a SHA-256
+/// of a launch token or session id, never the value.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Records a launch token this process prints, unspent.
+    async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError>;
+
+    /// Spends an unspent launch token and starts session `id_sha256` (with `csrf`) for
+    /// `lifetime`, both or neither.
+    async fn exchange(
+        &self,
+        token_sha256: &str,
+        id_sha256: &str,
+        csrf: &str,
+        lifetime: Duration,
+    ) -> Result<LaunchExchange, StateError>;
+
+    /// The CSRF token of the live session `id_sha256`.
+    async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError>;
+
+    /// Ends session `id_sha256`.
+    async fn end(&self, id_sha256: &str) -> Result<(), StateError>;
+
+    /// Forgets launch token `token_sha256` unless it was spent: its link stops working.
+    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError>;
 }
 
 /// The UI sessions and launch tokens of one tenant in the shared database.
@@ -46,9 +75,12 @@ impl PgUiSessions {
             self.tenant
         )
     }
+}
 
+#[async_trait]
+impl SessionStore for PgUiSessions {
     /// Records a launch token this replica prints (by its SHA-256), unspent.
-    pub async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
+    async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
         self.db
             .execute(
                 "recording a UI launch token",
@@ -63,7 +95,7 @@ impl PgUiSessions {
     /// Spends the launch token hashing to `token_sha256` and, in the same statement, starts
     /// the session `id_sha256` for `lifetime`: of replicas racing with one token, one starts
     /// a session (the row lock decides).
-    pub async fn exchange(
+    async fn exchange(
         &self,
         token_sha256: &str,
         id_sha256: &str,
@@ -110,7 +142,7 @@ impl PgUiSessions {
     }
 
     /// The CSRF token of the live (unexpired, not ended) session `id_sha256`.
-    pub async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError> {
+    async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError> {
         let row = self
             .db
             .query_opt(
@@ -125,7 +157,7 @@ impl PgUiSessions {
 
     /// Forgets the launch token hashing to `token_sha256` unless it was spent (the replica
     /// that printed it is stopping).
-    pub async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
+    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
         self.db
             .execute(
                 "withdrawing a UI launch token",
@@ -138,7 +170,7 @@ impl PgUiSessions {
     }
 
     /// Ends the session `id_sha256` on every replica (its row is deleted).
-    pub async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
+    async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
         self.db
             .execute(
                 "ending a UI session",

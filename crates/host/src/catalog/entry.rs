@@ -28,6 +28,8 @@ impl ToolEntry {
     /// The entry of `descriptor`, namespaced as `name`, with the plugin's hint as its mode
     /// until a policy decides.
     pub fn new(name: String, kind: ToolKind, descriptor: ToolDescriptor) -> ToolEntry {
+        #[cfg(test)]
+        BUILT.with(|built| built.set(built.get() + 1));
         let declared = serde_json::to_vec(&descriptor).unwrap_or_default();
         let digest = Sha256::digest(&declared)
             .iter()
@@ -62,6 +64,18 @@ impl ToolEntry {
             digest: (self.kind == ToolKind::Discovered).then_some(self.digest.as_str()),
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many entries this thread built (their digests computed): what memoising saves.
+    static BUILT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many entries this thread built so far.
+#[cfg(test)]
+pub(crate) fn entries_built() -> usize {
+    BUILT.with(std::cell::Cell::get)
 }
 
 /// The plugin's hint, as a mode: the floor under its tool's default.

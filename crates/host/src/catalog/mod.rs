@@ -11,6 +11,7 @@
 
 mod discovered;
 mod entry;
+mod static_entries;
 mod store;
 
 use crate::arguments::{ArgumentError, ArgumentValidators};
@@ -20,7 +21,7 @@ use discovered::{CatalogKey, DiscoveredTools};
 pub use entry::ToolEntry;
 pub(crate) use entry::{qualified_name, resolve};
 use serde_json::Value;
-use std::collections::HashMap;
+use static_entries::{Component, StaticEntries};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store::{CatalogStore, Loaded};
@@ -43,15 +44,9 @@ pub(crate) struct Catalog {
     /// Compiled input schemas, by tool name; forgotten when the catalog changes.
     validators: ArgumentValidators,
     /// The static tools' entries (their digests computed once), for the component they were
-    /// built from: the call path clones one instead of serialising and hashing its
-    /// declaration on every call.
-    static_entries: Mutex<Option<StaticEntries>>,
-}
-
-/// The entries of one component's static tools, by bare tool name.
-struct StaticEntries {
-    component_sha256: String,
-    by_name: HashMap<String, ToolEntry>,
+    /// built from: listings and calls clone them instead of serialising and hashing every
+    /// declaration each time.
+    static_entries: StaticEntries,
 }
 
 impl Catalog {
@@ -61,40 +56,18 @@ impl Catalog {
             ttl: config.catalog_ttl,
             discovered: Mutex::new(None),
             validators: ArgumentValidators::default(),
-            static_entries: Mutex::new(None),
+            static_entries: StaticEntries::default(),
         }
     }
 
-    /// The entry of the static tool `name` of `runtime`'s component, as built once (its
-    /// mode still the plugin's hint).
-    fn static_entry(&self, runtime: &PluginRuntime, name: &str) -> Option<ToolEntry> {
-        let sha = &runtime.compile_report().component_sha256;
-        let mut memo = self
-            .static_entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let entries = match memo.as_mut() {
-            Some(entries) if &entries.component_sha256 == sha => entries,
-            _ => {
-                let id = &runtime.metadata().id;
-                let by_name = runtime
-                    .static_tools()
-                    .iter()
-                    .map(|d| {
-                        let name = format!("{id}:{}", d.name);
-                        (
-                            d.name.clone(),
-                            ToolEntry::new(name, ToolKind::Static, d.clone()),
-                        )
-                    })
-                    .collect();
-                memo.insert(StaticEntries {
-                    component_sha256: sha.clone(),
-                    by_name,
-                })
-            }
-        };
-        entries.by_name.get(name).cloned()
+    /// The static tools of `component` with their modes under `engine`, as a listing
+    /// starts: copies of the entries built once.
+    fn static_listing(&self, component: &Component<'_>, engine: &PolicyEngine) -> Vec<ToolEntry> {
+        let mut entries = self.static_entries.all(component);
+        for entry in &mut entries {
+            entry.policy = engine.decide(&entry.facts()).mode;
+        }
+        entries
     }
 
     /// Checks parsed arguments against the tool's input schema.
@@ -122,11 +95,7 @@ impl Catalog {
             entry.policy = engine.decide(&entry.facts()).mode;
             entry
         };
-        let mut entries: Vec<ToolEntry> = runtime
-            .static_tools()
-            .iter()
-            .map(|d| entry(d, ToolKind::Static))
-            .collect();
+        let mut entries = self.static_listing(&Component::of(runtime), engine);
         if let Some(tenant) = tenant {
             let discovered = self.discovered(runtime, tenant, force_refresh).await?;
             entries.extend(discovered.iter().map(|d| entry(d, ToolKind::Discovered)));
@@ -156,7 +125,7 @@ impl Catalog {
             entry
         };
         // Static tools come first in a listing, and a discovered tool never shadows one.
-        if let Some(mut found) = self.static_entry(runtime, wanted) {
+        if let Some(mut found) = self.static_entries.get(&Component::of(runtime), wanted) {
             found.policy = engine.decide(&found.facts()).mode;
             return Ok(Some(found));
         }
@@ -320,4 +289,71 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use toolhost_governance::PolicyFile;
+    use toolhost_sandbox::{Annotations, PolicyHint};
+
+    fn tool(name: &str) -> ToolDescriptor {
+        ToolDescriptor {
+            name: name.to_string(),
+            title: name.to_string(),
+            description: format!("{name} things"),
+            input_schema: serde_json::json!({"type": "object"}),
+            output_schema: None,
+            annotations: Annotations {
+                read_only: true,
+                destructive: false,
+                idempotent: true,
+                open_world: true,
+            },
+            policy_hint: PolicyHint::Auto,
+            permissions: vec!["devices:view".to_string()],
+            routes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn listings_and_calls_share_the_static_entries_built_once_per_component() {
+        let home = std::env::temp_dir().join(format!("catalog-static-{}", std::process::id()));
+        let catalog = Catalog::new(&HostConfig::new(&home, home.join("plugin.wasm")));
+        let engine = PolicyEngine::from_file(PolicyFile::default());
+        let tools = [tool("list-devices"), tool("get-device")];
+        let component = Component {
+            sha256: "c1",
+            plugin_id: "p",
+            tools: &tools,
+        };
+        let before = entry::entries_built();
+        let first = catalog.static_listing(&component, &engine);
+        let again = catalog.static_listing(&component, &engine);
+        let called = catalog
+            .static_entries
+            .get(&component, "get-device")
+            .unwrap();
+        assert_eq!(
+            entry::entries_built() - before,
+            tools.len(),
+            "built once each"
+        );
+        let names: Vec<&str> = first.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["p:list-devices", "p:get-device"],
+            "declaration order"
+        );
+        assert_eq!(first[1].digest(), called.digest());
+        assert_eq!(first[0].digest(), again[0].digest());
+        assert_eq!(first[0].policy, engine.decide(&first[0].facts()).mode);
+        // Another component's tools are built anew.
+        let other = Component {
+            sha256: "c2",
+            ..component
+        };
+        catalog.static_listing(&other, &engine);
+        assert_eq!(entry::entries_built() - before, 2 * tools.len());
+    }
 }

@@ -5,7 +5,7 @@
 //! sends back in a header on every state-changing request. A session lasts at most
 //! [`SESSION_LIFETIME`] (12 h) after its sign-in, less when the browser or the server ends it.
 //!
-//! Where sessions live is a [`SessionStore`]: this process's memory ([`MemorySessions`]: a
+//! Where sessions live is a [`SessionStore`] (the state crate's seam): this process's memory ([`MemorySessions`]: a
 //! restart logs out; the embedded backend), or the state database ([`PgUiSessions`]), where
 //! every replica of a tenant sees the same launch tokens and sessions. Stores see only the
 //! SHA-256 of launch tokens and session ids, never the values.
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use toolhost_host::StateBackend;
-use toolhost_state::{LaunchExchange, PgUiSessions, StateError};
+use toolhost_state::{LaunchExchange, PgUiSessions, SessionStore, StateError};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "toolhost_session";
@@ -66,32 +66,6 @@ pub enum LaunchTokenError {
     Wrong,
     #[error(transparent)]
     Store(#[from] StateError),
-}
-
-/// Where launch tokens and sessions live; every argument is a SHA-256 ([`token_sha256`]).
-#[async_trait]
-pub trait SessionStore: Send + Sync {
-    /// Records a launch token this process prints, unspent.
-    async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError>;
-
-    /// Spends an unspent launch token and starts session `id_sha256` (with `csrf`) for
-    /// `lifetime`, both or neither.
-    async fn exchange(
-        &self,
-        token_sha256: &str,
-        id_sha256: &str,
-        csrf: &str,
-        lifetime: Duration,
-    ) -> Result<LaunchExchange, StateError>;
-
-    /// The CSRF token of the live session `id_sha256`.
-    async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError>;
-
-    /// Ends session `id_sha256`.
-    async fn end(&self, id_sha256: &str) -> Result<(), StateError>;
-
-    /// Forgets launch token `token_sha256` unless it was spent: its link stops working.
-    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError>;
 }
 
 /// This process's sessions (the embedded backend): nothing persisted, a restart logs out.
@@ -167,35 +141,6 @@ impl SessionStore for MemorySessions {
             state.launch_tokens.remove(token_sha256);
         }
         Ok(())
-    }
-}
-
-#[async_trait]
-impl SessionStore for PgUiSessions {
-    async fn add_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
-        PgUiSessions::add_launch_token(self, token_sha256).await
-    }
-
-    async fn exchange(
-        &self,
-        token_sha256: &str,
-        id_sha256: &str,
-        csrf: &str,
-        lifetime: Duration,
-    ) -> Result<LaunchExchange, StateError> {
-        PgUiSessions::exchange(self, token_sha256, id_sha256, csrf, lifetime).await
-    }
-
-    async fn find(&self, id_sha256: &str) -> Result<Option<String>, StateError> {
-        PgUiSessions::find(self, id_sha256).await
-    }
-
-    async fn end(&self, id_sha256: &str) -> Result<(), StateError> {
-        PgUiSessions::end(self, id_sha256).await
-    }
-
-    async fn withdraw_launch_token(&self, token_sha256: &str) -> Result<(), StateError> {
-        PgUiSessions::withdraw_launch_token(self, token_sha256).await
     }
 }
 
