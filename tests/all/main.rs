@@ -48,3 +48,4 @@ mod tools;
 mod ui;
 mod ui_replicas;
 mod ui_tenants;
+mod ui_tenants_isolation;

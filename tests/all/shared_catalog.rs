@@ -9,13 +9,11 @@
 //! connection and grant, copied from a home that connected once, with that home's
 //! `catalog.json`, which a database host does not serve from).
 
-use e2e::postgres::fresh_database;
+use e2e::replicas::{database, replica};
 use e2e::*;
 use simulator::{Fault, FaultAction, PathMatch, Simulator};
-use std::path::Path;
 use std::time::Duration;
-use toolhost_host::{DeferApprovals, HostError, StateBackend, TenantName, ToolHost, ToolKind};
-use toolhost_sandbox::{TOKEN_FILE, TOKEN_LOCK_FILE};
+use toolhost_host::{DeferApprovals, HostError, ToolHost, ToolKind};
 use toolhost_state::Database;
 
 const SHELL_SCRIPTS: &str = "/api/platform/v1/automation/shellScripts";
@@ -31,49 +29,6 @@ fn listings(sim: &Simulator) -> usize {
         .iter()
         .filter(|r| r.method == "GET" && r.path == SHELL_SCRIPTS)
         .count()
-}
-
-/// A fresh, migrated database, or `None` when no test server is configured.
-async fn database() -> Option<Database> {
-    let url = fresh_database().await?;
-    Some(
-        Database::connect(&url)
-            .await
-            .expect("connecting to the test database"),
-    )
-}
-
-/// Copies `from` into `to`, less the token file and lock and the compile cache.
-fn copy_home(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if [TOKEN_FILE, TOKEN_LOCK_FILE, "cache"].contains(&name.to_str().unwrap_or_default()) {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_home(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A replica of tenant `acme`: its own home with `connected`'s connection, its shared state
-/// in `db`.
-async fn replica(connected: &Path, db: &Database) -> (ToolHost, TempDir) {
-    let home = TempDir::new("catalog-replica");
-    copy_home(connected, home.path());
-    let mut config = host_config(home.path(), &plugin_wasm());
-    config.tenant = TenantName::parse("acme").unwrap();
-    config.state = StateBackend::Postgres {
-        db: db.clone(),
-        tenant: "acme".to_string(),
-        key: e2e::postgres::test_state_key(),
-    };
-    (open_host(config).await, home)
 }
 
 async fn script_tools(host: &ToolHost) -> Vec<String> {
@@ -131,8 +86,8 @@ async fn replicas(db: &Database) -> Replicas {
     host.connect(settings).await.expect("connecting");
     let check_disk_space = template_id(&host, seed::CHECK_DISK_SPACE_SCRIPT_NAME).await;
     assert!(sim.set_script_state(&check_disk_space, false));
-    let (a, a_home) = replica(connected.path(), db).await;
-    let (b, b_home) = replica(connected.path(), db).await;
+    let (a, a_home) = replica(connected.path(), db, "acme").await;
+    let (b, b_home) = replica(connected.path(), db, "acme").await;
     Replicas {
         sim,
         a,

@@ -7,14 +7,13 @@
 //! connection and grant, copied from a home that connected once); nothing of the token is on
 //! its disk.
 
-use e2e::postgres::fresh_database;
+use e2e::replicas::{database, replica};
 use e2e::*;
 use simulator::{Fault, FaultAction, MintLimit, PathMatch, Simulator, SimulatorConfig};
-use std::path::Path;
 use std::time::Duration;
 use toolhost_governance::AuditFilter;
-use toolhost_host::{DeferApprovals, HostError, StateBackend, TenantName, ToolHost};
-use toolhost_sandbox::{CredentialError, GateFailure, TOKEN_FILE, TOKEN_LOCK_FILE};
+use toolhost_host::{DeferApprovals, HostError, ToolHost};
+use toolhost_sandbox::{CredentialError, GateFailure, TOKEN_FILE};
 use toolhost_state::Database;
 
 const TOKEN: &str = "/v1/token";
@@ -44,17 +43,6 @@ fn api_requests(sim: &Simulator) -> usize {
     sim.requests().len() - token_requests(sim)
 }
 
-/// A fresh, migrated database, or `None` when no test server is configured (see
-/// `e2e::postgres`).
-async fn database() -> Option<Database> {
-    let url = fresh_database().await?;
-    Some(
-        Database::connect(&url)
-            .await
-            .expect("connecting to the test database"),
-    )
-}
-
 /// A home that connected to `sim` once, with the embedded state: the connection and grant
 /// the replicas are deployed with. Connecting minted one token, kept in this home's file.
 async fn connected_home(sim: &Simulator) -> TempDir {
@@ -63,40 +51,6 @@ async fn connected_home(sim: &Simulator) -> TempDir {
     let settings = demo_settings(&host, sim);
     host.connect(settings).await.expect("connecting");
     home
-}
-
-/// Copies `from` into `to`, less the home's token file and lock (a replica's token is in
-/// the database) and the compile cache.
-fn copy_home(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if [TOKEN_FILE, TOKEN_LOCK_FILE, "cache"].contains(&name.to_str().unwrap_or_default()) {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_home(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A replica of `tenant`: its own home with `connected`'s connection, its shared state in
-/// `db`. Opening it mints nothing.
-async fn replica(connected: &Path, db: &Database, tenant: &str) -> (ToolHost, TempDir) {
-    let home = TempDir::new("replica");
-    copy_home(connected, home.path());
-    let mut config = host_config(home.path(), &plugin_wasm());
-    config.tenant = TenantName::parse(tenant).unwrap();
-    config.state = StateBackend::Postgres {
-        db: db.clone(),
-        tenant: tenant.to_string(),
-        key: e2e::postgres::test_state_key(),
-    };
-    (open_host(config).await, home)
 }
 
 async fn list_companies(host: &ToolHost) -> Result<serde_json::Value, HostError> {

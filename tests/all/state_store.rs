@@ -214,21 +214,53 @@ async fn an_unreachable_database_at_open_is_a_clear_error() {
     assert!(!format!("{err:?}").contains("hunter2"));
 }
 
+/// A host on a fresh database reached through a [`Forwarder`], so a test can cut the
+/// database away mid-run and bring it back.
+struct CutRun {
+    /// The database itself (not through the forwarder).
+    url: String,
+    forwarder: Forwarder,
+    sim: Simulator,
+    home: TempDir,
+    host: ToolHost,
+}
+
+impl CutRun {
+    /// `None` when no test database is configured (see [`fresh_database`]).
+    async fn start(home: &str) -> Option<CutRun> {
+        let url = fresh_database().await?;
+        let forwarder = Forwarder::start(server_of(&url)).await;
+        let through = through_port(&url, forwarder.port());
+        let sim = Simulator::start(sim_config())
+            .await
+            .expect("starting the simulator");
+        let home = TempDir::new(home);
+        let db = Database::connect(&through)
+            .await
+            .expect("the state database");
+        let host = connected(on_database(home.path(), db), &sim).await;
+        Some(CutRun {
+            url,
+            forwarder,
+            sim,
+            home,
+            host,
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_lost_mid_run_refuses_what_needs_a_record_and_recovers() {
-    let Some(url) = fresh_database().await else {
+    let Some(CutRun {
+        forwarder,
+        sim,
+        home: _home,
+        host,
+        ..
+    }) = CutRun::start("lost-db").await
+    else {
         return;
     };
-    let forwarder = Forwarder::start(server_of(&url)).await;
-    let through = through_port(&url, forwarder.port());
-    let sim = Simulator::start(sim_config())
-        .await
-        .expect("starting the simulator");
-    let home = TempDir::new("lost-db");
-    let db = Database::connect(&through)
-        .await
-        .expect("the state database");
-    let host = connected(on_database(home.path(), db), &sim).await;
     let id = held_ticket(&host, "e2e before the loss").await;
 
     forwarder.cut();
@@ -271,19 +303,16 @@ async fn a_database_lost_mid_run_refuses_what_needs_a_record_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_records_made_while_the_database_is_lost_wait_on_disk_and_arrive_in_order_once() {
-    let Some(url) = fresh_database().await else {
+    let Some(CutRun {
+        url,
+        forwarder,
+        sim,
+        home,
+        host,
+    }) = CutRun::start("spooled-audit").await
+    else {
         return;
     };
-    let forwarder = Forwarder::start(server_of(&url)).await;
-    let through = through_port(&url, forwarder.port());
-    let sim = Simulator::start(sim_config())
-        .await
-        .expect("starting the simulator");
-    let home = TempDir::new("spooled-audit");
-    let db = Database::connect(&through)
-        .await
-        .expect("the state database");
-    let host = connected(on_database(home.path(), db), &sim).await;
     run_calls(&host, "before", 2).await.unwrap();
 
     forwarder.cut();

@@ -56,21 +56,9 @@ impl Cli {
 
     /// Runs `toolhost --home <home> --plugin <plugin> <args>` with `envs` set.
     pub async fn run(&self, args: &[&str], envs: &[(&str, &str)]) -> CliOutput {
-        let mut cmd = tokio::process::Command::new(toolhost_bin());
-        cmd.arg("--home")
-            .arg(self.home.path())
-            .arg("--plugin")
-            .arg(plugin_wasm())
-            .args(args)
-            .env_remove("TOOLHOST_HOME")
-            .env_remove("TOOLHOST_PLUGIN")
-            .env_remove("TOOLHOST_TENANT")
-            .env_remove("TOOLHOST_CLIENT_SECRET")
-            .env_remove("TOOLHOST_LOG")
-            .env("XDG_CACHE_HOME", &self.xdg_cache)
-            .envs(envs.iter().copied())
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true);
+        let mut cmd = self.command(args);
+        cmd.envs(envs.iter().copied())
+            .stdin(std::process::Stdio::null());
         let output = tokio::time::timeout(CLI_DEADLINE, cmd.output())
             .await
             .unwrap_or_else(|_| panic!("toolhost {args:?} did not finish within {CLI_DEADLINE:?}"))
@@ -255,8 +243,8 @@ fn copy_artifacts(from: &Path, to: &Path) {
 // ---------------------------------------------------------------------------------------
 
 impl Cli {
-    /// `toolhost --home <home> --plugin <plugin> <args>` as [`Cli::run`] sets it up, not yet
-    /// spawned: for servers (`toolhost mcp`) that a test talks to while they run. Killed on drop.
+    /// `toolhost --home <home> --plugin <plugin> <args>`, not yet spawned: what [`Cli::run`]
+    /// runs, and servers (`toolhost mcp`) that a test talks to while they run. Killed on drop.
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(toolhost_bin());
         cmd.arg("--home")

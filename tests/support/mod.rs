@@ -11,6 +11,7 @@
 
 mod cli;
 pub mod postgres;
+pub mod replicas;
 pub use cli::*;
 
 use serde_json::Value;
