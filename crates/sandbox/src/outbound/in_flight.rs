@@ -3,11 +3,9 @@
 //! A request is in flight from admission until its response body has been read to the end,
 //! failed, or been dropped by the plugin (or until it failed without a response).
 
+use super::body_hooks::{BodyHooks, HookedBody};
 use super::ledger::CallLedger;
-use bytes::Bytes;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use wasmtime_wasi_http::Error as HttpError;
 
 /// One taken in-flight slot; dropping it gives the slot back.
@@ -31,51 +29,35 @@ impl Drop for InFlight {
 }
 
 /// A response body that keeps its request's slot until the body ends, fails or is dropped.
-pub(crate) struct HeldBody<B> {
-    inner: B,
+pub(crate) type HeldBody<B> = HookedBody<B, SlotHold>;
+
+/// The hooks of a [`HeldBody`]: the slot, let go at the body's end or failure (a dropped
+/// body drops it with these hooks).
+pub(crate) struct SlotHold {
     slot: Option<InFlight>,
 }
 
-impl<B> HeldBody<B> {
+impl<B> HookedBody<B, SlotHold> {
     pub(crate) fn new(inner: B, slot: InFlight) -> HeldBody<B> {
-        HeldBody {
-            inner,
-            slot: Some(slot),
-        }
+        HookedBody::with_hooks(inner, SlotHold { slot: Some(slot) })
     }
 }
 
-impl<B> http_body::Body for HeldBody<B>
-where
-    B: http_body::Body<Data = Bytes, Error = HttpError> + Unpin,
-{
-    type Data = Bytes;
-    type Error = HttpError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
-            this.slot = None;
-        }
-        polled
+impl BodyHooks for SlotHold {
+    fn on_end(&mut self) {
+        self.slot = None;
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+    fn on_error(&mut self, error: HttpError) -> HttpError {
+        self.slot = None;
+        error
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use http_body_util::{BodyExt, Full};
 
     fn body(text: &'static str) -> impl http_body::Body<Data = Bytes, Error = HttpError> + Unpin {

@@ -2,6 +2,7 @@
 
 pub(crate) mod admission;
 pub(crate) mod allowed_origins;
+pub(crate) mod body_hooks;
 pub(crate) mod classify;
 pub(crate) mod failure;
 pub(crate) mod gate;

@@ -6,10 +6,9 @@
 //! to its end, keeps nothing of it but numbers: the headers, the query, the body's strings
 //! and the token never reach the observer, a log or the ledger.
 
+use super::body_hooks::{BodyHooks, HookedBody};
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 /// Largest body whose facts are read: a page of 500 devices is well below it.
@@ -180,24 +179,24 @@ pub(crate) fn observe(
     };
     let facts = ResponseFacts::from_head(request, response.headers());
     response.map(|inner| {
-        http_body_util::BodyExt::boxed_unsync(ObservedBody {
-            inner,
+        let hooks = Observation {
             copy: Some(BytesMut::new()),
             told: Some((facts, teller)),
-        })
+        };
+        http_body_util::BodyExt::boxed_unsync(HookedBody::with_hooks(inner, hooks))
     })
 }
 
-/// A response body passed on unchanged, with a bounded copy for [`ResponseFacts`].
-struct ObservedBody {
-    inner: WasiBody,
+/// The hooks of a response body passed on unchanged, with a bounded copy for
+/// [`ResponseFacts`]. A body dropped before its end tells nobody.
+struct Observation {
     /// `None` once the body outgrew [`MAX_OBSERVED_BODY`].
     copy: Option<BytesMut>,
     /// Taken when told, so the observer hears of a body once.
     told: Option<(ResponseFacts, FactsTeller)>,
 }
 
-impl ObservedBody {
+impl Observation {
     fn finish(&mut self) {
         let Some((mut facts, teller)) = self.told.take() else {
             return;
@@ -209,46 +208,36 @@ impl ObservedBody {
     }
 }
 
-impl http_body::Body for ObservedBody {
-    type Data = Bytes;
-    type Error = HttpError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let fits = this
-                        .copy
-                        .as_ref()
-                        .is_some_and(|c| c.len() + data.len() <= MAX_OBSERVED_BODY);
-                    match (&mut this.copy, fits) {
-                        (Some(copy), true) => copy.extend_from_slice(data),
-                        _ => this.copy = None,
-                    }
-                }
-                if this.inner.is_end_stream() {
-                    this.finish();
-                }
+impl BodyHooks for Observation {
+    fn on_frame(
+        &mut self,
+        frame: &http_body::Frame<Bytes>,
+        inner_ended: bool,
+    ) -> Result<(), HttpError> {
+        if let Some(data) = frame.data_ref() {
+            let fits = self
+                .copy
+                .as_ref()
+                .is_some_and(|c| c.len() + data.len() <= MAX_OBSERVED_BODY);
+            match (&mut self.copy, fits) {
+                (Some(copy), true) => copy.extend_from_slice(data),
+                _ => self.copy = None,
             }
-            Poll::Ready(None) => this.finish(),
-            // A failed body has no facts worth showing.
-            Poll::Ready(Some(Err(_))) => this.told = None,
-            Poll::Pending => {}
         }
-        polled
+        if inner_ended {
+            self.finish();
+        }
+        Ok(())
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+    fn on_end(&mut self) {
+        self.finish();
     }
 
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
+    /// A failed body has no facts worth showing.
+    fn on_error(&mut self, error: HttpError) -> HttpError {
+        self.told = None;
+        error
     }
 }
 

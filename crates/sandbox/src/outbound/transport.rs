@@ -4,6 +4,7 @@
 //! own requests (token minting) and the plugin's requests share kept-alive connections, one
 //! TLS configuration and the same timeouts.
 
+use super::body_hooks::{BodyHooks, HookedBody};
 use super::origin::Origin;
 use super::pool::{process_pool, Head};
 use super::response_body::ResponseBody;
@@ -11,7 +12,6 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody};
 
@@ -136,53 +136,43 @@ pub async fn fetch(
 
 /// A response body that fails once more than `limit` bytes have arrived, so a hostile or
 /// broken upstream cannot exhaust the host's (or the guest's) memory.
-pub struct CappedBody<B> {
-    inner: B,
+pub(crate) type CappedBody<B> = HookedBody<B, ByteCap>;
+
+/// The hooks of a [`CappedBody`]: the bytes still allowed.
+pub(crate) struct ByteCap {
     remaining: u64,
     limit: u64,
 }
 
-impl<B> CappedBody<B> {
-    pub fn new(inner: B, limit: u64) -> CappedBody<B> {
-        CappedBody {
-            inner,
+impl<B> HookedBody<B, ByteCap> {
+    pub(crate) fn new(inner: B, limit: u64) -> CappedBody<B> {
+        let cap = ByteCap {
             remaining: limit,
             limit,
-        }
+        };
+        HookedBody::with_hooks(inner, cap)
     }
 }
 
-impl<B> http_body::Body for CappedBody<B>
-where
-    B: http_body::Body<Data = Bytes, Error = HttpError> + Unpin,
-{
-    type Data = Bytes;
-    type Error = HttpError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    let len = data.len() as u64;
-                    if len > this.remaining {
-                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
-                            this.limit,
-                        )))));
-                    }
-                    this.remaining -= len;
-                }
-                Poll::Ready(Some(Ok(frame)))
+impl BodyHooks for ByteCap {
+    fn on_frame(
+        &mut self,
+        frame: &http_body::Frame<Bytes>,
+        _inner_ended: bool,
+    ) -> Result<(), HttpError> {
+        if let Some(data) = frame.data_ref() {
+            let len = data.len() as u64;
+            if len > self.remaining {
+                return Err(HttpError::HttpResponseBodySize(Some(self.limit)));
             }
-            other => other,
+            self.remaining -= len;
         }
+        Ok(())
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+    /// No hint: the upstream's `Content-Length` is its claim, not a size the cap allows.
+    fn size_hint(&self, _inner: http_body::SizeHint) -> http_body::SizeHint {
+        http_body::SizeHint::default()
     }
 }
 
@@ -206,6 +196,13 @@ mod tests {
                 .len(),
             10
         );
+    }
+
+    #[test]
+    fn a_capped_body_does_not_pass_on_the_upstreams_size_claim() {
+        let body = Full::new(Bytes::from(vec![0u8; 10])).map_err(|never| match never {});
+        let hint = http_body::Body::size_hint(&CappedBody::new(body, 9));
+        assert_eq!((hint.lower(), hint.upper()), (0, None));
     }
 
     #[test]
