@@ -27,7 +27,8 @@ async fn ten_thousand_devices_in_one_call() {
     assert!(ids.contains(seed::DC01_ID));
     // The plugin writes each page's rows into the answer's text as it reads them: its memory
     // is the 3.1 MB answer and one page, not a tree of values for all 10,000 rows (that was
-    // 25.8 MiB of linear memory; it is about 10 now).
+    // 25.8 MiB of linear memory, then 9.7 with dlmalloc; the component's own allocator grows
+    // the answer in place and splits freed blocks: about 8.5).
     let linear = env
         .host
         .runtime()
@@ -35,7 +36,7 @@ async fn ten_thousand_devices_in_one_call() {
         .occupancy()
         .peak_memory_charged_bytes;
     assert!(
-        linear < 12 << 20,
+        linear < 9 << 20,
         "listing 10,000 devices took {:.1} MiB of plugin linear memory",
         linear as f64 / (1 << 20) as f64
     );
