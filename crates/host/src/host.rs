@@ -133,6 +133,20 @@ impl ToolHost {
         ToolHost::open(config).await
     }
 
+    /// As [`ToolHost::open_with_settings`], for a command that runs at most `calls` calls at
+    /// once (a one-shot `toolhost call`): the sandbox's instance pool is sized for those
+    /// rather than for every call the settings allow in flight, which a process that makes
+    /// one call would pay for at start (a slot's fiber stack and guard page each).
+    pub async fn open_for_calls(
+        mut config: HostConfig,
+        calls: usize,
+    ) -> Result<ToolHost, HostError> {
+        crate::settings::apply(&mut config)?;
+        let limits = &mut config.limits;
+        limits.max_concurrent_calls = limits.max_concurrent_calls.min(calls.max(1));
+        ToolHost::open(config).await
+    }
+
     /// The plugin's own description of itself.
     pub fn metadata(&self) -> &PluginMetadata {
         self.runtime.metadata()

@@ -131,7 +131,7 @@ pub async fn run(
     );
     report.row("component call-tool (one GET)", &component, Some(&native));
     report.row("ToolHost::call (full path)", &front_door, Some(&native));
-    report.row("instantiate (InstancePre, on demand)", &instantiate, None);
+    report.row("instantiate (InstancePre, pooled slot)", &instantiate, None);
     front_door_overhead(report, &front_door, &native);
     println!(
         "CPU per call (process, simulator included): ToolHost::call {front_door_cpu} us, \

@@ -140,6 +140,9 @@ impl CompiledPlugin {
         let limits = options.limits;
         let engine = build_engine(EngineSettings {
             max_memory_bytes: limits.max_memory_bytes,
+            // Every call holds its slot's instance; a call only creates one under its
+            // concurrency slot (`with_instance`), so the pool never runs out.
+            instance_slots: u32::try_from(limits.max_concurrent_calls.max(1)).unwrap_or(u32::MAX),
         })
         .map_err(|e| LoadError::Engine {
             detail: format!("{e:#}"),

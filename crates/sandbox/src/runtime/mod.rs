@@ -9,7 +9,6 @@ pub(crate) mod declaration_error;
 pub(crate) mod declared_routes;
 pub(crate) mod descriptors;
 pub(crate) mod engine;
-mod fiber_stacks;
 pub(crate) mod host_limits;
 pub(crate) mod linked;
 pub(crate) mod linker;

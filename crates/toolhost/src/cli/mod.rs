@@ -206,9 +206,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mcp(args) => {
             let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
             let flags = crate::mcp::command_flags(home_flag.as_deref(), &tenant);
-            mcp::run(target.open().await?, args, flags).await
+            mcp::run(target.open_serving().await?, args, flags).await
         }
-        Command::Ui(args) => ui::run(target.open().await?, args, cli.json).await,
+        Command::Ui(args) => ui::run(target.open_serving().await?, args, cli.json).await,
         Command::Serve(args) => {
             let home_flag = cli.home.as_ref().map(|h| h.display().to_string());
             let root = home_dir(cli.home.clone())?;
@@ -253,8 +253,19 @@ struct NoSuchTenant {
     home: PathBuf,
 }
 
+/// Calls a one-shot command runs at once at most (one tool call, and a discovery before it).
+const ONE_COMMAND_CALLS: usize = 4;
+
 impl HostTarget {
+    /// The host of a one-shot command: sized for its few calls, not for a server's.
     async fn open(self) -> anyhow::Result<ToolHost> {
+        let config = self.config().await?;
+        Ok(ToolHost::open_for_calls(config, ONE_COMMAND_CALLS).await?)
+    }
+
+    /// The host of a command that serves (MCP, the admin UI): as many calls at once as the
+    /// settings allow.
+    async fn open_serving(self) -> anyhow::Result<ToolHost> {
         let config = self.config().await?;
         Ok(ToolHost::open_with_settings(config).await?)
     }
