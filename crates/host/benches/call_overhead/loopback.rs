@@ -10,7 +10,7 @@ use toolhost_sandbox::{CompiledPlugin, Origin, RuntimeOptions, Timeouts};
 
 const ITERATIONS: u32 = 300;
 const WARMUP: u32 = 30;
-const TOOL: &str = "cw-rmm-list-companies";
+pub(crate) const TOOL: &str = "cw-rmm-list-companies";
 const COMPANIES: &str = "/api/platform/v1/company/companies";
 
 pub async fn run(
@@ -95,13 +95,7 @@ pub async fn run(
     .await;
 
     let runtime = host.runtime();
-    let routes = runtime
-        .static_tools()
-        .iter()
-        .find(|t| t.name == TOOL)
-        .expect("the benchmarked tool is static")
-        .routes_for(TOOL);
-    let context = host.call_context().expect("connected").scoped(routes);
+    let context = tool_context(host);
     let component = crate::measure(WARMUP, ITERATIONS, || {
         let context = context.clone();
         async move {
@@ -167,6 +161,19 @@ pub async fn run(
         serde_json::json!({"cold": cold.as_secs_f64() * 1e3, "cached": warm.as_secs_f64() * 1e3}),
     );
     Ok(())
+}
+
+/// The call context `ToolHost::call` gives [`TOOL`] (its declared routes), for calling the
+/// sandbox directly as the front door would.
+pub(crate) fn tool_context(host: &ToolHost) -> toolhost_sandbox::CallContext {
+    let routes = host
+        .runtime()
+        .static_tools()
+        .iter()
+        .find(|t| t.name == TOOL)
+        .expect("the benchmarked tool is static")
+        .routes_for(TOOL);
+    host.call_context().expect("connected").scoped(routes)
 }
 
 /// What the front door and sandbox add to one request: the full call minus the native

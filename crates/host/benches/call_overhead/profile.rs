@@ -2,10 +2,9 @@
 //! `<bench binary> profile [front-door|call-tool|instantiate|native] [calls]`. Not part of the
 //! default run (it measures nothing side by side); it prints the CPU per call of the loop.
 
+use crate::loopback::TOOL;
 use std::time::Instant;
 use toolhost_host::{Caller, DeferApprovals, ToolHost};
-
-const TOOL: &str = "cw-rmm-list-companies";
 
 pub async fn run(host: &ToolHost, sim: &simulator::Simulator) -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,13 +18,7 @@ pub async fn run(host: &ToolHost, sim: &simulator::Simulator) -> anyhow::Result<
     }
     let caller = Caller::new("bench", None);
     let runtime = host.runtime();
-    let routes = runtime
-        .static_tools()
-        .iter()
-        .find(|t| t.name == TOOL)
-        .expect("the profiled tool is static")
-        .routes_for(TOOL);
-    let context = host.call_context().expect("connected").scoped(routes);
+    let context = crate::loopback::tool_context(host);
     let token = crate::mint_token(&sim.base_url(), &reqwest::Client::new()).await?;
     let native = reqwest::Client::new();
     let url = format!("{}/api/platform/v1/company/companies", sim.base_url());
