@@ -15,7 +15,7 @@ impl Args {
         let value: Value = if raw.is_empty() {
             Value::Object(Map::new())
         } else {
-            serde_json::from_str(raw).map_err(|err| {
+            crate::pruned::parse_all(raw.as_bytes()).map_err(|err| {
                 ToolError::invalid(
                     "",
                     format!("arguments must be a JSON object; could not parse them: {err}"),

@@ -105,7 +105,7 @@ pub fn object_schema(properties: Value, required: &[&str]) -> Value {
 const TARGET_PROPERTIES: &str = r#"{"targets":{"type":"array","items":{"type":"string","format":"uuid"},"minItems":1,"maxItems":1000,"uniqueItems":true,"description":"Endpoint ids (endpointId from cw-rmm-list-devices) to run on. Use this or companyId."},"companyId":{"type":"string","format":"uuid","description":"Run on every endpoint of this company; requires targetType COMPANY."},"targetType":{"type":"string","enum":["MANAGED_ENDPOINT","COMPANY"],"description":"MANAGED_ENDPOINT with targets (default), or COMPANY with companyId."}}"#;
 
 pub fn target_properties() -> Value {
-    serde_json::from_str(TARGET_PROPERTIES).unwrap_or_default()
+    crate::pruned::parse_all(TARGET_PROPERTIES.as_bytes()).unwrap_or_default()
 }
 
 /// The `i`th of the four annotation flags `build.rs` writes in a fixed order.
@@ -157,7 +157,7 @@ fn spec_from_json(tool: &Value) -> ToolSpec {
 /// The static tools in a fixed order. The embedded catalog is checked by the unit tests, so the
 /// empty fallback never happens in a released build; it only avoids a trap.
 pub fn static_tools() -> Vec<ToolSpec> {
-    match serde_json::from_str::<Value>(CATALOG_JSON) {
+    match crate::pruned::parse_all(CATALOG_JSON.as_bytes()) {
         Ok(Value::Array(tools)) => tools.iter().map(spec_from_json).collect(),
         _ => Vec::new(),
     }

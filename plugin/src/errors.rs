@@ -57,7 +57,7 @@ pub fn parse_error_body(body: &[u8]) -> String {
     if trimmed.is_empty() {
         return String::new();
     }
-    match serde_json::from_str::<Value>(trimmed) {
+    match crate::pruned::parse_all(trimmed.as_bytes()) {
         Ok(value) => message_from_json(&value).unwrap_or_else(|| truncate(trimmed)),
         Err(_) => truncate(trimmed),
     }

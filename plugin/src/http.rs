@@ -2,6 +2,7 @@
 //! JSON client that builds Asio URLs, sets headers and maps failures.
 
 use crate::errors::{self, ToolError, ToolResult};
+use crate::pruned::{self, Keep};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,18 @@ impl<'a> Api<'a> {
         self.send(Method::Get, path, query, None).map(|r| r.body)
     }
 
+    /// [`Api::get`] keeping only the object members named in `keep` (at any depth): for
+    /// listings whose rows carry far more than the tool reads.
+    pub fn get_keeping(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        keep: &[&str],
+    ) -> ToolResult<Value> {
+        self.exchange(Method::Get, path, query, None, Keep(Some(keep)))
+            .map(|r| r.body)
+    }
+
     pub fn post(
         &self,
         path: &str,
@@ -113,6 +126,17 @@ impl<'a> Api<'a> {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
+    ) -> ToolResult<JsonResponse> {
+        self.exchange(method, path, query, body, Keep::ALL)
+    }
+
+    fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        keep: Keep,
     ) -> ToolResult<JsonResponse> {
         // The v2 device operations declare Origin, User-Agent and X-Request-ID as required
         // (asio-api.md §1.4); sending them everywhere is harmless.
@@ -141,7 +165,7 @@ impl<'a> Api<'a> {
                 &response.body,
             ));
         }
-        let body = decode_json(&response.body, path)?;
+        let body = decode_json(&response.body, path, keep)?;
         Ok(JsonResponse {
             body,
             headers: response.headers,
@@ -150,11 +174,11 @@ impl<'a> Api<'a> {
 }
 
 /// Parses a success body; an empty body is JSON null, anything unparsable is an upstream error.
-fn decode_json(body: &[u8], path: &str) -> ToolResult<Value> {
+fn decode_json(body: &[u8], path: &str, keep: Keep) -> ToolResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(body).map_err(|err| ToolError::Upstream {
+    pruned::parse(body, keep).map_err(|err| ToolError::Upstream {
         status: 200,
         message: format!("the API answered {path} with a body that is not JSON ({err})"),
     })

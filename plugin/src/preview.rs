@@ -52,17 +52,21 @@ fn name_of(list: &[Value], id: &str) -> String {
         .to_string()
 }
 
-fn listing(ctx: &Ctx, path: &str, keys: &[&str]) -> ToolResult<Vec<Value>> {
-    Ok(array(&ctx.api.get(path, &[])?, keys, keys[0])?.clone())
+/// The entries under the wrapper `keys` (or the bare array), with only what [`name_of`] reads.
+fn listing(ctx: &Ctx, path: &str, keys: [&str; 2]) -> ToolResult<Vec<Value>> {
+    let body = ctx
+        .api
+        .get_keeping(path, &[], &[keys[0], keys[1], "id", "name"])?;
+    Ok(array(&body, &keys, keys[0])?.clone())
 }
 
 fn companies(ctx: &Ctx) -> ToolResult<Vec<Value>> {
-    listing(ctx, COMPANIES_PATH, &["companies", "data"])
+    listing(ctx, COMPANIES_PATH, ["companies", "data"])
 }
 
 fn site_name(ctx: &Ctx, company: &str, site: &str) -> ToolResult<String> {
     let path = format!("{COMPANIES_PATH}/{}/sites", segment(company));
-    Ok(name_of(&listing(ctx, &path, &["sites", "data"])?, site))
+    Ok(name_of(&listing(ctx, &path, ["sites", "data"])?, site))
 }
 
 /// `DEVICE (Friendly name), company X, site Y`, and `DEVICE (X)` for the summary.
@@ -164,7 +168,7 @@ fn ticket(ctx: &Ctx, body: &Value) -> ToolResult<Preview> {
     let id = |key: &str| body.get(key).and_then(|v| text(v, &["id"]));
     let board_id = id("serviceBoard").unwrap_or_default();
     let path = format!("{LOOKUP_BASE}/service-boards");
-    let board = name_of(&listing(ctx, &path, &["service-boards", "data"])?, board_id);
+    let board = name_of(&listing(ctx, &path, ["service-boards", "data"])?, board_id);
     let summary = text(body, &["summary"]).unwrap_or_default();
     let mut preview = Preview {
         summary: String::new(),

@@ -198,7 +198,8 @@ fn prefix_field(error: ToolError, prefix: &str) -> ToolError {
 const SCHEDULE_SCHEMA: &str = r#"{"type":"object","description":"When to run. Default: @. `once` and `recurring` need `at`; `recurring` needs `frequency`.","properties":{"type":{"type":"string","enum":["now","next-check-in","once","recurring"],"default":"@"},"at":{"type":"string","format":"date-time","description":"RFC 3339 start time (once/recurring)."},"timeZone":{"type":"string","description":"IANA time zone for once/recurring runs, e.g. Australia/Sydney. Default UTC."},"frequency":{"type":"string","enum":["daily","weekly","monthly"],"description":"Recurrence unit (recurring only)."},"every":{"type":"integer","minimum":1,"maximum":366,"description":"Run every N units (recurring only). Default 1."}},"additionalProperties":false}"#;
 
 pub fn json_schema(default: When) -> Value {
-    serde_json::from_str(&SCHEDULE_SCHEMA.replace('@', default.name())).unwrap_or_default()
+    crate::pruned::parse_all(SCHEDULE_SCHEMA.replace('@', default.name()).as_bytes())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

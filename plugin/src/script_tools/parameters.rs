@@ -12,10 +12,10 @@ pub struct ParameterSchema {
 }
 
 pub fn parameter_schema(raw: &str) -> ParameterSchema {
-    let parsed: Option<Value> = serde_json::from_str(raw.trim()).ok();
+    let parsed: Option<Value> = crate::pruned::parse_all(raw.trim().as_bytes()).ok();
     // Some producers double-encode the schema string.
     let parsed = match parsed {
-        Some(Value::String(inner)) => serde_json::from_str(&inner).ok(),
+        Some(Value::String(inner)) => crate::pruned::parse_all(inner.as_bytes()).ok(),
         other => other,
     };
     let properties = parsed

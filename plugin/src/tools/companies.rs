@@ -8,13 +8,38 @@ use crate::shape::{array, compact, field, merged, nested_id, nested_name, projec
 use serde_json::Value;
 
 pub const COMPANIES_PATH: &str = "/api/platform/v1/company/companies";
+/// The members a company listing reads: the wrappers, [`matches_name`] and
+/// [`company_summary`] (`id` and `name` serve the nested status and site too).
+const COMPANY_SUMMARY_FIELDS: &[&str] = &[
+    "companies",
+    "data",
+    "id",
+    "name",
+    "friendlyName",
+    "activityStatus",
+    "primarySite",
+];
 const SITES_PATH: &str = "/api/platform/v1/company/sites";
+/// The members a site listing reads (`company` is a nested `{id, name}`).
+const SITE_SUMMARY_FIELDS: &[&str] = &[
+    "sites",
+    "data",
+    "id",
+    "name",
+    "friendlyName",
+    "timeZone",
+    "activeFlag",
+    "primaryFlag",
+    "company",
+];
 
 pub fn list_companies(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let args = Args::parse(raw, &["nameContains", "limit"])?;
     let needle = args.opt_str("nameContains")?.map(|s| crate::args::fold(&s));
     let limit = args.int_in("limit", 1, 1000, 100)? as usize;
-    let body = ctx.api.get(COMPANIES_PATH, &[])?;
+    let body = ctx
+        .api
+        .get_keeping(COMPANIES_PATH, &[], COMPANY_SUMMARY_FIELDS)?;
     let matching: Vec<Value> = array(&body, &["companies", "data"], "companies")?
         .iter()
         .filter(|c| matches_name(c, needle.as_deref()))
@@ -106,7 +131,7 @@ pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         Some(id) => format!("{COMPANIES_PATH}/{}/sites", segment(id)),
         None => SITES_PATH.to_string(),
     };
-    let body = ctx.api.get(&path, &[])?;
+    let body = ctx.api.get_keeping(&path, &[], SITE_SUMMARY_FIELDS)?;
     let matching: Vec<Value> = array(&body, &["sites", "data"], "sites")?
         .iter()
         .filter(|s| matches_name(s, needle.as_deref()))

@@ -106,7 +106,7 @@ pub fn fetch(ctx: &Ctx, query: &Query) -> ToolResult<Listing> {
     let (rows, truncated) = fetch_filtered(ctx, query, &filter)?;
     let truncated = truncated || rows.dropped;
     // Few rows here (a lookup, a run's targets): parsed back with the parser the component has.
-    let devices = match serde_json::from_slice(rows.finish().as_bytes()) {
+    let devices = match crate::pruned::parse_all(rows.finish().as_bytes()) {
         Ok(Value::Array(devices)) => devices,
         _ => Vec::new(),
     };
@@ -122,7 +122,8 @@ fn fetch_filtered(ctx: &Ctx, query: &Query, filter: &Filter) -> ToolResult<(Rank
         Scope::Company(id) => vec![("company", vec![id.clone()])],
         Scope::Endpoint(id) => vec![("endpoint", vec![id.clone()])],
         Scope::Everything => {
-            let body = ctx.api.get(COMPANIES_PATH, &[])?;
+            let keep = ["companies", "data", "id"];
+            let body = ctx.api.get_keeping(COMPANIES_PATH, &[], &keep)?;
             let ids: Vec<String> = array(&body, &["companies", "data"], "companies")?
                 .iter()
                 .filter_map(|c| text(c, &["id"]).map(str::to_string))
