@@ -243,10 +243,7 @@ fn state_fields(state: &ApprovalState) -> Result<Value, ApprovalError> {
 
 /// Lowercase hex SHA-256, as the records keep it.
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -170,10 +170,7 @@ async fn the_token_is_sealed_at_rest_and_needs_the_key() {
     let stored = rows(&db).await;
     assert_eq!(stored.len(), 1);
     assert!(!stored[0].contains("bearer-value-1"), "{stored:?}");
-    let hex_token: String = b"bearer-value-1"
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex_token = hex::encode(b"bearer-value-1");
     assert!(!stored[0].contains(&hex_token), "{stored:?}");
     assert!(!stored[0].contains("client-secret"), "{stored:?}");
     assert!(stored[0].contains(&mine.key()), "{stored:?}");

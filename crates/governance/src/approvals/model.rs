@@ -128,7 +128,7 @@ impl Approval {
             hash.update((field.len() as u64).to_be_bytes());
             hash.update(field.as_bytes());
         }
-        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(hash.finalize())
     }
 
     /// The record as listed: without the run's result, which is the requester's data,
@@ -148,10 +148,7 @@ impl Approval {
 
 /// Lowercase hex SHA-256.
 pub(crate) fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// What `toolhost approvals list` shows: the state, with pending split by expiry.

@@ -138,10 +138,7 @@ pub struct AuditRecord {
 /// Lowercase hex SHA-256 of the arguments' JSON text (`serde_json::to_string`).
 pub fn arguments_sha256(arguments: &Value) -> String {
     let text = serde_json::to_string(arguments).unwrap_or_default();
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -93,22 +93,26 @@ impl Glob {
 
     /// Whole-string match, iterative with single-star backtracking: linear in practice,
     /// never exponential.
+    /// `si` is a byte offset into `name`, moved a whole character at a time, so a call
+    /// (every policy decision tries each pattern) allocates nothing.
     pub fn matches(&self, name: &str) -> bool {
         let p = &self.chars;
-        let s: Vec<char> = name.chars().collect();
+        let char_at = |si: usize| name[si..].chars().next();
         let (mut pi, mut si) = (0usize, 0usize);
         let mut star: Option<(usize, usize)> = None;
-        while si < s.len() {
-            if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+        while let Some(c) = char_at(si) {
+            if pi < p.len() && (p[pi] == '?' || p[pi] == c) {
                 pi += 1;
-                si += 1;
+                si += c.len_utf8();
             } else if pi < p.len() && p[pi] == '*' {
                 star = Some((pi, si));
                 pi += 1;
             } else if let Some((star_pi, star_si)) = star {
+                // The star takes one more character of the name.
+                let taken = star_si + char_at(star_si).map_or(1, char::len_utf8);
                 pi = star_pi + 1;
-                si = star_si + 1;
-                star = Some((star_pi, star_si + 1));
+                si = taken;
+                star = Some((star_pi, taken));
             } else {
                 return false;
             }
@@ -162,6 +166,16 @@ mod tests {
         assert!(p.matches("p:tool-é"));
         assert!(!p.matches("p:tool-"));
         assert!(!p.matches("p:tool-ab"));
+    }
+
+    #[test]
+    fn stars_and_marks_take_whole_characters_of_any_width() {
+        assert!(g("p:é*ü").matches("p:éßü"));
+        assert!(g("p:*ü").matches("p:ééü"));
+        assert!(g("p:?-?").matches("p:日-本"));
+        assert!(!g("p:?").matches("p:日本"));
+        assert!(g("p:*本").matches("p:日本"));
+        assert!(!g("p:*本x").matches("p:日本"));
     }
 
     #[test]

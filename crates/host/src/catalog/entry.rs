@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use toolhost_governance::{Mode, ToolFacts, ToolKind};
 use toolhost_sandbox::{PolicyHint, ToolDescriptor};
 
@@ -16,9 +17,10 @@ pub struct ToolEntry {
     pub kind: ToolKind,
     /// The effective mode (defaults, classifier and the operator's overrides applied).
     pub policy: Mode,
-    /// What the plugin declared.
+    /// What the plugin declared: shared with the catalog's memo, so finding a tool for a
+    /// call copies no schema.
     #[serde(flatten)]
-    pub descriptor: ToolDescriptor,
+    pub descriptor: Arc<ToolDescriptor>,
     /// Digest of the declaration, computed once (see [`ToolEntry::digest`]).
     #[serde(skip)]
     digest: String,
@@ -27,14 +29,16 @@ pub struct ToolEntry {
 impl ToolEntry {
     /// The entry of `descriptor`, namespaced as `name`, with the plugin's hint as its mode
     /// until a policy decides.
-    pub fn new(name: String, kind: ToolKind, descriptor: ToolDescriptor) -> ToolEntry {
+    pub fn new(
+        name: String,
+        kind: ToolKind,
+        descriptor: impl Into<Arc<ToolDescriptor>>,
+    ) -> ToolEntry {
+        let descriptor = descriptor.into();
         #[cfg(test)]
         BUILT.with(|built| built.set(built.get() + 1));
-        let declared = serde_json::to_vec(&descriptor).unwrap_or_default();
-        let digest = Sha256::digest(&declared)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let declared = serde_json::to_vec(&*descriptor).unwrap_or_default();
+        let digest = hex::encode(Sha256::digest(&declared));
         ToolEntry {
             name,
             kind,

@@ -346,6 +346,11 @@ mod tests {
             "declaration order"
         );
         assert_eq!(first[1].digest(), called.digest());
+        let called_again = catalog.static_entries.get(&component, "get-device");
+        assert!(
+            std::sync::Arc::ptr_eq(&called.descriptor, &called_again.unwrap().descriptor),
+            "a call's lookup shares the declaration (its schemas), not a copy"
+        );
         assert_eq!(first[0].digest(), again[0].digest());
         assert_eq!(first[0].policy, engine.decide(&first[0].facts()).mode);
         // Another component's tools are built anew.

@@ -50,7 +50,7 @@ impl TokenBinding {
             sent_to: sent_to.to_string(),
             client_id: client_id.to_string(),
             scopes,
-            secret_sha256: hex(&Sha256::digest(secret.expose().as_bytes())),
+            secret_sha256: hex::encode(Sha256::digest(secret.expose().as_bytes())),
         }
     }
 
@@ -60,12 +60,8 @@ impl TokenBinding {
     pub fn key(&self) -> String {
         // Serialising a struct of strings cannot fail; the field order is the declaration's.
         let json = serde_json::to_vec(self).unwrap_or_default();
-        hex(&Sha256::digest(&json))
+        hex::encode(Sha256::digest(&json))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What the processes sharing a store know about one connection's token.
@@ -242,9 +238,9 @@ mod tests {
         let pinned = TokenBinding::new("u", "s", "c", &[], &SecretString::new("x")).key();
         let json = format!(
             r#"{{"tokenUrl":"u","sentTo":"s","clientId":"c","scopes":[],"secretSha256":"{}"}}"#,
-            hex(&Sha256::digest(b"x"))
+            hex::encode(Sha256::digest(b"x"))
         );
-        assert_eq!(pinned, hex(&Sha256::digest(json.as_bytes())));
+        assert_eq!(pinned, hex::encode(Sha256::digest(json.as_bytes())));
         assert!(!key.contains("secret-1"));
     }
 

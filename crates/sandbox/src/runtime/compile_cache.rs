@@ -31,7 +31,7 @@ pub fn load(
     cache_dir: Option<&Path>,
 ) -> wasmtime::Result<(Component, CompileReport)> {
     let started = Instant::now();
-    let component_sha256 = hex(&Sha256::digest(wasm));
+    let component_sha256 = hex::encode(Sha256::digest(wasm));
     let report = |cache| CompileReport {
         component_sha256: component_sha256.clone(),
         cache,
@@ -64,7 +64,7 @@ fn artifact_path(engine: &Engine, dir: &Path, component_sha256: &str) -> PathBuf
     WASMTIME_VERSION.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     component_sha256.hash(&mut hasher);
-    let key = hex(&hasher.0.finalize());
+    let key = hex::encode(hasher.0.finalize());
     dir.join(format!("{}.cwasm", &key[..32]))
 }
 
@@ -94,8 +94,4 @@ impl Hasher for Sha256Hasher {
     fn write(&mut self, bytes: &[u8]) {
         self.0.update(bytes);
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

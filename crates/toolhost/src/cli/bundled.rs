@@ -12,7 +12,7 @@ static BUNDLED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bundled_plugin
 /// The bundled plugin's file under `home`, written on first use.
 pub fn install(home: &Path) -> anyhow::Result<PathBuf> {
     let digest = Sha256::digest(BUNDLED);
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..8]);
     let path = home
         .join("plugins")
         .join(format!("cw_rmm_plugin-{hex}.wasm"));

@@ -65,7 +65,7 @@ impl Binding<'_> {
     /// The associated data of the seal: not stored in the token, so a mismatch is simply an
     /// integrity failure.
     fn associated_data(&self) -> Vec<u8> {
-        let arguments = hex(&Sha256::digest(
+        let arguments = hex::encode(Sha256::digest(
             canonical_arguments(self.arguments).as_bytes(),
         ));
         format!(
@@ -82,10 +82,6 @@ fn canonical_arguments(arguments: &str) -> String {
     serde_json::from_str::<serde_json::Value>(arguments)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| arguments.to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The sealed payload: readable by anyone (signed, not encrypted), so it holds no secret.

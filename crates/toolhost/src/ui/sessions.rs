@@ -45,10 +45,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// What stores keep instead of a token or session id: its SHA-256, lowercase hex.
 pub fn token_sha256(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A logged-in browser.
