@@ -3,7 +3,17 @@
 
 use std::path::PathBuf;
 
+/// Initial heap, in bytes (whole wasm pages).
+const INITIAL_HEAP_BYTES: usize = 128 << 10;
+
 fn main() {
+    // Heap room in the initial memory (after the data and the 1 MiB stack) for an ordinary
+    // one-request call: the response, its parsed rows and the answer. Without it every call
+    // grew the memory by a page: an `mprotect` then and another when the host's pool slot
+    // was reused (tests/all/scale.rs, `a_one_request_tool_runs_in_the_initial_memory`).
+    if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
+        println!("cargo:rustc-link-arg=--initial-heap={INITIAL_HEAP_BYTES}");
+    }
     let source = "src/catalog.json";
     println!("cargo:rerun-if-changed={source}");
     let text = std::fs::read_to_string(source).expect("src/catalog.json is readable");

@@ -101,3 +101,31 @@ async fn tickets_beyond_one_page() {
     assert_eq!(some["count"], 101);
     assert_eq!(some["totalCount"], total);
 }
+
+/// The component starts with heap room for an ordinary one-request call (`--initial-heap`
+/// in plugin/build.rs), so such a call never grows its memory: a growth is an `mprotect`
+/// during the call and another when its pool slot is next used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_request_tool_runs_in_the_initial_memory() {
+    let env = TestEnv::start().await;
+    let runtime = env.host.runtime();
+    for (tool, arguments) in [
+        ("cw-rmm-list-companies", json!({})),
+        ("cw-rmm-get-company", json!({"companyId": seed::CONTOSO_ID})),
+        ("cw-rmm-list-sites", json!({})),
+    ] {
+        let routes = runtime
+            .static_tools()
+            .iter()
+            .find(|t| t.name == tool)
+            .expect("a static tool")
+            .routes_for(tool);
+        let context = env.host.call_context().expect("connected").scoped(routes);
+        let outcome = runtime
+            .call_tool(context, tool, &arguments.to_string())
+            .await;
+        assert!(outcome.result.is_ok(), "{tool}: {:?}", outcome.result);
+        assert_eq!(outcome.exchanges.len(), 1, "{tool}: one request");
+        assert_eq!(outcome.memory_grows, 0, "{tool} grew its memory");
+    }
+}

@@ -59,9 +59,9 @@ impl CallLimits {
     pub const DEFAULT_MEMORY_BUDGET_BYTES: usize = 2 << 30;
 
     /// The linear memory one ordinary call is sized at, which the default number of calls in
-    /// flight is derived from (budget / this). The ConnectWise plugin starts at 17 pages (1.06
-    /// MiB: the toolchain's 1 MiB shadow stack and its data) and a one-request tool does not grow
-    /// it; 2 MiB leaves room for growth. What such a call commits is far less (about 75 KiB
+    /// flight is derived from (budget / this). The ConnectWise plugin starts at 19 pages (1.19
+    /// MiB: the toolchain's 1 MiB shadow stack, its data and 128 KiB of heap) and a one-request
+    /// tool does not grow it; 2 MiB leaves room for growth. What such a call commits is far less (about 75 KiB
     /// resident, docs/PERFORMANCE.md), but a size is what a guest may touch, so it is charged.
     pub const CALL_MEMORY_ESTIMATE_BYTES: usize = 2 << 20;
 

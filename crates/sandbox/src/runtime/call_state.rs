@@ -91,6 +91,9 @@ pub struct MemoryCap {
     /// What this call has charged to `budget`, given back when the store is dropped.
     charged: usize,
     pub(super) budget_hit: bool,
+    /// Times an existing memory grew: each is an `mprotect` now and another when the pool
+    /// slot is next reused.
+    pub(super) grows: u32,
 }
 
 impl MemoryCap {
@@ -101,6 +104,7 @@ impl MemoryCap {
             budget,
             charged: 0,
             budget_hit: false,
+            grows: 0,
         }
     }
 }
@@ -129,6 +133,9 @@ impl ResourceLimiter for MemoryCap {
             return Ok(false);
         }
         self.charged += more;
+        if current > 0 {
+            self.grows += 1;
+        }
         Ok(true)
     }
 

@@ -17,8 +17,8 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 /// How often the epoch advances: the granularity of deadlines and of async yields.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Linear memory kept resident per slot: the ConnectWise plugin's whole initial memory (1.06
-/// MiB) and some heap, so an ordinary call faults nothing in. Only pages a call touched stay.
+/// Linear memory kept resident per slot: the ConnectWise plugin's whole initial memory (1.19
+/// MiB) and room to grow, so an ordinary call faults nothing in. Only pages a call touched stay.
 const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// Table bytes kept resident per slot (a component's tables are small).
 const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;

@@ -88,6 +88,8 @@ pub struct CallOutcome<R = serde_json::Value> {
     pub execute: Duration,
     /// What the plugin wrote to stdout and stderr (capped).
     pub plugin_log: String,
+    /// Times the plugin's linear memory grew during the call (its creation not counted).
+    pub memory_grows: u32,
 }
 
 /// What a call may reach and which configuration it sees.
@@ -384,6 +386,7 @@ impl LinkedPlugin {
             instantiate,
             execute,
             plugin_log,
+            memory_grows: store.data().memory.grows,
         }
     }
 }
@@ -404,6 +407,7 @@ impl<R> CallOutcome<R> {
             instantiate: self.instantiate,
             execute: self.execute,
             plugin_log: self.plugin_log,
+            memory_grows: self.memory_grows,
         }
     }
 }
