@@ -16,12 +16,20 @@ pub struct WasiTransport;
 
 impl Transport for WasiTransport {
     fn send(&self, request: Request) -> ToolResult<Response> {
-        let headers = Fields::new();
-        for (name, value) in &request.headers {
-            headers.append(name, value.as_bytes()).map_err(|e| {
-                ToolError::Internal(format!("could not set header {name}: {}", header_error(&e)))
-            })?;
-        }
+        // One host call for all of them, not one per header.
+        let entries: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+            .collect();
+        let headers = Fields::from_list(&entries).map_err(|e| {
+            let names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
+            ToolError::Internal(format!(
+                "could not set the request headers ({}): {}",
+                names.join(", "),
+                header_error(&e)
+            ))
+        })?;
         let outgoing = OutgoingRequest::new(headers);
         let method = match request.method {
             Method::Get => WasiMethod::Get,
@@ -52,12 +60,15 @@ impl Transport for WasiTransport {
         if let (Some(body), Some(bytes)) = (body, &request.body) {
             write_body(body, bytes)?;
         }
+        // The response cannot be there yet: wait first, then take it (a `get` before the
+        // wait is a host call that always answers "not yet").
         let response = loop {
+            future.subscribe().block();
             match future.get() {
                 Some(Ok(Ok(response))) => break response,
                 Some(Ok(Err(code))) => return Err(transport_error(code)),
                 Some(Err(())) => return Err(ToolError::Internal("response already taken".into())),
-                None => future.subscribe().block(),
+                None => continue,
             }
         };
         let status = response.status();
