@@ -39,9 +39,19 @@ impl Response {
     }
 }
 
+/// A request on its way: calling it waits for the whole answer.
+pub type InFlight<'t> = Box<dyn FnOnce() -> ToolResult<Response> + 't>;
+
 /// Sends one request; transport failures (denied, timeout, reset) are already tool errors.
 pub trait Transport {
     fn send(&self, request: Request) -> ToolResult<Response>;
+    /// Sends `request` and returns before its answer, so the caller can work while it travels
+    /// (the next page of a listing while this one is shaped). By default it is sent to the end
+    /// first.
+    fn start<'t>(&'t self, request: Request) -> InFlight<'t> {
+        let answer = self.send(request);
+        Box::new(move || answer)
+    }
     /// A fresh correlation id for `X-Request-ID` (a UUID).
     fn request_id(&self) -> String;
 }
@@ -76,6 +86,19 @@ pub struct Api<'a> {
 pub struct JsonResponse {
     pub body: Value,
     pub headers: Vec<(String, String)>,
+}
+
+/// A JSON request started with [`Api::start_post`]; [`PendingJson::finish`] waits for it.
+pub struct PendingJson<'a> {
+    in_flight: InFlight<'a>,
+    path: String,
+}
+
+impl PendingJson<'_> {
+    /// The answer, as [`Api::post`] gives it.
+    pub fn finish(self) -> ToolResult<JsonResponse> {
+        conclude((self.in_flight)()?, &self.path, Keep::ALL)
+    }
 }
 
 impl JsonResponse {
@@ -130,6 +153,21 @@ impl<'a> Api<'a> {
         self.exchange(method, path, query, body, Keep::ALL)
     }
 
+    /// [`Api::post`] without waiting: the answer travels while the caller works.
+    pub fn start_post(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Value,
+    ) -> PendingJson<'a> {
+        PendingJson {
+            in_flight: self
+                .transport
+                .start(self.request(Method::Post, path, query, Some(body))),
+            path: path.to_string(),
+        }
+    }
+
     fn exchange(
         &self,
         method: Method,
@@ -138,6 +176,17 @@ impl<'a> Api<'a> {
         body: Option<&Value>,
         keep: Keep,
     ) -> ToolResult<JsonResponse> {
+        let request = self.request(method, path, query, body);
+        conclude(self.transport.send(request)?, path, keep)
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Request {
         // The v2 device operations declare Origin, User-Agent and X-Request-ID as required
         // (asio-api.md §1.4); sending them everywhere is harmless.
         let mut headers = vec![
@@ -150,27 +199,30 @@ impl<'a> Api<'a> {
             headers.push(("Content-Type".to_string(), "application/json".to_string()));
             b.to_string().into_bytes()
         });
-        let request = Request {
+        Request {
             method,
             authority: self.authority.clone(),
             path_with_query: with_query(path, query),
             headers,
             body,
-        };
-        let response = self.transport.send(request)?;
-        if !(200..300).contains(&response.status) {
-            return Err(errors::from_status(
-                response.status,
-                response.header("retry-after"),
-                &response.body,
-            ));
         }
-        let body = decode_json(&response.body, path, keep)?;
-        Ok(JsonResponse {
-            body,
-            headers: response.headers,
-        })
     }
+}
+
+/// A success's JSON and headers; any other status as the tool error it means.
+fn conclude(response: Response, path: &str, keep: Keep) -> ToolResult<JsonResponse> {
+    if !(200..300).contains(&response.status) {
+        return Err(errors::from_status(
+            response.status,
+            response.header("retry-after"),
+            &response.body,
+        ));
+    }
+    let body = decode_json(&response.body, path, keep)?;
+    Ok(JsonResponse {
+        body,
+        headers: response.headers,
+    })
 }
 
 /// Parses a success body; an empty body is JSON null, anything unparsable is an upstream error.

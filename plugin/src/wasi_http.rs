@@ -1,10 +1,11 @@
 //! The wasip2 transport: one blocking outgoing request per call, no body opened for a GET.
 
 use crate::errors::{ToolError, ToolResult};
-use crate::http::{uuid_v4, Method, Request, Response, Transport};
+use crate::http::{uuid_v4, InFlight, Method, Request, Response, Transport};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingBody, Method as WasiMethod, OutgoingBody, OutgoingRequest, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, Method as WasiMethod, OutgoingBody,
+    OutgoingRequest, Scheme,
 };
 use wasip2::io::streams::StreamError;
 
@@ -16,77 +17,14 @@ pub struct WasiTransport;
 
 impl Transport for WasiTransport {
     fn send(&self, request: Request) -> ToolResult<Response> {
-        // One host call for all of them, not one per header.
-        let entries: Vec<(String, Vec<u8>)> = request
-            .headers
-            .iter()
-            .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
-            .collect();
-        let headers = Fields::from_list(&entries).map_err(|e| {
-            let names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
-            ToolError::Internal(format!(
-                "could not set the request headers ({}): {}",
-                names.join(", "),
-                header_error(&e)
-            ))
-        })?;
-        let outgoing = OutgoingRequest::new(headers);
-        let method = match request.method {
-            Method::Get => WasiMethod::Get,
-            Method::Post => WasiMethod::Post,
-        };
-        let setup = || -> Result<(), ()> {
-            outgoing.set_method(&method)?;
-            outgoing.set_scheme(Some(&Scheme::Https))?;
-            outgoing.set_authority(Some(&request.authority))?;
-            outgoing.set_path_with_query(Some(&request.path_with_query))
-        };
-        setup().map_err(|_| {
-            ToolError::Internal(format!(
-                "invalid request target {}",
-                request.path_with_query
-            ))
-        })?;
+        self.start(request)()
+    }
 
-        let body = match &request.body {
-            Some(_) => Some(
-                outgoing
-                    .body()
-                    .map_err(|_| ToolError::Internal("request body unavailable".into()))?,
-            ),
-            None => None,
-        };
-        let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
-        if let (Some(body), Some(bytes)) = (body, &request.body) {
-            write_body(body, bytes)?;
+    fn start<'t>(&'t self, request: Request) -> InFlight<'t> {
+        match begin(request) {
+            Ok(future) => Box::new(move || receive(future)),
+            Err(error) => Box::new(move || Err(error)),
         }
-        // The response cannot be there yet: wait first, then take it (a `get` before the
-        // wait is a host call that always answers "not yet").
-        let response = loop {
-            future.subscribe().block();
-            match future.get() {
-                Some(Ok(Ok(response))) => break response,
-                Some(Ok(Err(code))) => return Err(transport_error(code)),
-                Some(Err(())) => return Err(ToolError::Internal("response already taken".into())),
-                None => continue,
-            }
-        };
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-            .collect();
-        let incoming = response
-            .consume()
-            .map_err(|_| ToolError::Internal("response body unavailable".into()))?;
-        let body = read_body(incoming)?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
     }
 
     fn request_id(&self) -> String {
@@ -97,6 +35,86 @@ impl Transport for WasiTransport {
         }
         uuid_v4(id)
     }
+}
+
+/// Hands `request` (with its body) to the host, which sends it while the guest goes on.
+fn begin(request: Request) -> ToolResult<FutureIncomingResponse> {
+    // One host call for all of them, not one per header.
+    let entries: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&entries).map_err(|e| {
+        let names: Vec<&str> = request.headers.iter().map(|(n, _)| n.as_str()).collect();
+        ToolError::Internal(format!(
+            "could not set the request headers ({}): {}",
+            names.join(", "),
+            header_error(&e)
+        ))
+    })?;
+    let outgoing = OutgoingRequest::new(headers);
+    let method = match request.method {
+        Method::Get => WasiMethod::Get,
+        Method::Post => WasiMethod::Post,
+    };
+    let setup = || -> Result<(), ()> {
+        outgoing.set_method(&method)?;
+        outgoing.set_scheme(Some(&Scheme::Https))?;
+        outgoing.set_authority(Some(&request.authority))?;
+        outgoing.set_path_with_query(Some(&request.path_with_query))
+    };
+    setup().map_err(|_| {
+        ToolError::Internal(format!(
+            "invalid request target {}",
+            request.path_with_query
+        ))
+    })?;
+
+    let body = match &request.body {
+        Some(_) => Some(
+            outgoing
+                .body()
+                .map_err(|_| ToolError::Internal("request body unavailable".into()))?,
+        ),
+        None => None,
+    };
+    let future = outgoing_handler::handle(outgoing, None).map_err(transport_error)?;
+    if let (Some(body), Some(bytes)) = (body, &request.body) {
+        write_body(body, bytes)?;
+    }
+    Ok(future)
+}
+
+/// Waits for the answer to a request [`begin`] handed over and reads all of it.
+fn receive(future: FutureIncomingResponse) -> ToolResult<Response> {
+    // The response cannot be there yet: wait first, then take it (a `get` before the
+    // wait is a host call that always answers "not yet").
+    let response = loop {
+        future.subscribe().block();
+        match future.get() {
+            Some(Ok(Ok(response))) => break response,
+            Some(Ok(Err(code))) => return Err(transport_error(code)),
+            Some(Err(())) => return Err(ToolError::Internal("response already taken".into())),
+            None => continue,
+        }
+    };
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
+        .collect();
+    let incoming = response
+        .consume()
+        .map_err(|_| ToolError::Internal("response body unavailable".into()))?;
+    let body = read_body(incoming)?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> ToolResult<()> {
