@@ -289,22 +289,7 @@ async fn a_command_on_another_machine_uses_the_shared_connection_grant_and_token
     ];
     let first = Cli::new().await;
     let upstream = sim.base_url();
-    let mut connect_envs = envs.to_vec();
-    connect_envs.push(("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET));
-    let connected = first
-        .run(
-            &[
-                "connect",
-                "--region",
-                "au",
-                "--client-id",
-                DEMO_CLIENT_ID,
-                "--upstream",
-                &upstream,
-            ],
-            &connect_envs,
-        )
-        .await;
+    let connected = first.connect_in(None, &upstream, &envs).await;
     assert!(connected.success(), "{}", connected.all());
     assert!(
         connected.stdout.contains("state database"),

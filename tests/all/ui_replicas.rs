@@ -8,6 +8,7 @@
 use crate::serve::{serve, Mcp, Served};
 use crate::ui::{browser_kit_or_skip, run_script};
 use e2e::postgres::fresh_database;
+use e2e::ui_session::{sign_in, UiSession};
 use e2e::*;
 use serde_json::Value;
 use simulator::{Simulator, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
@@ -26,25 +27,6 @@ fn printed_token(served: &Served) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no UI link printed:\n{output}"))
         .to_string()
-}
-
-/// `POST /api/session` at `base` with `token`: the status, and the cookie and CSRF token.
-async fn sign_in(base: &str, token: &str) -> (u16, Option<(String, String)>) {
-    let response = reqwest::Client::new()
-        .post(format!("{base}/api/session"))
-        .header("x-toolhost-csrf", "launch")
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string());
-    let body: Value = response.json().await.unwrap();
-    let session = cookie.map(|c| (c, body["csrf"].as_str().unwrap().to_string()));
-    (status, session)
 }
 
 /// `GET /api/approvals` at `base` with `cookie`: the status and the pending approvals' ids.
@@ -69,11 +51,11 @@ async fn pending(base: &str, cookie: &str) -> (u16, Vec<String>) {
     (status, ids)
 }
 
-async fn post(base: &str, path: &str, (cookie, csrf): &(String, String)) -> (u16, Value) {
+async fn post(base: &str, path: &str, session: &UiSession) -> (u16, Value) {
     let response = reqwest::Client::new()
         .post(format!("{base}{path}"))
-        .header("cookie", cookie)
-        .header("x-toolhost-csrf", csrf)
+        .header("cookie", &session.cookie)
+        .header("x-toolhost-csrf", &session.csrf)
         .json(&json!({}))
         .send()
         .await
@@ -176,18 +158,18 @@ async fn sign_in_sessions_and_passkeys_work_across_replicas() {
 
     // A's link signs in at B, once across both replicas.
     let token_a = printed_token(&a);
-    let (status, session) = sign_in(&b.base, &token_a).await;
+    let (status, session) = sign_in(&b.base, "/", &token_a).await;
     assert_eq!(status, 200, "A's link at B");
     let session = session.expect("a session cookie");
-    let (status, _) = sign_in(&a.base, &token_a).await;
+    let (status, _) = sign_in(&a.base, "/", &token_a).await;
     assert_eq!(status, 401, "A's link spent at B, used again at A");
-    let (status, _) = sign_in(&b.base, "0".repeat(64).as_str()).await;
+    let (status, _) = sign_in(&b.base, "/", "0".repeat(64).as_str()).await;
     assert_eq!(status, 401, "a token no replica printed");
 
     // The session made at B works at A: listing and approving.
-    let (status, ids_at_a) = pending(&a.base, &session.0).await;
+    let (status, ids_at_a) = pending(&a.base, &session.cookie).await;
     assert_eq!(status, 200);
-    let (_, ids_at_b) = pending(&b.base, &session.0).await;
+    let (_, ids_at_b) = pending(&b.base, &session.cookie).await;
     assert_eq!(ids_at_a.len(), 3, "{ids_at_a:?}");
     assert_eq!(ids_at_a, ids_at_b);
     let (status, body) = post(
@@ -201,7 +183,7 @@ async fn sign_in_sessions_and_passkeys_work_across_replicas() {
 
     // The cookie and launch token are nowhere in the database: only their hashes.
     let sessions_table = table_text(&database_url, "ui_sessions").await;
-    let cookie_value = session.0.split_once('=').unwrap().1;
+    let cookie_value = session.id();
     assert!(!sessions_table.is_empty());
     assert!(!sessions_table.contains(cookie_value), "{sessions_table}");
     let tokens_table = table_text(&database_url, "ui_launch_tokens").await;
@@ -210,7 +192,7 @@ async fn sign_in_sessions_and_passkeys_work_across_replicas() {
     // Logging out at A ends the session at B too.
     let (status, _) = post(&a.base, "/api/logout", &session).await;
     assert_eq!(status, 200);
-    let (status, _) = pending(&b.base, &session.0).await;
+    let (status, _) = pending(&b.base, &session.cookie).await;
     assert_eq!(status, 401, "the session ended at A is unknown at B");
 
     // A passkey enrolled through A is offered and verified at B (in a browser).
@@ -287,11 +269,11 @@ async fn a_stopped_replicas_unused_link_no_longer_signs_in_anywhere() {
         .expect("A stops within a minute")
         .unwrap();
     assert!(status.success(), "{status:?}\n{}", a.output());
-    let (status, _) = sign_in(&b.base, &token_a).await;
+    let (status, _) = sign_in(&b.base, "/", &token_a).await;
     assert_eq!(
         status, 401,
         "the link of stopped replica A still signs in at B"
     );
-    let (status, _) = sign_in(&b.base, &token_b).await;
+    let (status, _) = sign_in(&b.base, "/", &token_b).await;
     assert_eq!(status, 200, "B's own link");
 }

@@ -7,59 +7,13 @@
 use crate::mcp::reply_to;
 use crate::ui::http;
 use crate::ui_tenants::{held_in, link_of, stop, TwoTenants, B_ONLY_TOOL};
+use e2e::ui_session::{launch_token, sign_in, UiSession};
 use e2e::*;
 use serde_json::Value;
 use simulator::DEMO_CLIENT_SECRET;
 
 const RUN_TASK_TOOL: &str = "connectwise_rmm:cw-rmm-run-task";
 const RUN_TASK_MCP: &str = "connectwise_rmm__cw-rmm-run-task";
-
-/// A signed-in browser of one tenant's UI, for raw requests.
-struct UiSession {
-    /// `/` or `/t/<tenant>/`.
-    prefix: String,
-    /// `name=value`, as the browser sends it back.
-    cookie: String,
-    /// The whole `Set-Cookie` value.
-    set_cookie: String,
-    csrf: String,
-}
-
-impl UiSession {
-    /// The session id alone.
-    fn id(&self) -> &str {
-        self.cookie.split_once('=').unwrap().1
-    }
-}
-
-/// Trades the launch token of `link` for a session at `prefix` of `base`: the response's
-/// status, and the session when it is 200.
-async fn sign_in(base: &str, prefix: &str, link: &str) -> (u16, Option<UiSession>) {
-    let token = link.split("?token=").nth(1).expect("a launch token");
-    let response = reqwest::Client::new()
-        .post(format!("{base}{prefix}api/session"))
-        .header("x-toolhost-csrf", "launch")
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    if status != 200 {
-        return (status, None);
-    }
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let body: Value = response.json().await.unwrap();
-    let session = UiSession {
-        prefix: prefix.to_string(),
-        cookie: set_cookie.split(';').next().unwrap().to_string(),
-        set_cookie,
-        csrf: body["csrf"].as_str().expect("a CSRF token").to_string(),
-    };
-    (status, Some(session))
-}
 
 /// `GET <base><prefix><path>` with `cookie`: status and body.
 async fn get_with(base: &str, prefix: &str, path: &str, cookie: &str) -> (u16, String) {
@@ -225,12 +179,12 @@ async fn each_ui_in_its_own_tenant(tenants: TwoTenants) {
 
     // A launch link is its own tenant's only: A's token at B's UI signs in nowhere (and stays
     // unspent for A).
-    let (status, _) = sign_in(&base, "/t/b/", &link_a).await;
+    let (status, _) = sign_in(&base, "/t/b/", launch_token(&link_a)).await;
     assert_eq!(status, 401);
-    let (status, a) = sign_in(&base, "/t/a/", &link_a).await;
+    let (status, a) = sign_in(&base, "/t/a/", launch_token(&link_a)).await;
     assert_eq!(status, 200);
     let a = a.unwrap();
-    let (_, b) = sign_in(&base, "/t/b/", &link_b).await;
+    let (_, b) = sign_in(&base, "/t/b/", launch_token(&link_b)).await;
     let b = b.unwrap();
     // Each tenant's cookie has its own name and is sent back under its own path only.
     assert!(

@@ -149,15 +149,7 @@ impl Cli {
     /// `toolhost connect` with the demo client id, `secret` in the environment, routed to
     /// `upstream`.
     pub async fn connect(&self, secret: &str, upstream: &str, extra: &[&str]) -> CliOutput {
-        let mut args = vec![
-            "connect",
-            "--region",
-            "au",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--upstream",
-            upstream,
-        ];
+        let mut args = connect_args(upstream).to_vec();
         args.extend_from_slice(extra);
         self.run(&args, &[("TOOLHOST_CLIENT_SECRET", secret)]).await
     }
@@ -170,20 +162,24 @@ impl Cli {
         sim: &Simulator,
         envs: &[(&str, &str)],
     ) -> CliOutput {
-        let upstream = sim.base_url();
+        self.connect_in(Some(tenant), &sim.base_url(), envs).await
+    }
+
+    /// `toolhost [--tenant <tenant>] connect` with the demo credentials, routed to
+    /// `upstream`, in the state `envs` names (the home, or a database).
+    pub async fn connect_in(
+        &self,
+        tenant: Option<&str>,
+        upstream: &str,
+        envs: &[(&str, &str)],
+    ) -> CliOutput {
         let mut envs = envs.to_vec();
         envs.push(("TOOLHOST_CLIENT_SECRET", DEMO_CLIENT_SECRET));
-        let args = [
-            "--tenant",
-            tenant,
-            "connect",
-            "--region",
-            "au",
-            "--client-id",
-            DEMO_CLIENT_ID,
-            "--upstream",
-            &upstream,
-        ];
+        let mut args = match tenant {
+            Some(tenant) => vec!["--tenant", tenant],
+            None => Vec::new(),
+        };
+        args.extend(connect_args(upstream));
         self.run(&args, &envs).await
     }
 
@@ -261,4 +257,17 @@ impl Cli {
             .kill_on_drop(true);
         cmd
     }
+}
+
+/// `connect` to the demo tenant's region and client, routed to `upstream`.
+fn connect_args(upstream: &str) -> [&str; 7] {
+    [
+        "connect",
+        "--region",
+        "au",
+        "--client-id",
+        DEMO_CLIENT_ID,
+        "--upstream",
+        upstream,
+    ]
 }

@@ -12,6 +12,7 @@
 mod cli;
 pub mod postgres;
 pub mod replicas;
+pub mod ui_session;
 pub use cli::*;
 
 use serde_json::Value;
