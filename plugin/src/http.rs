@@ -88,7 +88,7 @@ pub struct JsonResponse {
     pub headers: Vec<(String, String)>,
 }
 
-/// A JSON request started with [`Api::start_post`]; [`PendingJson::finish`] waits for it.
+/// A JSON request on its way ([`Api::start_post`]); [`PendingJson::finish`] waits for it.
 pub struct PendingJson<'a> {
     in_flight: InFlight<'a>,
     path: String,
@@ -97,7 +97,25 @@ pub struct PendingJson<'a> {
 impl PendingJson<'_> {
     /// The answer, as [`Api::post`] gives it.
     pub fn finish(self) -> ToolResult<JsonResponse> {
-        conclude((self.in_flight)()?, &self.path, Keep::ALL)
+        self.finish_keeping(Keep::ALL)
+    }
+
+    /// A success's JSON (only the members `keep` names) and headers; any other status as the
+    /// tool error it means.
+    fn finish_keeping(self, keep: Keep) -> ToolResult<JsonResponse> {
+        let response = (self.in_flight)()?;
+        if !(200..300).contains(&response.status) {
+            return Err(errors::from_status(
+                response.status,
+                response.header("retry-after"),
+                &response.body,
+            ));
+        }
+        let body = decode_json(&response.body, &self.path, keep)?;
+        Ok(JsonResponse {
+            body,
+            headers: response.headers,
+        })
     }
 }
 
@@ -130,7 +148,8 @@ impl<'a> Api<'a> {
         query: &[(&str, String)],
         keep: &[&str],
     ) -> ToolResult<Value> {
-        self.exchange(Method::Get, path, query, None, Keep(Some(keep)))
+        self.start(Method::Get, path, query, None)
+            .finish_keeping(Keep(Some(keep)))
             .map(|r| r.body)
     }
 
@@ -150,7 +169,7 @@ impl<'a> Api<'a> {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> ToolResult<JsonResponse> {
-        self.exchange(method, path, query, body, Keep::ALL)
+        self.start(method, path, query, body).finish()
     }
 
     /// [`Api::post`] without waiting: the answer travels while the caller works.
@@ -160,24 +179,23 @@ impl<'a> Api<'a> {
         query: &[(&str, String)],
         body: &Value,
     ) -> PendingJson<'a> {
-        PendingJson {
-            in_flight: self
-                .transport
-                .start(self.request(Method::Post, path, query, Some(body))),
-            path: path.to_string(),
-        }
+        self.start(Method::Post, path, query, Some(body))
     }
 
-    fn exchange(
+    /// Every request goes out here; a transport that cannot wait later sends it to the end.
+    fn start(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-        keep: Keep,
-    ) -> ToolResult<JsonResponse> {
-        let request = self.request(method, path, query, body);
-        conclude(self.transport.send(request)?, path, keep)
+    ) -> PendingJson<'a> {
+        PendingJson {
+            in_flight: self
+                .transport
+                .start(self.request(method, path, query, body)),
+            path: path.to_string(),
+        }
     }
 
     fn request(
@@ -207,22 +225,6 @@ impl<'a> Api<'a> {
             body,
         }
     }
-}
-
-/// A success's JSON and headers; any other status as the tool error it means.
-fn conclude(response: Response, path: &str, keep: Keep) -> ToolResult<JsonResponse> {
-    if !(200..300).contains(&response.status) {
-        return Err(errors::from_status(
-            response.status,
-            response.header("retry-after"),
-            &response.body,
-        ));
-    }
-    let body = decode_json(&response.body, path, keep)?;
-    Ok(JsonResponse {
-        body,
-        headers: response.headers,
-    })
 }
 
 /// Parses a success body; an empty body is JSON null, anything unparsable is an upstream error.

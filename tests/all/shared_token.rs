@@ -171,7 +171,7 @@ async fn two_replicas_calling_at_once_mint_one_token() {
     let stored = stored_tokens(&db).await;
     assert_eq!(stored.len(), 1, "one token row");
     assert_eq!(stored[0].0, "acme");
-    let minted_hex: String = minted.bytes().map(|b| format!("{b:02x}")).collect();
+    let minted_hex = hex::encode(&minted);
     assert!(
         !stored[0].1.contains(&minted_hex),
         "the token is stored in clear"

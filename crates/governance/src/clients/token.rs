@@ -3,7 +3,6 @@
 
 use super::error::ClientError;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use toolhost_base::SecretString;
 
 /// What every client token starts with.
@@ -21,7 +20,7 @@ impl ClientToken {
         getrandom::fill(&mut bytes).map_err(|e| ClientError::Random(e.to_string()))?;
         Ok(ClientToken(SecretString::new(format!(
             "{TOKEN_PREFIX}{}",
-            hex(&bytes)
+            hex::encode(bytes)
         ))))
     }
 
@@ -33,15 +32,7 @@ impl ClientToken {
 
 /// Lowercase hex SHA-256 of `token`: what the registry stores and compares.
 pub(super) fn token_sha256(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Equal without an early exit, so the time taken says nothing about how much matched.

@@ -48,7 +48,7 @@ impl ChildSimulator {
         let base_url = words.next().unwrap_or_default().to_string();
         let root = match words.next() {
             Some("-") | None => None,
-            Some(hex) => Some(from_hex(hex)?),
+            Some(text) => Some(hex::decode(text)?),
         };
         Ok(ChildSimulator {
             stdin: child.stdin.take(),
@@ -91,7 +91,9 @@ pub async fn serve_if_child() -> anyhow::Result<bool> {
         },
     )
     .await?;
-    let root = certs.as_ref().map_or("-".to_string(), |c| to_hex(&c.root));
+    let root = certs
+        .as_ref()
+        .map_or("-".to_string(), |c| hex::encode(&c.root));
     let mut out = std::io::stdout();
     writeln!(out, "READY {} {root}", sim.base_url())?;
     out.flush()?;
@@ -105,15 +107,4 @@ pub async fn serve_if_child() -> anyhow::Result<bool> {
     .await?;
     sim.shutdown().await;
     Ok(true)
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(hex: &str) -> anyhow::Result<Vec<u8>> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| Ok(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("x"), 16)?))
-        .collect()
 }
