@@ -154,3 +154,44 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
         "{after:?}"
     );
 }
+
+/// A process whose address space is capped (`ulimit -v` 16 GiB) cannot reserve the 4 GiB per
+/// linear memory of the unchecked layout (a one-shot command's pool of 4 calls asks for about
+/// 32 GiB): its engine falls back to the checked layout, which reserves only the memory cap,
+/// and the command works as before.
+#[tokio::test]
+async fn a_capped_address_space_loads_the_plugin_with_bounds_checks() {
+    let cli = Cli::new().await;
+    let toolhost = cli.command(&["-vv", "tools"]);
+    let toolhost = toolhost.as_std();
+    let mut capped = tokio::process::Command::new("bash");
+    capped
+        .arg("-c")
+        .arg(r#"ulimit -v 16777216 && exec "$0" "$@""#)
+        .arg(toolhost.get_program())
+        .args(toolhost.get_args());
+    for (name, value) in toolhost.get_envs() {
+        match value {
+            Some(value) => capped.env(name, value),
+            None => capped.env_remove(name),
+        };
+    }
+    let output = capped
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("running toolhost under ulimit -v");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "toolhost tools under a 16 GiB address space:\n{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("cw-rmm-list-companies"),
+        "the tools are listed"
+    );
+    assert!(
+        stderr.contains("unchecked memory layout refused, checking bounds"),
+        "the engine fell back to the checked layout:\n{stderr}"
+    );
+}

@@ -27,7 +27,12 @@ pub async fn run(
     let reqwest_client = reqwest::Client::new();
     let url = format!("{}{COMPANIES}", sim.base_url());
 
-    println!("loopback simulator, plain HTTP ({ITERATIONS} iterations after {WARMUP} warm-up)");
+    let layout = host.runtime().linked().memory_layout();
+    println!(
+        "loopback simulator, plain HTTP ({ITERATIONS} iterations after {WARMUP} warm-up); \
+         linear memory layout: {layout}"
+    );
+    report.figure("memory_layout", serde_json::json!(layout));
     // The native keep-alive client and the full front door, alternately.
     let (native, front_door) = side_by_side(
         WARMUP,

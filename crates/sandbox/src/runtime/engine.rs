@@ -10,7 +10,12 @@
 //! The cost is sizing: a slot per call in flight (`instance_slots`), each with a fiber stack
 //! whose guard page is one `mprotect` at start. So the pool is sized to the calls a host lets
 //! run at once, and a one-shot command opens its host for a few calls (`toolhost call` does).
+//!
+//! Each memory slot reserves 4 GiB of address space when the process allowance
+//! ([`super::address_space`]) has room for the whole pool (no bounds checks in compiled code),
+//! and only the memory cap otherwise.
 
+use super::address_space::{self, AddressSpace, Lease};
 use std::time::Duration;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -40,21 +45,83 @@ impl Default for EngineSettings {
     }
 }
 
-pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
+/// How the engine's linear memories are laid out in its address space.
+#[derive(Debug)]
+pub enum MemoryLayout {
+    /// 4 GiB and a guard per memory: out-of-bounds accesses fault, code checks nothing. The
+    /// lease holds the pool's share of the process allowance while the engine lives.
+    Unchecked {
+        /// Held for its `Drop`.
+        _lease: Lease,
+    },
+    /// The memory cap and a guard per memory: compiled code checks every access's bounds.
+    Checked,
+}
+
+impl MemoryLayout {
+    /// `unchecked` or `checked`, for reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            MemoryLayout::Unchecked { .. } => "unchecked",
+            MemoryLayout::Checked => "checked",
+        }
+    }
+}
+
+/// An engine for `settings`, its memories laid out unchecked when the process allowance
+/// has room for them (and the system grants the reservation), checked otherwise.
+pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<(Engine, MemoryLayout)> {
+    build_engine_in(settings, &address_space::PROCESS)
+}
+
+fn build_engine_in(
+    settings: EngineSettings,
+    space: &'static AddressSpace,
+) -> wasmtime::Result<(Engine, MemoryLayout)> {
+    let slots = settings.instance_slots.max(1);
+    if let Some(lease) = space.lease(unchecked_bytes(slots)) {
+        // Refused by the system (`ulimit -v`, a small address space): checked, below.
+        match engine_with(settings, None) {
+            Ok(engine) => return Ok((engine, MemoryLayout::Unchecked { _lease: lease })),
+            Err(err) => {
+                tracing::debug!("unchecked memory layout refused, checking bounds: {err:#}")
+            }
+        }
+    }
+    // A memory reserves only what the cap allows (plus the guard) and the compiled code
+    // checks bounds. Either way the cap itself is the store's limiter (`MemoryCap`) and the
+    // pool's `max_memory_size`.
+    let reservation = settings.max_memory_bytes as u64;
+    Ok((
+        engine_with(settings, Some(reservation))?,
+        MemoryLayout::Checked,
+    ))
+}
+
+/// A wit-bindgen component has one memory; two per slot leave room for a composed one.
+fn memories(slots: u32) -> u32 {
+    slots.saturating_mul(2)
+}
+
+/// The address space a pool of `slots` reserves in the unchecked layout.
+fn unchecked_bytes(slots: u32) -> u64 {
+    u64::from(memories(slots)).saturating_mul(address_space::UNCHECKED_MEMORY_BYTES)
+}
+
+/// The engine, each memory reserving `reservation` bytes (`None`: wasmtime's 4 GiB).
+fn engine_with(settings: EngineSettings, reservation: Option<u64>) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    // A linear memory reserves what the cap allows (plus wasmtime's guard), not wasmtime's
-    // default 4 GiB of address space: a pool of 1,000 slots would otherwise reserve 4 TiB.
-    // The compiled code checks bounds explicitly instead; no cost showed in the bench
-    // (docs/PERFORMANCE.md). The cap itself is the store's limiter (`MemoryCap`).
-    config.memory_reservation(settings.max_memory_bytes as u64);
+    if let Some(bytes) = reservation {
+        config.memory_reservation(bytes);
+    }
     let slots = settings.instance_slots.max(1);
     let mut pool = PoolingAllocationConfig::new();
     // A wit-bindgen component is one main core module plus a few small shims.
     pool.total_component_instances(slots)
         .total_core_instances(slots.saturating_mul(8))
-        .total_memories(slots.saturating_mul(2))
+        .total_memories(memories(slots))
         .total_tables(slots.saturating_mul(8))
         .total_stacks(slots)
         .max_memory_size(settings.max_memory_bytes)
@@ -111,14 +178,86 @@ mod tests {
         0x08, 0x00, 0x41, 0xc0, 0x00, 0x28, 0x02, 0x00, 0x0b, // peek
     ];
 
+    /// `(module (memory 1) (func (export "near") (result i32) (i32.load (i32.const 65536)))
+    /// (func (export "far") (result i32) (i32.load (i32.const -16))))`: one load just past
+    /// the memory, one near the end of the 32-bit index space.
+    const OUT_OF_BOUNDS: &[u8] = &[
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+        0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, // [] -> [i32]
+        0x03, 0x03, 0x02, 0x00, 0x00, // near, far
+        0x05, 0x03, 0x01, 0x00, 0x01, // one memory of one page
+        0x07, 0x0e, 0x02, 0x04, b'n', b'e', b'a', b'r', 0x00, 0x00, 0x03, b'f', b'a', b'r', 0x00,
+        0x01, // exports
+        0x0a, 0x13, 0x02, // code: two bodies
+        0x09, 0x00, 0x41, 0x80, 0x80, 0x04, 0x28, 0x02, 0x00, 0x0b, // near
+        0x07, 0x00, 0x41, 0x70, 0x28, 0x02, 0x00, 0x0b, // far
+    ];
+
     /// `wasm` compiled on the engine as the host builds it, with a pool of one slot: every
     /// instance of it reuses the same slot and stack.
     fn one_slot_module(wasm: &[u8]) -> Module {
+        one_slot_module_in(wasm, &address_space::PROCESS).0
+    }
+
+    fn one_slot_module_in(wasm: &[u8], space: &'static AddressSpace) -> (Module, MemoryLayout) {
         let settings = EngineSettings {
             instance_slots: 1,
             ..EngineSettings::default()
         };
-        Module::new(&build_engine(settings).unwrap(), wasm).unwrap()
+        let (engine, layout) = build_engine_in(settings, space).unwrap();
+        (Module::new(&engine, wasm).unwrap(), layout)
+    }
+
+    /// Either layout stops a load past the memory, near it or 4 GiB away: the unchecked one
+    /// by its unmapped reservation, the checked one by the compiled bounds check.
+    #[tokio::test]
+    async fn out_of_bounds_loads_trap_in_both_layouts() {
+        static ROOMY: AddressSpace = AddressSpace::new(u64::MAX);
+        static NONE: AddressSpace = AddressSpace::new(0);
+        for (space, expected) in [(&ROOMY, "unchecked"), (&NONE, "checked")] {
+            let (module, layout) = one_slot_module_in(OUT_OF_BOUNDS, space);
+            assert_eq!(layout.name(), expected);
+            for export in ["near", "far"] {
+                let (mut store, instance) = instantiate(&module).await;
+                let load = instance
+                    .get_typed_func::<(), i32>(&mut store, export)
+                    .unwrap();
+                let err = load.call_async(&mut store, ()).await.unwrap_err();
+                assert_eq!(
+                    err.downcast_ref::<Trap>(),
+                    Some(&Trap::MemoryOutOfBounds),
+                    "{expected} layout, {export}"
+                );
+            }
+        }
+    }
+
+    /// An engine takes its pool's share of the allowance while it lives; one that would pass
+    /// it is laid out checked, and the share comes back when the layout is dropped.
+    #[test]
+    fn engines_lay_out_unchecked_while_the_allowance_has_room() {
+        let pool = 2 * address_space::UNCHECKED_MEMORY_BYTES;
+        static ONE_POOL: AddressSpace =
+            AddressSpace::new(2 * address_space::UNCHECKED_MEMORY_BYTES);
+        let settings = EngineSettings {
+            instance_slots: 1,
+            ..EngineSettings::default()
+        };
+        let (first, first_layout) = build_engine_in(settings, &ONE_POOL).unwrap();
+        assert_eq!(first_layout.name(), "unchecked");
+        let (_second, second_layout) = build_engine_in(settings, &ONE_POOL).unwrap();
+        assert_eq!(
+            second_layout.name(),
+            "checked",
+            "no room for a second pool of {pool} bytes"
+        );
+        drop((first, first_layout));
+        let (_third, third_layout) = build_engine_in(settings, &ONE_POOL).unwrap();
+        assert_eq!(
+            third_layout.name(),
+            "unchecked",
+            "the first pool's share came back"
+        );
     }
 
     /// A fresh store (no deadline to speak of) and an instance of `module` in it.

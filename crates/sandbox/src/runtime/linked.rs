@@ -7,7 +7,7 @@ use super::call_limits::CallLimits;
 use super::call_state::CallState;
 use super::compile_cache::{self, CompileReport};
 use super::declaration_error::DeclarationError;
-use super::engine::{build_engine, EngineSettings};
+use super::engine::{build_engine, EngineSettings, MemoryLayout};
 use super::host_limits::host_limit_failure;
 use super::linker::plugin_linker;
 use super::memory_budget::{MemoryBudget, Occupancy};
@@ -126,6 +126,7 @@ impl CallContext {
 /// A component compiled for this host's engine, not yet linked.
 pub struct CompiledPlugin {
     engine: Engine,
+    layout: MemoryLayout,
     component: Component,
     compile: CompileReport,
     limits: CallLimits,
@@ -140,7 +141,7 @@ impl CompiledPlugin {
         options: &RuntimeOptions,
     ) -> Result<CompiledPlugin, LoadError> {
         let limits = options.limits;
-        let engine = build_engine(EngineSettings {
+        let (engine, layout) = build_engine(EngineSettings {
             max_memory_bytes: limits.max_memory_bytes,
             // Every call holds its slot's instance; a call only creates one under its
             // concurrency slot (`with_instance`), so the pool never runs out.
@@ -156,6 +157,7 @@ impl CompiledPlugin {
             })?;
         Ok(CompiledPlugin {
             engine,
+            layout,
             component,
             compile,
             limits,
@@ -194,6 +196,7 @@ impl CompiledPlugin {
             slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
             budget: Arc::new(MemoryBudget::new(self.limits.memory_budget_bytes)),
             engine: self.engine,
+            layout: self.layout,
             pre,
             limits: self.limits,
             compile: self.compile,
@@ -204,6 +207,7 @@ impl CompiledPlugin {
 /// A linked plugin: each call gets a fresh Store and instance from one `InstancePre`.
 pub struct LinkedPlugin {
     engine: Engine,
+    layout: MemoryLayout,
     pre: ToolPluginPre<CallState>,
     limits: CallLimits,
     compile: CompileReport,
@@ -220,6 +224,12 @@ impl LinkedPlugin {
     /// The limits every call runs under.
     pub fn limits(&self) -> &CallLimits {
         &self.limits
+    }
+
+    /// How the engine lays out linear memories: `unchecked` (4 GiB of address space each, no
+    /// bounds checks in compiled code) or `checked` (the process allowance was used up).
+    pub fn memory_layout(&self) -> &'static str {
+        self.layout.name()
     }
 
     /// How the component was obtained.

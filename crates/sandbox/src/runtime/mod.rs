@@ -1,5 +1,6 @@
 //! Running plugin components: compile once, a fresh Store per call from one InstancePre.
 
+pub(crate) mod address_space;
 pub(crate) mod bindings;
 pub(crate) mod call_failure;
 pub(crate) mod call_limits;
