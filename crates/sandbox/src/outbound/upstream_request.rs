@@ -6,6 +6,7 @@
 use super::origin::Origin;
 use crate::credentials::oauth2::{AccessToken, TokenProvider};
 use bytes::Bytes;
+use http::header::{HeaderName, AUTHORIZATION, ORIGIN, USER_AGENT};
 use std::sync::Arc;
 
 /// Headers a plugin may never set: wasi-http's defaults plus credentials of any kind.
@@ -34,6 +35,9 @@ pub(crate) fn token_provider_for<'a>(
     audience.contains(origin).then_some(provider.as_ref())
 }
 
+/// The correlation id the host sets on every request (the guest's is replaced).
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The request to send upstream for one attempt. Built afresh per attempt so each one has
 /// its own `X-Request-ID` and, after a 401, the new token.
 pub(crate) fn upstream_request(
@@ -48,20 +52,21 @@ pub(crate) fn upstream_request(
     *request.uri_mut() = parts.uri.clone();
     let headers = request.headers_mut();
     *headers = parts.headers.clone();
-    headers.remove(http::header::AUTHORIZATION);
-    let mut set = |name: &'static str, value: &str| {
+    headers.remove(AUTHORIZATION);
+    // Names as constants: a `&str` name is parsed and checked again on every insert.
+    let mut set = |name: HeaderName, value: &str| {
         if let Ok(value) = http::HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
     if let Some(token) = token {
-        set("authorization", &format!("Bearer {}", token.value.expose()));
+        set(AUTHORIZATION, &format!("Bearer {}", token.value.expose()));
     }
-    set("origin", &origin.url());
-    set("user-agent", user_agent);
-    set("x-request-id", &uuid::Uuid::new_v4().to_string());
+    set(ORIGIN, &origin.url());
+    set(USER_AGENT, user_agent);
+    set(X_REQUEST_ID, &uuid::Uuid::new_v4().to_string());
     // Keeps the token out of hyper's and our own debug output.
-    if let Some(auth) = headers.get_mut(http::header::AUTHORIZATION) {
+    if let Some(auth) = headers.get_mut(AUTHORIZATION) {
         auth.set_sensitive(true);
     }
     request
