@@ -38,11 +38,24 @@ use crate::wasi_http::WasiTransport;
 use exports::toolhost::plugin::tools::Guest;
 use toolhost::plugin::types::*;
 
-struct WasiConfig;
+/// The host's configuration values, fetched with one host call: a call reads about seven
+/// keys, and a `get` per key was a host call each.
+struct WasiConfig(Vec<(String, String)>);
+
+impl WasiConfig {
+    /// Everything the host configured; a store that fails to answer is read as empty, so
+    /// every key takes its default, as a failed `get` did.
+    fn fetch() -> WasiConfig {
+        WasiConfig(wasi::config::store::get_all().unwrap_or_default())
+    }
+}
 
 impl ConfigSource for WasiConfig {
     fn get(&self, key: &str) -> Option<String> {
-        wasi::config::store::get(key).ok().flatten()
+        self.0
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.clone())
     }
 }
 
@@ -167,20 +180,20 @@ impl Guest for Plugin {
 
     fn discover_tools() -> Result<Vec<ToolDescriptor>, ToolError> {
         let transport = WasiTransport;
-        let ctx = Ctx::new(&transport, &WasiConfig, now()).map_err(to_wit_error)?;
+        let ctx = Ctx::new(&transport, &WasiConfig::fetch(), now).map_err(to_wit_error)?;
         let tools = crate::script_tools::discover(&ctx).map_err(to_wit_error)?;
         Ok(tools.into_iter().map(to_wit_tool).collect())
     }
 
     fn call_tool(name: String, arguments: String) -> Result<String, ToolError> {
         let transport = WasiTransport;
-        let ctx = Ctx::new(&transport, &WasiConfig, now()).map_err(to_wit_error)?;
+        let ctx = Ctx::new(&transport, &WasiConfig::fetch(), now).map_err(to_wit_error)?;
         tools::call(&ctx, &name, &arguments).map_err(to_wit_error)
     }
 
     fn preview_call(name: String, arguments: String) -> Result<Option<CallPreview>, ToolError> {
         let transport = WasiTransport;
-        let ctx = Ctx::new(&transport, &WasiConfig, now()).map_err(to_wit_error)?;
+        let ctx = Ctx::new(&transport, &WasiConfig::fetch(), now).map_err(to_wit_error)?;
         let preview = crate::preview::preview(&ctx, &name, &arguments).map_err(to_wit_error)?;
         Ok(preview.map(|p| CallPreview {
             summary: p.summary,

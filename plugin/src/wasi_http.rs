@@ -54,12 +54,15 @@ fn begin(request: Request) -> ToolResult<FutureIncomingResponse> {
         ))
     })?;
     let outgoing = OutgoingRequest::new(headers);
+    // A new request is a GET: setting it again would be a host call for nothing.
     let method = match request.method {
-        Method::Get => WasiMethod::Get,
-        Method::Post => WasiMethod::Post,
+        Method::Get => None,
+        Method::Post => Some(WasiMethod::Post),
     };
     let setup = || -> Result<(), ()> {
-        outgoing.set_method(&method)?;
+        if let Some(method) = &method {
+            outgoing.set_method(method)?;
+        }
         outgoing.set_scheme(Some(&Scheme::Https))?;
         outgoing.set_authority(Some(&request.authority))?;
         outgoing.set_path_with_query(Some(&request.path_with_query))
@@ -100,16 +103,20 @@ fn receive(future: FutureIncomingResponse) -> ToolResult<Response> {
         }
     };
     let status = response.status();
-    let headers = response
+    let headers: Vec<(String, String)> = response
         .headers()
         .entries()
         .into_iter()
         .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
         .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse().ok());
     let incoming = response
         .consume()
         .map_err(|_| ToolError::Internal("response body unavailable".into()))?;
-    let body = read_body(incoming)?;
+    let body = read_body(incoming, length)?;
     Ok(Response {
         status,
         headers,
@@ -135,13 +142,16 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> ToolResult<()> {
     OutgoingBody::finish(body, None).map_err(transport_error)
 }
 
-fn read_body(incoming: IncomingBody) -> ToolResult<Vec<u8>> {
-    let mut out = Vec::new();
+/// Reads the body to its end: `length` bytes when the answer declared them (no further read
+/// to learn that the stream is closed), otherwise until the stream says so.
+fn read_body(incoming: IncomingBody, length: Option<usize>) -> ToolResult<Vec<u8>> {
+    // Sized up front for an ordinary answer; a larger one grows as it arrives.
+    let mut out = Vec::with_capacity(length.unwrap_or(0).min(READ_CHUNK as usize));
     {
         let stream = incoming
             .stream()
             .map_err(|_| ToolError::Internal("response body stream unavailable".into()))?;
-        loop {
+        while length.is_none_or(|length| out.len() < length) {
             match stream.blocking_read(READ_CHUNK) {
                 Ok(chunk) => {
                     out.extend_from_slice(&chunk);
@@ -162,7 +172,9 @@ fn read_body(incoming: IncomingBody) -> ToolResult<Vec<u8>> {
             }
         }
     }
-    let _trailers = IncomingBody::finish(incoming);
+    // Dropped, not finished: the plugin reads no trailers, and `finish` would hand back a
+    // future of them to drop as well (two host calls for nothing).
+    drop(incoming);
     Ok(out)
 }
 

@@ -66,7 +66,7 @@ pub mod testing {
     pub const NOW: i64 = 1_738_324_800;
 
     pub fn ctx(fake: &FakeTransport) -> Ctx<'_> {
-        Ctx::new(fake, &MapConfig::default(), NOW).unwrap()
+        Ctx::new(fake, &MapConfig::default(), || NOW).unwrap()
     }
 
     pub fn run(fake: &FakeTransport, name: &str, args: &str) -> ToolResult<Value> {

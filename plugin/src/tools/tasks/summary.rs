@@ -15,10 +15,12 @@ pub fn get_tasks_summary(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
     let endpoint = args.opt_uuid("endpointId")?;
     let to = args
         .opt_datetime("to")?
-        .unwrap_or_else(|| time::format_rfc3339(ctx.now));
+        .unwrap_or_else(|| time::format_rfc3339(ctx.now()));
     let from = match args.opt_datetime("from")? {
         Some(from) => from,
-        None => time::format_rfc3339(time::parse_rfc3339(&to).unwrap_or(ctx.now) - DAY_SECONDS),
+        None => time::format_rfc3339(
+            time::parse_rfc3339(&to).unwrap_or_else(|| ctx.now()) - DAY_SECONDS,
+        ),
     };
     let (from_s, to_s) = (
         time::parse_rfc3339(&from).unwrap_or(0),
