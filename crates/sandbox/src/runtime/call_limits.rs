@@ -66,8 +66,8 @@ impl CallLimits {
     pub const CALL_MEMORY_ESTIMATE_BYTES: usize = 2 << 20;
 
     /// The most calls in flight any budget allows: each holds an instance with its own address
-    /// space reservation (the memory cap plus a guard), so the count is bounded however large
-    /// the budget.
+    /// space reservation (4 GiB or the memory cap, plus a guard, per memory: see
+    /// `address_space`), so the count is bounded however large the budget.
     pub const MAX_CONCURRENT_CALLS: usize = 4096;
 
     /// The default number of calls in flight for a memory budget: as many ordinary calls
