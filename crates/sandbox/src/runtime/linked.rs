@@ -1,10 +1,11 @@
 //! A compiled and linked component, and raw calls into fresh instances of it. Nothing here
 //! trusts what the plugin returns: `PluginRuntime` validates, the conformance suite judges.
 
-use super::bindings::{wit, ToolPlugin, ToolPluginPre};
+use super::bindings::{wit, ToolPlugin, ToolPluginIndices};
 use super::call_failure::CallFailure;
 use super::call_limits::CallLimits;
 use super::call_state::CallState;
+use super::call_tool_export::CallToolExport;
 use super::compile_cache::{self, CompileReport};
 use super::declaration_error::DeclarationError;
 use super::engine::{build_engine, EngineSettings, MemoryLayout};
@@ -19,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, Instance, InstancePre};
 use wasmtime::{Engine, Store};
 
 /// How a plugin is loaded and run.
@@ -189,7 +190,10 @@ impl CompiledPlugin {
                 .map_err(|e| LoadError::Link {
                     detail: format!("{e:#}"),
                 })?;
-        let pre = ToolPluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+        let call_tool = CallToolExport::find(&instance_pre).map_err(|e| LoadError::Link {
+            detail: format!("{e:#}"),
+        })?;
+        let indices = ToolPluginIndices::new(&instance_pre).map_err(|e| LoadError::Link {
             detail: format!("{e:#}"),
         })?;
         Ok(LinkedPlugin {
@@ -197,7 +201,9 @@ impl CompiledPlugin {
             budget: Arc::new(MemoryBudget::new(self.limits.memory_budget_bytes)),
             engine: self.engine,
             layout: self.layout,
-            pre,
+            instance_pre,
+            indices,
+            call_tool: Arc::new(call_tool),
             limits: self.limits,
             compile: self.compile,
         })
@@ -208,7 +214,11 @@ impl CompiledPlugin {
 pub struct LinkedPlugin {
     engine: Engine,
     layout: MemoryLayout,
-    pre: ToolPluginPre<CallState>,
+    instance_pre: InstancePre<CallState>,
+    /// Every export, loaded (and type-checked) per instance for the calls made rarely.
+    indices: ToolPluginIndices,
+    /// The export every agent call runs, checked once.
+    call_tool: Arc<CallToolExport>,
     limits: CallLimits,
     compile: CompileReport,
     slots: Semaphore,
@@ -293,13 +303,9 @@ impl LinkedPlugin {
         arguments: &str,
     ) -> CallOutcome<Result<String, wit::ToolError>> {
         let (name, arguments) = (name.to_string(), arguments.to_string());
-        self.with_instance(ctx, |plugin, store| {
-            Box::pin(async move {
-                plugin
-                    .toolhost_plugin_tools()
-                    .call_call_tool(&mut *store, &name, &arguments)
-                    .await
-            })
+        let export = self.call_tool.clone();
+        self.with_instance_of(ctx, move |instance, store| {
+            Box::pin(async move { export.call(instance, store, &name, &arguments).await })
         })
         .await
     }
@@ -325,12 +331,35 @@ impl LinkedPlugin {
         .await
     }
 
-    /// Instantiates the plugin in a fresh Store, runs `f` under the call's limits, and
-    /// collects what the gate saw.
+    /// Runs `f` on the plugin's bindings (every export loaded and type-checked) in a fresh
+    /// instance: for the calls made once per plugin or per connection.
     async fn with_instance<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
     where
         F: for<'a> FnOnce(
-            &'a ToolPlugin,
+                &'a ToolPlugin,
+                &'a mut Store<CallState>,
+            ) -> std::pin::Pin<
+                Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
+            > + Send
+            + 'static,
+        R: Clone,
+    {
+        let indices = self.indices.clone();
+        self.with_instance_of(ctx, move |instance, store| {
+            Box::pin(async move {
+                let plugin = indices.load(&mut *store, instance)?;
+                f(&plugin, store).await
+            })
+        })
+        .await
+    }
+
+    /// Instantiates the plugin in a fresh Store, runs `f` under the call's limits, and
+    /// collects what the gate saw.
+    async fn with_instance_of<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
+    where
+        F: for<'a> FnOnce(
+            &'a Instance,
             &'a mut Store<CallState>,
         ) -> std::pin::Pin<
             Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
@@ -361,9 +390,9 @@ impl LinkedPlugin {
         let mut instantiate = Duration::ZERO;
         let deadline = self.limits.deadline;
         let run = async {
-            let plugin = self.pre.instantiate_async(&mut store).await?;
+            let instance = self.instance_pre.instantiate_async(&mut store).await?;
             instantiate = started.elapsed();
-            f(&plugin, &mut store).await
+            f(&instance, &mut store).await
         };
         let result = match tokio::time::timeout(deadline, run).await {
             Ok(Ok(value)) => Ok(value),

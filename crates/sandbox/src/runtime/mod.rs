@@ -5,6 +5,7 @@ pub(crate) mod bindings;
 pub(crate) mod call_failure;
 pub(crate) mod call_limits;
 pub(crate) mod call_state;
+pub(crate) mod call_tool_export;
 pub(crate) mod compile_cache;
 pub(crate) mod declaration_error;
 pub(crate) mod declared_routes;
