@@ -210,6 +210,10 @@ impl CompiledPlugin {
     }
 }
 
+/// What a call does with its instance and store.
+type InstanceWork<'a, R> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>>;
+
 /// A linked plugin: each call gets a fresh Store and instance from one `InstancePre`.
 pub struct LinkedPlugin {
     engine: Engine,
@@ -335,12 +339,8 @@ impl LinkedPlugin {
     /// instance: for the calls made once per plugin or per connection.
     async fn with_instance<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
     where
-        F: for<'a> FnOnce(
-                &'a ToolPlugin,
-                &'a mut Store<CallState>,
-            ) -> std::pin::Pin<
-                Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
-            > + Send
+        F: for<'a> FnOnce(&'a ToolPlugin, &'a mut Store<CallState>) -> InstanceWork<'a, R>
+            + Send
             + 'static,
         R: Clone,
     {
@@ -358,12 +358,7 @@ impl LinkedPlugin {
     /// collects what the gate saw.
     async fn with_instance_of<R, F>(&self, ctx: CallContext, f: F) -> CallOutcome<R>
     where
-        F: for<'a> FnOnce(
-            &'a Instance,
-            &'a mut Store<CallState>,
-        ) -> std::pin::Pin<
-            Box<dyn std::future::Future<Output = wasmtime::Result<R>> + Send + 'a>,
-        >,
+        F: for<'a> FnOnce(&'a Instance, &'a mut Store<CallState>) -> InstanceWork<'a, R>,
         R: Clone,
     {
         // The semaphore is never closed, so acquiring only waits. Nothing of the call exists
