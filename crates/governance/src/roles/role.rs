@@ -96,11 +96,39 @@ impl Role {
 /// Role names compare case-insensitively, and spaces, `-` and `_` are the same separator,
 /// so `--as client-site-manager` names "Client Site Manager".
 pub fn normalize_role_name(name: &str) -> String {
-    name.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
-        .filter(|w| !w.is_empty())
+    role_name_words(name)
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether `a` and `b` name the same role ([`normalize_role_name`] of both equal), without
+/// allocating: every call looks its caller's role up by name.
+pub fn same_role_name(a: &str, b: &str) -> bool {
+    let (mut left, mut right) = (role_name_words(a), role_name_words(b));
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if same_word(x, y) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// `x` and `y` equal once lowercased; only non-ASCII words (rare in role names) allocate,
+/// since `str::to_lowercase` depends on context there (a final sigma).
+fn same_word(x: &str, y: &str) -> bool {
+    if x.is_ascii() && y.is_ascii() {
+        x.eq_ignore_ascii_case(y)
+    } else {
+        x.to_lowercase() == y.to_lowercase()
+    }
+}
+
+/// The words of a role name: split at whitespace, `-` and `_`, empty ones dropped.
+fn role_name_words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|w| !w.is_empty())
 }
 
 /// `area:action`, lowercase letters and `-`: `scheduled-task:create`.
@@ -127,6 +155,35 @@ mod tests {
             "client site manager"
         );
         assert_eq!(normalize_role_name("  SUPER   admin "), "super admin");
+    }
+
+    #[test]
+    fn same_role_name_agrees_with_normalizing_both() {
+        let names = [
+            "Client Site Manager",
+            "client-site_manager",
+            "  CLIENT   site-MANAGER ",
+            "Client Site",
+            "Client Site Managers",
+            "ÉDITEUR en chef",
+            "éditeur-EN-chef",
+            "",
+            " - _ ",
+            "İstanbul",
+            "i̇stanbul",
+            "ΟΔΟΣ",
+            "οδος",
+            "οδοσ",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    same_role_name(a, b),
+                    normalize_role_name(a) == normalize_role_name(b),
+                    "{a:?} / {b:?}"
+                );
+            }
+        }
     }
 
     #[test]

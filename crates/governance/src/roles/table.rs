@@ -1,7 +1,7 @@
 //! The role table: the defaults, changed by `roles.toml`.
 
 use super::file::{self, RolesFileError};
-use super::role::{normalize_role_name, Role};
+use super::role::{same_role_name, Role};
 use crate::parsed_files::{FileIdentity, ParsedFiles};
 use std::io;
 use std::path::Path;
@@ -87,10 +87,7 @@ impl RoleTable {
 
     /// Case-insensitive; spaces, `-` and `_` are interchangeable.
     pub fn get(&self, name: &str) -> Option<&Role> {
-        let wanted = normalize_role_name(name);
-        self.roles
-            .iter()
-            .find(|r| normalize_role_name(&r.name) == wanted)
+        self.roles.iter().find(|r| same_role_name(&r.name, name))
     }
 }
 
