@@ -13,6 +13,12 @@ mod ui;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: a tool call allocates and frees thousands of small
+/// objects across wasmtime, wasi-http, hyper and serde_json, and glibc spent about a tenth of
+/// the call's CPU on them (docs/PERFORMANCE.md, "Session 9").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     cli::init_logging(&args);

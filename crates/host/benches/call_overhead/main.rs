@@ -21,6 +21,14 @@
 //! `-- profile [front-door|call-tool|instantiate|native] [calls]` loops one kind of call for a
 //! profiler ([`profile`]). The argument `current-thread` runs the named parts on tokio's
 //! current-thread runtime instead of the multi-thread one.
+//!
+//! The process runs on the toolhost binary's allocator (mimalloc), host and baseline alike;
+//! the JSON records it as `allocator`.
+
+/// The toolhost binary's allocator (`crates/toolhost/src/main.rs`): the bench measures what
+/// ships, and the native client and simulator in this process run on it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod child_simulator;
 mod concurrent;
@@ -74,6 +82,8 @@ async fn run_parts() -> anyhow::Result<()> {
     anyhow::ensure!(plugin.exists(), "build the plugin first: ./dev.sh test, or cargo build --release --target wasm32-wasip2 --manifest-path plugin/Cargo.toml");
     let home = std::env::temp_dir().join(format!("toolhost-bench-{}", std::process::id()));
     let mut report = stats::Report::default();
+    // What every figure below ran on (see `ALLOCATOR`).
+    report.figure("allocator", serde_json::json!("mimalloc"));
     if std::env::args().any(|a| a == "profile") {
         return profile_part(&plugin, &home).await;
     }
