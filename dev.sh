@@ -236,7 +236,7 @@ case "${1:-}" in
       python3 .ci/module_cycles.py crates/*/src simulator/src plugin/src
     fi
     echo "==> plugin unit tests (native)" >&2
-    cargo test --manifest-path plugin/Cargo.toml
+    cargo test --manifest-path plugin/Cargo.toml --workspace
     # One build for everything: the crates' unit tests, the simulator's, the fuzz targets'
     # bounded stable harness (cargo +nightly fuzz run <target> --features libfuzzer for real
     # fuzzing) and the end-to-end tests in one binary (tests/all).

@@ -9,7 +9,7 @@ pub mod catalog;
 pub mod errors;
 pub mod http;
 pub mod preview;
-pub mod pruned;
+pub use cw_rmm_pruned as pruned;
 pub mod region;
 pub mod roles;
 pub mod routes;

@@ -4,6 +4,10 @@
 //! nested objects) and a tool reads a handful. Parsing it all into a tree of values was most
 //! of the plugin's own time in a call: an allocation per key and per string, a map insert per
 //! member. Skipped members are scanned and dropped without allocating.
+//!
+//! A crate of its own so that it can be optimised for speed while the component is optimised
+//! for size: serde_json's parser is generic, so it is compiled where it is instantiated, here
+//! (see `[profile.release.package.cw-rmm-pruned]` in the plugin's Cargo.toml).
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
