@@ -3,7 +3,7 @@
 //! Everything except [`component`] is plain Rust so the logic is unit-tested natively; the
 //! component module only binds the WIT exports and the wasip2 transport to it.
 
-pub mod alloc;
+pub use cw_rmm_alloc as alloc;
 pub mod args;
 pub mod catalog;
 pub mod errors;
