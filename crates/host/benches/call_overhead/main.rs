@@ -22,6 +22,15 @@
 //! profiler ([`profile`]). The argument `current-thread` runs the named parts on tokio's
 //! current-thread runtime instead of the multi-thread one.
 //!
+//! Two environment variables, for comparing builds and for valgrind:
+//! - `BENCH_PLUGIN`: the component to measure instead of the plugin build's (two plugin builds
+//!   side by side on one bench binary);
+//! - `BENCH_SLOTS`: the calls a host lets in flight, which sizes its instance pool. Valgrind
+//!   cannot reserve the default pool's address space; with `BENCH_SLOTS=2`, `valgrind
+//!   --tool=callgrind <bench binary> profile call-tool N current-thread` counts the
+//!   instructions of N calls (less a run of 0 calls for the set-up), a figure this machine's
+//!   noise does not move.
+//!
 //! The process runs on the toolhost binary's allocator (mimalloc), host and baseline alike;
 //! the JSON records it as `allocator`.
 
@@ -47,6 +56,9 @@ use toolhost_host::{ConnectionSettings, HostConfig, ToolHost};
 use toolhost_sandbox::{Origin, UpstreamRoutes};
 
 fn plugin_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("BENCH_PLUGIN") {
+        return PathBuf::from(path);
+    }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../plugin/target/wasm32-wasip2/release/cw_rmm_plugin.wasm")
 }
@@ -125,7 +137,13 @@ pub async fn connected_host(
     plugin: &std::path::Path,
     base_url: &str,
 ) -> anyhow::Result<ToolHost> {
-    let mut host = ToolHost::open(HostConfig::new(home, plugin)).await?;
+    let mut config = HostConfig::new(home, plugin);
+    if let Ok(slots) = std::env::var("BENCH_SLOTS") {
+        config.limits.max_concurrent_calls = slots.parse().map_err(|_| {
+            anyhow::anyhow!("BENCH_SLOTS must be a whole number of calls, not {slots:?}")
+        })?;
+    }
+    let mut host = ToolHost::open(config).await?;
     let api = host.metadata().region("au").expect("au region").api.clone();
     let mut routes = UpstreamRoutes::new();
     routes.insert(api, Origin::parse(base_url)?);
@@ -146,18 +164,7 @@ async fn loopback_host(
     home: &std::path::Path,
 ) -> anyhow::Result<(simulator::Simulator, ToolHost)> {
     let sim = simulator::Simulator::start(simulator::SimulatorConfig::default()).await?;
-    let mut host = ToolHost::open(HostConfig::new(home, plugin)).await?;
-    let api = host.metadata().region("au").expect("au region").api.clone();
-    let mut routes = UpstreamRoutes::new();
-    routes.insert(api, Origin::parse(&sim.base_url())?);
-    host.connect(ConnectionSettings {
-        region: "au".into(),
-        client_id: simulator::DEMO_CLIENT_ID.into(),
-        client_secret: SecretString::new(simulator::DEMO_CLIENT_SECRET),
-        scopes: None,
-        routes,
-    })
-    .await?;
+    let host = connected_host(home, plugin, &sim.base_url()).await?;
     operator_files(&host)?;
     Ok((sim, host))
 }
