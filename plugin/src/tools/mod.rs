@@ -15,7 +15,6 @@ use crate::errors::{ToolError, ToolResult};
 use crate::script_tools;
 use context::Ctx;
 use serde_json::Value;
-use std::fmt::Write;
 
 /// Runs one tool by name and returns its JSON answer.
 pub fn call(ctx: &Ctx, name: &str, arguments: &str) -> ToolResult<String> {
@@ -45,15 +44,8 @@ pub fn call(ctx: &Ctx, name: &str, arguments: &str) -> ToolResult<String> {
             )))
         }
     };
-    // Room for a typical answer up front: growing the text from nothing reallocated it about
-    // eight times, 7% of a small call's instructions.
-    let mut text = String::with_capacity(ANSWER_CAPACITY);
-    let _ = write!(text, "{answer}");
-    Ok(text)
+    Ok(crate::pruned::print(&answer))
 }
-
-/// Bytes reserved for an answer's text; bigger ones grow from here.
-const ANSWER_CAPACITY: usize = 8 << 10;
 
 #[cfg(test)]
 pub mod testing {
