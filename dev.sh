@@ -233,7 +233,7 @@ case "${1:-}" in
     check_plugin_size
     if command -v python3 >/dev/null; then
       echo "==> no module import cycles" >&2
-      python3 .ci/module_cycles.py crates/*/src simulator/src plugin/src
+      python3 .ci/module_cycles.py crates/*/src simulator/src plugin/src plugin/*/src
     fi
     echo "==> plugin unit tests (native)" >&2
     cargo test --manifest-path plugin/Cargo.toml --workspace
