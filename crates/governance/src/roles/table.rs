@@ -87,7 +87,12 @@ impl RoleTable {
 
     /// Case-insensitive; spaces, `-` and `_` are interchangeable.
     pub fn get(&self, name: &str) -> Option<&Role> {
-        self.roles.iter().find(|r| same_role_name(&r.name, name))
+        // Every call looks its caller's role up, almost always spelled as the table spells it:
+        // bytes first, then words (names are unique once normalised, so both find the same role).
+        self.roles
+            .iter()
+            .find(|r| r.name == name)
+            .or_else(|| self.roles.iter().find(|r| same_role_name(&r.name, name)))
     }
 }
 
