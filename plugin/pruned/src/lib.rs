@@ -1,4 +1,5 @@
-//! Upstream JSON parsed keeping only the object members a tool reads.
+//! Upstream JSON parsed keeping only the object members a tool reads (and a tool's answer
+//! printed, see [`print()`]).
 //!
 //! Why: an Asio listing answers every field of every row (a company is about 30 members with
 //! nested objects) and a tool reads a handful. Parsing it all into a tree of values was most
