@@ -20,3 +20,14 @@ pub fn now() -> Duration {
 pub fn per_item_us(spent: Duration, items: usize) -> f64 {
     (spent.as_secs_f64() * 1e6 / items as f64 * 10.0).round() / 10.0
 }
+
+/// Context switches of this process so far (every thread, voluntary or not): a thread that
+/// sleeps and is woken again, each time a task hands work to another thread.
+pub fn context_switches() -> u64 {
+    // SAFETY: an all-zero rusage is a valid value for the call to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid for writes; RUSAGE_SELF always exists.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage(RUSAGE_SELF)");
+    (usage.ru_nvcsw + usage.ru_nivcsw) as u64
+}

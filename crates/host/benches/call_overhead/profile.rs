@@ -53,12 +53,17 @@ pub async fn run(host: &ToolHost, sim: &simulator::Simulator) -> anyhow::Result<
     for _ in 0..100 {
         one().await;
     }
+    let switches = crate::cpu::context_switches();
     let (wall, cpu) = (Instant::now(), crate::cpu::now());
     for _ in 0..calls {
         one().await;
     }
     let cpu = crate::cpu::per_item_us(crate::cpu::now() - cpu, calls as usize);
     let wall = wall.elapsed().as_secs_f64() * 1e6 / f64::from(calls);
-    println!("profile {kind}: {calls} calls, {wall:.1} us wall and {cpu} us CPU per call (simulator included)");
+    let switches = (crate::cpu::context_switches() - switches) as f64 / f64::from(calls.max(1));
+    println!(
+        "profile {kind}: {calls} calls, {wall:.1} us wall and {cpu} us CPU per call, \
+         {switches:.2} context switches per call (simulator included)"
+    );
     Ok(())
 }

@@ -12,6 +12,7 @@ use super::engine::{build_engine, EngineSettings, MemoryLayout};
 use super::host_limits::host_limit_failure;
 use super::linker::plugin_linker;
 use super::memory_budget::{MemoryBudget, Occupancy};
+use super::timer_anchor::TimerAnchor;
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::ExchangeObserver;
 use crate::outbound::UpstreamExchange;
@@ -199,6 +200,7 @@ impl CompiledPlugin {
         Ok(LinkedPlugin {
             slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
             budget: Arc::new(MemoryBudget::new(self.limits.memory_budget_bytes)),
+            timer_anchor: TimerAnchor::default(),
             engine: self.engine,
             layout: self.layout,
             instance_pre,
@@ -227,6 +229,8 @@ pub struct LinkedPlugin {
     compile: CompileReport,
     slots: Semaphore,
     budget: Arc<MemoryBudget>,
+    /// Keeps the timers each call sets from waking idle workers.
+    timer_anchor: TimerAnchor,
 }
 
 impl LinkedPlugin {
@@ -365,6 +369,7 @@ impl LinkedPlugin {
         // before its slot (no store, no instance, no memory): a queued call holds nothing.
         let _slot = self.slots.acquire().await.ok();
         let _in_flight = self.budget.enter();
+        self.timer_anchor.ensure();
         let ledger = Arc::new(CallLedger::observed(ctx.observer.clone()));
         let state = CallState::new(
             ctx.outbound,

@@ -17,6 +17,7 @@ pub(crate) mod linker;
 pub(crate) mod memory_budget;
 pub(crate) mod plugin;
 pub(crate) mod role_templates;
+pub(crate) mod timer_anchor;
 
 pub use call_failure::CallFailure;
 pub use call_limits::CallLimits;
