@@ -32,7 +32,7 @@
 //!   noise does not move.
 //!
 //! The process runs on the toolhost binary's allocator (mimalloc), host and baseline alike;
-//! the JSON records it as `allocator`.
+//! the JSON records its type as `allocator` (`mimalloc::MiMalloc`).
 
 /// The toolhost binary's allocator (`crates/toolhost/src/main.rs`): the bench measures what
 /// ships, and the native client and simulator in this process run on it too.
@@ -95,7 +95,10 @@ async fn run_parts() -> anyhow::Result<()> {
     let home = std::env::temp_dir().join(format!("toolhost-bench-{}", std::process::id()));
     let mut report = stats::Report::default();
     // What every figure below ran on (see `ALLOCATOR`).
-    report.figure("allocator", serde_json::json!("mimalloc"));
+    report.figure(
+        "allocator",
+        serde_json::json!(std::any::type_name_of_val(&ALLOCATOR)),
+    );
     if std::env::args().any(|a| a == "profile") {
         return profile_part(&plugin, &home).await;
     }

@@ -36,6 +36,13 @@ pub struct EngineSettings {
     pub instance_slots: u32,
 }
 
+impl EngineSettings {
+    /// The pool's slots: at least one, whatever the settings say.
+    fn slots(&self) -> u32 {
+        self.instance_slots.max(1)
+    }
+}
+
 impl Default for EngineSettings {
     fn default() -> EngineSettings {
         EngineSettings {
@@ -78,7 +85,7 @@ fn build_engine_in(
     settings: EngineSettings,
     space: &'static AddressSpace,
 ) -> wasmtime::Result<(Engine, MemoryLayout)> {
-    let slots = settings.instance_slots.max(1);
+    let slots = settings.slots();
     if let Some(lease) = space.lease(unchecked_bytes(slots)) {
         // Refused by the system (`ulimit -v`, a small address space): checked, below.
         match engine_with(settings, None) {
@@ -116,7 +123,7 @@ fn engine_with(settings: EngineSettings, reservation: Option<u64>) -> wasmtime::
     if let Some(bytes) = reservation {
         config.memory_reservation(bytes);
     }
-    let slots = settings.instance_slots.max(1);
+    let slots = settings.slots();
     let mut pool = PoolingAllocationConfig::new();
     // A wit-bindgen component is one main core module plus a few small shims.
     pool.total_component_instances(slots)
