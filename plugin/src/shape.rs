@@ -3,6 +3,15 @@
 use crate::errors::{ToolError, ToolResult};
 use serde_json::{Map, Value};
 
+/// Lets go of a value without freeing it. The instance a call runs in is thrown away when the
+/// call returns, and its memory with it, so freeing a parsed answer member by member is work
+/// nobody needs: 24,000 of the 380,000 instructions a three-company listing costs in the
+/// plugin (callgrind). Only for a value that lives until the call ends, never inside a loop:
+/// a listing frees each page as it goes, or its memory would grow with the number of pages.
+pub fn discard(value: Value) {
+    std::mem::forget(value)
+}
+
 /// The first present, non-null value among `keys` (Asio spells one field several ways).
 pub fn pick<'v>(value: &'v Value, keys: &[&str]) -> Option<&'v Value> {
     keys.iter()

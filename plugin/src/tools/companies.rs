@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
 use crate::http::segment;
-use crate::shape::{array, compact, field, merged, nested_id, nested_name, project, text};
+use crate::shape::{array, compact, discard, field, merged, nested_id, nested_name, project, text};
 use serde_json::Value;
 
 pub const COMPANIES_PATH: &str = "/api/platform/v1/company/companies";
@@ -45,6 +45,7 @@ pub fn list_companies(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
         .filter(|c| matches_name(c, needle.as_deref()))
         .map(company_summary)
         .collect();
+    discard(body);
     Ok(limited("companies", matching, limit))
 }
 
@@ -159,6 +160,7 @@ pub fn list_sites(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
+    discard(body);
     Ok(limited("sites", matching, limit))
 }
 

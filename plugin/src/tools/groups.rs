@@ -3,7 +3,7 @@
 use super::context::Ctx;
 use crate::args::{contains_ci, Args};
 use crate::errors::ToolResult;
-use crate::shape::{array, compact, project, text};
+use crate::shape::{array, compact, discard, project, text};
 use serde_json::Value;
 
 pub fn list_device_groups(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
@@ -31,6 +31,7 @@ pub fn list_device_groups(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
+    discard(body);
     // Moved in: `json!` would copy every row by serialising it again.
     Ok(compact(vec![
         ("count", groups.len().into()),

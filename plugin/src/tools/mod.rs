@@ -44,7 +44,9 @@ pub fn call(ctx: &Ctx, name: &str, arguments: &str) -> ToolResult<String> {
             )))
         }
     };
-    Ok(crate::pruned::print(&answer))
+    let text = crate::pruned::print(&answer);
+    crate::shape::discard(answer);
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use super::context::Ctx;
 use crate::args::Args;
 use crate::errors::{ToolError, ToolResult};
 use crate::http::segment;
-use crate::shape::{array, project};
+use crate::shape::{array, discard, project};
 use serde_json::{json, Value};
 
 pub fn get_device_patches(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
@@ -44,6 +44,7 @@ pub fn get_device_patches(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
+    discard(body);
     let s = &summary;
     Ok(json!({
         "endpointId": endpoint,

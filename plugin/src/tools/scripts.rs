@@ -6,7 +6,7 @@ use crate::errors::ToolResult;
 use crate::script_tools::naming::assign_tool_names;
 use crate::script_tools::parameters::parameter_schema;
 use crate::script_tools::shell_script::ShellScript;
-use crate::shape::{array, compact, field, merged, project, text};
+use crate::shape::{array, compact, discard, field, merged, project, text};
 use serde_json::{json, Value};
 
 pub const SHELL_SCRIPTS_PATH: &str = "/api/platform/v1/automation/shellScripts";
@@ -43,6 +43,7 @@ pub fn list_scripts(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
+    discard(body);
     // Moved in: `json!` would copy every row by serialising it again.
     Ok(compact(vec![
         ("count", scripts.len().into()),
@@ -139,6 +140,7 @@ pub fn list_tasks(ctx: &Ctx, raw: &str) -> ToolResult<Value> {
             )
         })
         .collect();
+    discard(body);
     Ok(json!({"count": tasks.len(), "tasks": tasks}))
 }
 
