@@ -161,12 +161,17 @@ pub async fn connected_host(
     Ok(host)
 }
 
-/// The loopback part's simulator and host (its home as an operator leaves it).
+/// The loopback part's simulator and host (its home as an operator leaves it). The tenant has
+/// 1,000 endpoints, so that a device listing is a large call ([`loopback::LARGE_CALL`]).
 async fn loopback_host(
     plugin: &std::path::Path,
     home: &std::path::Path,
 ) -> anyhow::Result<(simulator::Simulator, ToolHost)> {
-    let sim = simulator::Simulator::start(simulator::SimulatorConfig::default()).await?;
+    let sim = simulator::Simulator::start(simulator::SimulatorConfig {
+        endpoint_count: 1_000,
+        ..simulator::SimulatorConfig::default()
+    })
+    .await?;
     let host = connected_host(home, plugin, &sim.base_url()).await?;
     operator_files(&host)?;
     Ok((sim, host))

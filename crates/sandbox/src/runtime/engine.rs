@@ -27,10 +27,12 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// room to spare, so an ordinary call faults nothing in.
 ///
 /// Why not more: without userfaultfd write protection, `PAGEMAP_SCAN` reports every present
-/// page as written, so a slot's reset clears every page any earlier call left resident, up to
-/// this budget. At 2 MiB, one large call (a device listing, the catalog at start) made every
-/// later call in its slot clear all of them: 268 KB per company listing in the bench, up to
-/// 2 MiB after a big one. A call that writes more pays for its own excess (released and
+/// page as written, so a slot's reset clears every page that any earlier call left resident
+/// within the memory this call had, up to this budget. At 2 MiB, the calls a host makes at
+/// start (its catalog) and any large one left the plugin's whole heap slack resident, and every
+/// later call cleared it: about 140 KB per company listing in the bench, where the listing
+/// itself writes under 32 KB (up to the plugin's whole 1.19 MiB initial memory, whose stack a
+/// deep call can fill). A call that writes more pays for its own excess (released and
 /// faulted in again), not the calls after it.
 const KEEP_RESIDENT_BYTES: usize = 64 << 10;
 /// Table bytes kept resident per slot (a component's tables are small).
