@@ -31,3 +31,28 @@ pub fn context_switches() -> u64 {
     assert_eq!(rc, 0, "getrusage(RUSAGE_SELF)");
     (usage.ru_nvcsw + usage.ru_nivcsw) as u64
 }
+
+/// The machine's CPU time so far, all cores, in clock ticks: `(stolen, total)`, where stolen
+/// is what the hypervisor gave to other guests while this one wanted to run (`/proc/stat`).
+/// `None` where the kernel does not say.
+pub fn machine_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|field| field.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice, counted in user]
+    let stolen = *ticks.get(7)?;
+    Some((stolen, ticks.iter().take(8).sum()))
+}
+
+/// The share of the machine's CPU time stolen between two [`machine_ticks`] readings, in
+/// percent: a run on a machine whose host is busy measures the host, not the code.
+pub fn stolen_percent(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Option<f64> {
+    let ((stolen_0, total_0), (stolen_1, total_1)) = (before?, after?);
+    let total = total_1.checked_sub(total_0).filter(|t| *t > 0)?;
+    let stolen = stolen_1.saturating_sub(stolen_0);
+    Some((stolen as f64 * 1000.0 / total as f64).round() / 10.0)
+}
