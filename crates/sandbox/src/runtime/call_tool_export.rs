@@ -72,3 +72,23 @@ impl CallToolExport {
         Ok(result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TOOLS_INTERFACE;
+
+    /// The name is written out (the generated bindings keep theirs private), so a new version
+    /// of the world in `wit/plugin.wit` must come with a new name here, or no plugin built
+    /// against it would be found.
+    #[test]
+    fn the_interface_name_follows_the_world_package() {
+        let wit = include_str!("../../../../wit/plugin.wit");
+        let package = wit
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("package "))
+            .and_then(|rest| rest.strip_suffix(';'))
+            .expect("wit/plugin.wit declares its package");
+        let (name, version) = package.split_once('@').expect("the package is versioned");
+        assert_eq!(TOOLS_INTERFACE, format!("{name}/tools@{version}"));
+    }
+}

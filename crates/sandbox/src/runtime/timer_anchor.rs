@@ -40,7 +40,7 @@ impl TimerAnchor {
             return;
         }
         let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
-        if task.as_ref().is_some_and(|t| !t.is_finished()) {
+        if alive(&task) {
             return;
         }
         *task = Some(runtime.spawn(async {
@@ -55,9 +55,13 @@ impl TimerAnchor {
     /// Whether an anchor task is running now.
     #[cfg(test)]
     fn running(&self) -> bool {
-        let task = self.task.lock().unwrap_or_else(|e| e.into_inner());
-        task.as_ref().is_some_and(|t| !t.is_finished())
+        alive(&self.task.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// Whether `task` was started and has not ended (its runtime shut down, or it was aborted).
+fn alive(task: &Option<JoinHandle<()>>) -> bool {
+    task.as_ref().is_some_and(|t| !t.is_finished())
 }
 
 impl Drop for TimerAnchor {
