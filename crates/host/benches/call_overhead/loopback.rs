@@ -12,7 +12,7 @@ const ITERATIONS: u32 = 300;
 const WARMUP: u32 = 30;
 pub(crate) const TOOL: &str = "cw-rmm-list-companies";
 /// A call that writes megabytes of its instance's memory: every endpoint of the tenant.
-pub(crate) const LARGE_CALL: (&str, &str) = ("cw-rmm-list-devices", r#"{"limit":1000}"#);
+const LARGE_CALL: (&str, &str) = ("cw-rmm-list-devices", r#"{"limit":1000}"#);
 const COMPANIES: &str = "/api/platform/v1/company/companies";
 
 pub async fn run(
@@ -35,12 +35,7 @@ pub async fn run(
          linear memory layout: {layout}"
     );
     report.figure("memory_layout", serde_json::json!(layout));
-    // A server's pool slots have run large calls too, and what a slot keeps of one is what
-    // its reset clears after every later call: the small calls below follow a large one.
-    let (large, large_arguments) = LARGE_CALL;
-    host.call(large, large_arguments, &caller, &DeferApprovals)
-        .await
-        .map_err(|e| anyhow::anyhow!("the large call before the measurements: {e}"))?;
+    after_a_large_call(host, &caller).await?;
     // The native keep-alive client and the full front door, alternately.
     let machine_before = crate::cpu::machine_ticks();
     let (native, front_door) = side_by_side(
@@ -195,6 +190,17 @@ pub(crate) fn tool_context(host: &ToolHost) -> toolhost_sandbox::CallContext {
         .expect("the benchmarked tool is static")
         .routes_for(TOOL);
     host.call_context().expect("connected").scoped(routes)
+}
+
+/// Makes [`LARGE_CALL`], so that the calls measured next follow a large one: a server's pool
+/// slots have run large calls too, and what a slot keeps of one is what its reset clears
+/// after every later call.
+pub(crate) async fn after_a_large_call(host: &ToolHost, caller: &Caller) -> anyhow::Result<()> {
+    let (tool, arguments) = LARGE_CALL;
+    host.call(tool, arguments, caller, &DeferApprovals)
+        .await
+        .map(drop)
+        .map_err(|e| anyhow::anyhow!("the large call the measurements follow: {e}"))
 }
 
 /// What the front door and sandbox add to one request: the full call minus the native

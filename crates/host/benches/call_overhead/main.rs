@@ -162,7 +162,7 @@ pub async fn connected_host(
 }
 
 /// The loopback part's simulator and host (its home as an operator leaves it). The tenant has
-/// 1,000 endpoints, so that a device listing is a large call ([`loopback::LARGE_CALL`]).
+/// 1,000 endpoints, so that a device listing is a large call ([`loopback::after_a_large_call`]).
 async fn loopback_host(
     plugin: &std::path::Path,
     home: &std::path::Path,

@@ -50,11 +50,7 @@ pub async fn run(host: &ToolHost, sim: &simulator::Simulator) -> anyhow::Result<
             }
         }
     };
-    // As in the loopback part: the loop's calls follow a large one.
-    let (large, large_arguments) = crate::loopback::LARGE_CALL;
-    host.call(large, large_arguments, &caller, &DeferApprovals)
-        .await
-        .map_err(|e| anyhow::anyhow!("the large call before the loop: {e}"))?;
+    crate::loopback::after_a_large_call(host, &caller).await?;
     for _ in 0..100 {
         one().await;
     }

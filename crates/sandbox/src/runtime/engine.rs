@@ -229,6 +229,8 @@ mod tests {
         0x20, 0x01, 0x41, 0x01, 0x6a, 0x21, 0x01, 0x0c, 0x00, // i += 1; continue
         0x0b, 0x0b, 0x0b, // end loop, block, function
     ];
+    /// [`DIRTY`]'s memory: 40 wasm pages.
+    const DIRTY_MEMORY_BYTES: usize = 40 << 16;
 
     /// `wasm` compiled on the engine as the host builds it, with a pool of one slot: every
     /// instance of it reuses the same slot and stack.
@@ -352,11 +354,11 @@ mod tests {
                 .get_typed_func::<i32, ()>(&mut store, "dirty")
                 .unwrap();
             dirty.call_async(&mut store, pages).await.unwrap();
-            assert!(resident_pages(base, 40 << 16) >= pages as usize);
+            assert!(resident_pages(base, DIRTY_MEMORY_BYTES) >= pages as usize);
         }
         // The last store is gone: its slot has been reset and is ready for the next call.
         // 64 KiB: the budget, stated here rather than read from it, so that a larger one fails.
-        let resident = resident_pages(base, 40 << 16);
+        let resident = resident_pages(base, DIRTY_MEMORY_BYTES);
         assert!(
             resident <= 16,
             "{resident} pages resident after a one-page call"
