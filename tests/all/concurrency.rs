@@ -32,6 +32,22 @@ fn occupancy(env: &TestEnv) -> Occupancy {
     env.host.runtime().linked().occupancy()
 }
 
+/// The occupancy once every call has returned and the task after the last one has run: no
+/// call in flight, and no memory charged but the instance made ahead of the next call.
+async fn settled(env: &TestEnv) -> Occupancy {
+    for _ in 0..500 {
+        let now = occupancy(env);
+        if now.calls_in_flight == 0
+            && now.warm_instances == 1
+            && now.memory_charged_bytes == now.warm_memory_bytes
+        {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("calls' memory did not come back: {:?}", occupancy(env));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_calls_hold_no_instance_and_the_count_follows_the_budget() {
     // 16 MiB of budget and no count: 16 MiB / 2 MiB = 8 calls in flight.
@@ -99,7 +115,8 @@ async fn queued_calls_hold_no_instance_and_the_count_follows_the_budget() {
         took >= SPIN * (CALLS / slots) as u32,
         "waves of {slots}: {took:?}"
     );
-    assert_eq!((after.calls_in_flight, after.memory_charged_bytes), (0, 0));
+    let settled = settled(&env).await;
+    assert!(settled.warm_memory_bytes <= one, "{settled:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,12 +164,8 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
         .await
         .expect("spinner")
         .expect_err("spins to its deadline");
-    let after = occupancy(&env);
-    assert_eq!(
-        (after.calls_in_flight, after.memory_charged_bytes),
-        (0, 0),
-        "{after:?}"
-    );
+    let after = settled(&env).await;
+    assert!(after.warm_memory_bytes < 16 << 20, "{after:?}");
 }
 
 /// A process whose address space is capped (`ulimit -v` 16 GiB) cannot reserve the 4 GiB per

@@ -49,3 +49,4 @@ mod ui;
 mod ui_replicas;
 mod ui_tenants;
 mod ui_tenants_isolation;
+mod warm_instance;

@@ -28,21 +28,39 @@ fn us(d: Duration) -> f64 {
 
 /// Runs `a` and `b` alternately, `warmup` times unmeasured then `iterations` times, so
 /// both see the same machine load (the machine is shared).
-pub async fn side_by_side<A, FA, B, FB>(
-    warmup: u32,
-    iterations: u32,
-    mut a: A,
-    mut b: B,
-) -> (Stats, Stats)
+pub async fn side_by_side<A, FA, B, FB>(warmup: u32, iterations: u32, a: A, b: B) -> (Stats, Stats)
 where
     A: FnMut() -> FA,
     FA: std::future::Future<Output = ()>,
     B: FnMut() -> FB,
     FB: std::future::Future<Output = ()>,
 {
+    side_by_side_settled(warmup, iterations, a, b, || async {}).await
+}
+
+/// [`side_by_side`], with `settle` run untimed after each `b`: for a `b` that leaves work
+/// behind it (the host makes the next call's instance after a call returns), so that work
+/// does not land in the next `a`'s time, as it would not for an agent that thinks between
+/// calls.
+pub async fn side_by_side_settled<A, FA, B, FB, S, FS>(
+    warmup: u32,
+    iterations: u32,
+    mut a: A,
+    mut b: B,
+    mut settle: S,
+) -> (Stats, Stats)
+where
+    A: FnMut() -> FA,
+    FA: std::future::Future<Output = ()>,
+    B: FnMut() -> FB,
+    FB: std::future::Future<Output = ()>,
+    S: FnMut() -> FS,
+    FS: std::future::Future<Output = ()>,
+{
     for _ in 0..warmup {
         a().await;
         b().await;
+        settle().await;
     }
     let (mut sa, mut sb) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
@@ -52,6 +70,7 @@ where
         let started = Instant::now();
         b().await;
         sb.push(started.elapsed());
+        settle().await;
     }
     (stats(sa), stats(sb))
 }

@@ -56,6 +56,19 @@ impl CallState {
         }
     }
 
+    /// Gives a store made ahead of its call (offline, see [`super::instances`]) the call's
+    /// gate, ledger and configuration, before any of the call's code runs.
+    pub fn begin_call(
+        &mut self,
+        outbound: Arc<OutboundPolicy>,
+        tool_routes: Arc<ToolRoutes>,
+        ledger: Arc<CallLedger>,
+        config: &[(String, String)],
+    ) {
+        self.gate = OutboundGate::new(outbound, tool_routes, ledger);
+        self.config = config.iter().cloned().collect();
+    }
+
     /// What the plugin wrote to stdout/stderr.
     pub fn plugin_log(&self) -> String {
         String::from_utf8_lossy(&self.log.contents()).into_owned()
@@ -106,6 +119,11 @@ impl MemoryCap {
             budget_hit: false,
             grows: 0,
         }
+    }
+
+    /// The linear memory this store has charged to the budget.
+    pub(super) fn charged(&self) -> usize {
+        self.charged
     }
 }
 

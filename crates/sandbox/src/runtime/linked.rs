@@ -10,8 +10,9 @@ use super::compile_cache::{self, CompileReport};
 use super::declaration_error::DeclarationError;
 use super::engine::{build_engine, EngineSettings, MemoryLayout};
 use super::host_limits::host_limit_failure;
+use super::instances::{CallSetup, Instances};
 use super::linker::plugin_linker;
-use super::memory_budget::{MemoryBudget, Occupancy};
+use super::memory_budget::Occupancy;
 use super::timer_anchor::TimerAnchor;
 use crate::outbound::tool_routes::ToolRoutes;
 use crate::outbound::ExchangeObserver;
@@ -20,8 +21,7 @@ use crate::outbound::{CallLedger, GateFailure, OutboundPolicy};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
-use wasmtime::component::{Component, Instance, InstancePre};
+use wasmtime::component::{Component, Instance};
 use wasmtime::{Engine, Store};
 
 /// How a plugin is loaded and run.
@@ -84,8 +84,11 @@ pub struct CallOutcome<R = serde_json::Value> {
     pub exchanges: Vec<UpstreamExchange>,
     /// Every request the gate stopped, in order.
     pub gate_failures: Vec<GateFailure>,
-    /// Time to instantiate the component.
+    /// Time to instantiate the component: for a call in a warm instance, made before the
+    /// call arrived, the time that took (not part of the call's wall time).
     pub instantiate: Duration,
+    /// Whether the call ran in an instance made ahead of it (see `runtime::instances`).
+    pub warm: bool,
     /// Time spent running the call after instantiation.
     pub execute: Duration,
     /// What the plugin wrote to stdout and stderr (capped).
@@ -198,12 +201,9 @@ impl CompiledPlugin {
             detail: format!("{e:#}"),
         })?;
         Ok(LinkedPlugin {
-            slots: Semaphore::new(self.limits.max_concurrent_calls.max(1)),
-            budget: Arc::new(MemoryBudget::new(self.limits.memory_budget_bytes)),
+            instances: Arc::new(Instances::new(self.engine, instance_pre, self.limits)),
             timer_anchor: TimerAnchor::default(),
-            engine: self.engine,
             layout: self.layout,
-            instance_pre,
             indices,
             call_tool: Arc::new(call_tool),
             limits: self.limits,
@@ -218,17 +218,15 @@ type InstanceWork<'a, R> =
 
 /// A linked plugin: each call gets a fresh Store and instance from one `InstancePre`.
 pub struct LinkedPlugin {
-    engine: Engine,
     layout: MemoryLayout,
-    instance_pre: InstancePre<CallState>,
+    /// Every call's instance, made for it or ahead of it.
+    instances: Arc<Instances>,
     /// Every export, loaded (and type-checked) per instance for the calls made rarely.
     indices: ToolPluginIndices,
     /// The export every agent call runs, checked once.
     call_tool: Arc<CallToolExport>,
     limits: CallLimits,
     compile: CompileReport,
-    slots: Semaphore,
-    budget: Arc<MemoryBudget>,
     /// Keeps the timers each call sets from waking idle workers.
     timer_anchor: TimerAnchor,
 }
@@ -236,7 +234,7 @@ pub struct LinkedPlugin {
 impl LinkedPlugin {
     /// The plugin's own engine.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.instances.engine()
     }
 
     /// The limits every call runs under.
@@ -257,7 +255,12 @@ impl LinkedPlugin {
 
     /// The calls in flight and the linear memory charged to the budget, now and at most.
     pub fn occupancy(&self) -> Occupancy {
-        self.budget.occupancy()
+        let warm = self.instances.warm_memory();
+        Occupancy {
+            warm_instances: usize::from(warm.is_some()),
+            warm_memory_bytes: warm.unwrap_or(0),
+            ..self.instances.budget().occupancy()
+        }
     }
 
     /// Calls `metadata` and returns what the plugin said, unchecked.
@@ -365,41 +368,55 @@ impl LinkedPlugin {
         F: for<'a> FnOnce(&'a Instance, &'a mut Store<CallState>) -> InstanceWork<'a, R>,
         R: Clone,
     {
-        // The semaphore is never closed, so acquiring only waits. Nothing of the call exists
-        // before its slot (no store, no instance, no memory): a queued call holds nothing.
-        let _slot = self.slots.acquire().await.ok();
-        let _in_flight = self.budget.enter();
-        self.timer_anchor.ensure();
+        let arrived = self.instances.arrive();
         let ledger = Arc::new(CallLedger::observed(ctx.observer.clone()));
-        let state = CallState::new(
-            ctx.outbound,
-            ctx.tool_routes,
-            ledger.clone(),
-            &ctx.config,
-            &self.limits,
-            self.budget.clone(),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.memory);
+        let setup = CallSetup {
+            outbound: ctx.outbound,
+            tool_routes: ctx.tool_routes,
+            ledger: ledger.clone(),
+            config: &ctx.config,
+        };
+        let mut call = self.instances.for_call(&arrived, setup).await;
+        let in_flight = self.instances.budget().enter();
+        self.timer_anchor.ensure();
+        let store = &mut call.store;
         // Yield to the executor every tick so the deadline below can fire even while the
-        // guest spins in a loop.
+        // guest spins in a loop. Set here, not when a warm instance was made: it counts from
+        // the call's start.
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
 
         let started = Instant::now();
+        let warm = call.warm.take();
+        let made_warm = warm.is_some();
         let mut instantiate = Duration::ZERO;
+        let mut instantiating = Duration::ZERO;
         let deadline = self.limits.deadline;
         let run = async {
-            let instance = self.instance_pre.instantiate_async(&mut store).await?;
-            instantiate = started.elapsed();
-            f(&instance, &mut store).await
+            let instance = match warm {
+                Some((instance, took)) => {
+                    instantiate = took;
+                    instance
+                }
+                None => {
+                    let instance = self
+                        .instances
+                        .instance_pre()
+                        .instantiate_async(&mut *store)
+                        .await?;
+                    instantiating = started.elapsed();
+                    instantiate = instantiating;
+                    instance
+                }
+            };
+            f(&instance, &mut *store).await
         };
         let result = match tokio::time::timeout(deadline, run).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) if store.data().memory.budget_hit => {
                 tracing::debug!("plugin refused memory by the shared budget: {err:#}");
                 Err(CallFailure::MemoryBudget {
-                    budget_bytes: self.budget.limit(),
+                    budget_bytes: self.instances.budget().limit(),
                 })
             }
             Ok(Err(err)) if store.data().memory.hit => {
@@ -413,19 +430,23 @@ impl LinkedPlugin {
                 deadline_ms: deadline.as_millis() as u64,
             }),
         };
-        let execute = started.elapsed().saturating_sub(instantiate);
+        let execute = started.elapsed().saturating_sub(instantiating);
         let plugin_log = store.data().plugin_log();
         if !plugin_log.is_empty() {
             tracing::debug!(target: "toolhost::plugin", "{plugin_log}");
         }
+        let memory_grows = store.data().memory.grows;
+        drop((in_flight, arrived));
+        self.instances.after_call(call);
         CallOutcome {
             result,
             exchanges: ledger.exchanges(),
             gate_failures: ledger.failures(),
             instantiate,
+            warm: made_warm,
             execute,
             plugin_log,
-            memory_grows: store.data().memory.grows,
+            memory_grows,
         }
     }
 }
@@ -444,6 +465,7 @@ impl<R> CallOutcome<R> {
             exchanges: self.exchanges,
             gate_failures: self.gate_failures,
             instantiate: self.instantiate,
+            warm: self.warm,
             execute: self.execute,
             plugin_log: self.plugin_log,
             memory_grows: self.memory_grows,

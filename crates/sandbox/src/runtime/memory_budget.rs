@@ -36,6 +36,11 @@ pub struct Occupancy {
     pub calls_in_flight: usize,
     /// The most calls that ever held a slot at once.
     pub peak_calls_in_flight: usize,
+    /// Instances made ahead of the next call (0 or 1), each holding a slot; kept only while
+    /// no call runs or waits.
+    pub warm_instances: usize,
+    /// The part of `memory_charged_bytes` charged to the warm instance.
+    pub warm_memory_bytes: usize,
 }
 
 impl MemoryBudget {
@@ -92,6 +97,8 @@ impl MemoryBudget {
             peak_memory_charged_bytes: self.peak_charged.load(Ordering::Acquire),
             calls_in_flight: self.in_flight.load(Ordering::Acquire),
             peak_calls_in_flight: self.peak_in_flight.load(Ordering::Acquire),
+            warm_instances: 0,
+            warm_memory_bytes: 0,
         }
     }
 }

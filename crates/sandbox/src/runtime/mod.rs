@@ -12,6 +12,7 @@ pub(crate) mod declared_routes;
 pub(crate) mod descriptors;
 pub(crate) mod engine;
 pub(crate) mod host_limits;
+pub(crate) mod instances;
 pub(crate) mod linked;
 pub(crate) mod linker;
 pub(crate) mod memory_budget;

@@ -1,0 +1,248 @@
+//! Where a call's instance comes from: a fresh one for every call, usually made before the
+//! call arrives.
+//!
+//! After a call returns, a task drops its store (giving its pool slot back) and, when no
+//! other call is running or waiting, instantiates the next call's instance ahead of time:
+//! the warm instance. The next call then waits neither for instantiation nor for the last
+//! call's teardown (about a fifth of the front door's overhead on loopback:
+//! docs/PERFORMANCE.md, "Session 14").
+//!
+//! Why making it ahead changes nothing a plugin or a call can tell:
+//! - It is a fresh instance that has served no call, and one call takes it.
+//! - Whatever the plugin runs while it is instantiated runs offline: a gate that refuses
+//!   every request, no configuration, the same memory cap, budget and deadline as a call.
+//!   The call installs its own gate, ledger and configuration before the export runs
+//!   ([`CallState::begin_call`]).
+//! - It never takes capacity from a call. It is kept only while no call is running or
+//!   waiting (`calls` is read under the lock a call takes it under), so an arriving call
+//!   takes it over with its slot and memory charge, and no call in flight ever has to share
+//!   the memory budget or the slots with it. Under concurrent load there is none.
+
+use super::call_limits::CallLimits;
+use super::call_state::CallState;
+use super::memory_budget::MemoryBudget;
+use crate::outbound::tool_routes::ToolRoutes;
+use crate::outbound::{CallLedger, OutboundPolicy};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime::{Engine, Store};
+
+/// Makes the instances of one linked plugin and keeps at most one warm.
+pub(crate) struct Instances {
+    engine: Engine,
+    instance_pre: InstancePre<CallState>,
+    limits: CallLimits,
+    budget: Arc<MemoryBudget>,
+    /// One per instance alive: the calls in flight and the warm instance.
+    slots: Arc<Semaphore>,
+    warm: Mutex<Option<WarmInstance>>,
+    /// Calls that have arrived and not returned, waiting for a slot or running.
+    calls: AtomicUsize,
+    /// Set when instantiating ahead failed for a reason other than the shared budget: a
+    /// plugin that cannot be instantiated offline is instantiated by its calls only.
+    ahead_failed: AtomicBool,
+}
+
+/// An instance made ahead, with its slot.
+struct WarmInstance {
+    store: Store<CallState>,
+    instance: Instance,
+    slot: OwnedSemaphorePermit,
+    instantiate: Duration,
+}
+
+/// The store a call runs in, with its slot, and its instance when one was made ahead.
+pub(crate) struct CallInstance {
+    pub(crate) store: Store<CallState>,
+    /// The warm instance and how long making it took; `None`: instantiate in `store`.
+    pub(crate) warm: Option<(Instance, Duration)>,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+/// A call that has arrived and not returned; a warm instance is made only when there is none.
+pub(crate) struct Arrival<'a>(&'a AtomicUsize);
+
+impl Drop for Arrival<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The parts of a call's context its store needs.
+pub(crate) struct CallSetup<'a> {
+    pub(crate) outbound: Arc<OutboundPolicy>,
+    pub(crate) tool_routes: Arc<ToolRoutes>,
+    pub(crate) ledger: Arc<CallLedger>,
+    pub(crate) config: &'a [(String, String)],
+}
+
+impl Instances {
+    pub(crate) fn new(
+        engine: Engine,
+        instance_pre: InstancePre<CallState>,
+        limits: CallLimits,
+    ) -> Instances {
+        Instances {
+            slots: Arc::new(Semaphore::new(limits.max_concurrent_calls.max(1))),
+            budget: Arc::new(MemoryBudget::new(limits.memory_budget_bytes)),
+            engine,
+            instance_pre,
+            limits,
+            warm: Mutex::new(None),
+            calls: AtomicUsize::new(0),
+            ahead_failed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn instance_pre(&self) -> &InstancePre<CallState> {
+        &self.instance_pre
+    }
+
+    pub(crate) fn budget(&self) -> &Arc<MemoryBudget> {
+        &self.budget
+    }
+
+    /// Counts a call from its arrival (before it waits for a slot) until the guard drops.
+    pub(crate) fn arrive(&self) -> Arrival<'_> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Arrival(&self.calls)
+    }
+
+    /// The store for an arrived call: the warm instance's, given the call's gate and
+    /// configuration, or a new one under a slot it waits for. Nothing of a call exists before
+    /// its slot, so a queued call holds no store, no instance and no memory.
+    pub(crate) async fn for_call(
+        &self,
+        _arrived: &Arrival<'_>,
+        setup: CallSetup<'_>,
+    ) -> CallInstance {
+        if let Some(warm) = self.lock_warm().take() {
+            let mut store = warm.store;
+            store.data_mut().begin_call(
+                setup.outbound,
+                setup.tool_routes,
+                setup.ledger,
+                setup.config,
+            );
+            return CallInstance {
+                store,
+                warm: Some((warm.instance, warm.instantiate)),
+                _slot: Some(warm.slot),
+            };
+        }
+        // The semaphore is never closed, so acquiring only waits.
+        let slot = self.slots.clone().acquire_owned().await.ok();
+        let state = CallState::new(
+            setup.outbound,
+            setup.tool_routes,
+            setup.ledger,
+            setup.config,
+            &self.limits,
+            self.budget.clone(),
+        );
+        CallInstance {
+            store: self.new_store(state),
+            warm: None,
+            _slot: slot,
+        }
+    }
+
+    /// Tears a returned call's instance down off the caller's path, then makes the next
+    /// call's instance if no call is running or waiting. Outside a tokio runtime the instance
+    /// is dropped here and none is made ahead.
+    pub(crate) fn after_call(self: &Arc<Self>, used: CallInstance) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let instances = self.clone();
+        runtime.spawn(async move {
+            drop(used);
+            instances.make_warm().await;
+        });
+    }
+
+    /// Whether an instance is warm, and the linear memory charged to it.
+    pub(crate) fn warm_memory(&self) -> Option<usize> {
+        self.lock_warm()
+            .as_ref()
+            .map(|warm| warm.store.data().memory.charged())
+    }
+
+    async fn make_warm(&self) {
+        if self.ahead_failed.load(Ordering::Relaxed)
+            || self.calls.load(Ordering::SeqCst) > 0
+            || self.lock_warm().is_some()
+        {
+            return;
+        }
+        // Fails while calls wait for a slot: a released slot goes to them first.
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            return;
+        };
+        let state = CallState::new(
+            Arc::new(OutboundPolicy::deny_all()),
+            Arc::new(ToolRoutes::default()),
+            Arc::new(CallLedger::observed(None)),
+            &[],
+            &self.limits,
+            self.budget.clone(),
+        );
+        let mut store = self.new_store(state);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let started = Instant::now();
+        let made = tokio::time::timeout(
+            self.limits.deadline,
+            self.instance_pre.instantiate_async(&mut store),
+        )
+        .await;
+        let instance = match made {
+            Ok(Ok(instance)) => instance,
+            Ok(Err(_)) if store.data().memory.budget_hit => return,
+            Ok(Err(err)) => {
+                tracing::debug!("instantiating ahead of a call failed; calls instantiate: {err:#}");
+                self.ahead_failed.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(
+                    "instantiating ahead of a call passed the deadline; calls instantiate"
+                );
+                self.ahead_failed.store(true, Ordering::Relaxed);
+                return;
+            }
+        };
+        let warm = WarmInstance {
+            store,
+            instance,
+            slot,
+            instantiate: started.elapsed(),
+        };
+        let mut kept = self.lock_warm();
+        // A call that arrived meanwhile instantiates its own; this one must not outlive it
+        // beside the call.
+        if self.calls.load(Ordering::SeqCst) == 0 && kept.is_none() {
+            *kept = Some(warm);
+        } else {
+            drop(kept);
+            drop(warm);
+        }
+    }
+
+    fn new_store(&self, state: CallState) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        store
+    }
+
+    fn lock_warm(&self) -> MutexGuard<'_, Option<WarmInstance>> {
+        self.warm.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

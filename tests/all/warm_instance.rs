@@ -1,0 +1,112 @@
+//! The instance made ahead of the next call (`toolhost_sandbox`'s `runtime::instances`): the
+//! call it serves runs with its own gate and configuration, not the offline ones it was made
+//! with; it is kept only while no call runs or waits; and the memory it holds is accounted.
+
+use e2e::*;
+use std::sync::Arc;
+use std::time::Duration;
+use toolhost_sandbox::{CallContext, Occupancy};
+
+const COMPANIES: &str = "/api/platform/v1/company/companies";
+const TOOL: &str = "cw-rmm-list-companies";
+
+fn occupancy(env: &TestEnv) -> Occupancy {
+    env.host.runtime().linked().occupancy()
+}
+
+/// Waits for the task that runs after a call (tearing its instance down, making the next)
+/// to leave one instance warm and nothing else.
+async fn warm(env: &TestEnv) -> Occupancy {
+    for _ in 0..500 {
+        let now = occupancy(env);
+        if now.calls_in_flight == 0 && now.warm_instances == 1 {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no instance was made ahead: {:?}", occupancy(env));
+}
+
+/// The context `ToolHost::call` gives `TOOL`: its declared routes, the connection's config.
+fn tool_context(env: &TestEnv) -> CallContext {
+    let routes = env
+        .host
+        .runtime()
+        .static_tools()
+        .iter()
+        .find(|t| t.name == TOOL)
+        .expect("a static tool")
+        .routes_for(TOOL);
+    env.host.call_context().expect("connected").scoped(routes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_an_instance_made_ahead_runs_with_its_own_gate_and_configuration() {
+    let env = TestEnv::start().await;
+    let first = env.ok(TOOL, json!({})).await;
+
+    let before = warm(&env).await;
+    assert!(before.warm_memory_bytes > 0, "{before:?}");
+    assert_eq!(
+        before.memory_charged_bytes, before.warm_memory_bytes,
+        "only the warm instance holds memory between calls: {before:?}"
+    );
+    // The instance was made offline (no network, no configuration). Had the call not been
+    // given its own, the plugin would have no API address and the gate would refuse.
+    let outcome = env
+        .host
+        .runtime()
+        .call_tool(tool_context(&env), TOOL, "{}")
+        .await;
+    assert!(outcome.warm, "the call took the instance made ahead");
+    assert!(outcome.instantiate > Duration::ZERO);
+    let second = outcome.result.expect("the call works");
+    assert_eq!(second, first);
+    assert_eq!(outcome.exchanges.len(), 1, "{:?}", outcome.exchanges);
+    assert!(
+        outcome.gate_failures.is_empty(),
+        "{:?}",
+        outcome.gate_failures
+    );
+    assert_eq!(env.requests_to("GET", COMPANIES).len(), 2);
+
+    // And the front door's calls keep finding one.
+    warm(&env).await;
+    assert_eq!(env.ok(TOOL, json!({})).await, first);
+    warm(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_instance_is_kept_ahead_beside_a_running_call() {
+    let env = Arc::new(
+        TestEnv::configured(&hostile_wasm(), sim_config(), |config| {
+            config.limits.deadline = Duration::from_millis(400);
+        })
+        .await,
+    );
+    env.call("hostile:ok", json!({})).await.expect("ok");
+    warm(&env).await;
+    // A spinning call takes the warm instance; while it runs nothing is made ahead, however
+    // many calls finish beside it.
+    let spinner = {
+        let env = env.clone();
+        tokio::spawn(async move { env.call("hostile:spin", json!({})).await })
+    };
+    while occupancy(&env).calls_in_flight == 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    for _ in 0..5 {
+        env.call("hostile:ok", json!({}))
+            .await
+            .expect("ok beside the spinner");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = occupancy(&env);
+        assert_eq!(now.calls_in_flight, 1, "the spinner runs: {now:?}");
+        assert_eq!(now.warm_instances, 0, "{now:?}");
+    }
+    spinner
+        .await
+        .expect("task")
+        .expect_err("the spinner hits its deadline");
+    warm(&env).await;
+}
