@@ -80,7 +80,8 @@ async fn a_call_in_an_instance_made_ahead_runs_with_its_own_gate_and_configurati
 async fn no_instance_is_kept_ahead_beside_a_running_call() {
     let env = Arc::new(
         TestEnv::configured(&hostile_wasm(), sim_config(), |config| {
-            config.limits.deadline = Duration::from_millis(400);
+            // Long enough for the calls beside it on a loaded machine.
+            config.limits.deadline = Duration::from_secs(3);
         })
         .await,
     );
@@ -109,4 +110,36 @@ async fn no_instance_is_kept_ahead_beside_a_running_call() {
         .expect("task")
         .expect_err("the spinner hits its deadline");
     warm(&env).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_one_slot_the_instance_made_ahead_never_keeps_a_call_waiting() {
+    let env = Arc::new(
+        TestEnv::configured(&hostile_wasm(), sim_config(), |config| {
+            config.limits.max_concurrent_calls = 1;
+        })
+        .await,
+    );
+    for _ in 0..3 {
+        env.call("hostile:ok", json!({"fetch": true}))
+            .await
+            .expect("ok");
+        // The one slot is the warm instance's until the next call takes it over.
+        warm(&env).await;
+    }
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let env = env.clone();
+            tokio::spawn(async move { env.call("hostile:ok", json!({"fetch": true})).await })
+        })
+        .collect();
+    for call in calls {
+        let result = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("no call waits for a slot held ahead")
+            .expect("task");
+        assert_eq!(result.expect("ok")["status"], 200);
+    }
+    let after = warm(&env).await;
+    assert_eq!(after.peak_calls_in_flight, 1, "{after:?}");
 }
