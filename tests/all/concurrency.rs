@@ -32,22 +32,6 @@ fn occupancy(env: &TestEnv) -> Occupancy {
     env.host.runtime().linked().occupancy()
 }
 
-/// The occupancy once every call has returned and the task after the last one has run: no
-/// call in flight, and no memory charged but the instance made ahead of the next call.
-async fn settled(env: &TestEnv) -> Occupancy {
-    for _ in 0..500 {
-        let now = occupancy(env);
-        if now.calls_in_flight == 0
-            && now.warm_instances == 1
-            && now.memory_charged_bytes == now.warm_memory_bytes
-        {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("calls' memory did not come back: {:?}", occupancy(env));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_calls_hold_no_instance_and_the_count_follows_the_budget() {
     // 16 MiB of budget and no count: 16 MiB / 2 MiB = 8 calls in flight.
@@ -115,7 +99,7 @@ async fn queued_calls_hold_no_instance_and_the_count_follows_the_budget() {
         took >= SPIN * (CALLS / slots) as u32,
         "waves of {slots}: {took:?}"
     );
-    let settled = settled(&env).await;
+    let settled = env.idle_occupancy().await;
     assert!(settled.warm_memory_bytes <= one, "{settled:?}");
 }
 
@@ -164,7 +148,7 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
         .await
         .expect("spinner")
         .expect_err("spins to its deadline");
-    let after = settled(&env).await;
+    let after = env.idle_occupancy().await;
     assert!(after.warm_memory_bytes < 16 << 20, "{after:?}");
 }
 

@@ -14,19 +14,6 @@ fn occupancy(env: &TestEnv) -> Occupancy {
     env.host.runtime().linked().occupancy()
 }
 
-/// Waits for the task that runs after a call (tearing its instance down, making the next)
-/// to leave one instance warm and nothing else.
-async fn warm(env: &TestEnv) -> Occupancy {
-    for _ in 0..500 {
-        let now = occupancy(env);
-        if now.calls_in_flight == 0 && now.warm_instances == 1 {
-            return now;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no instance was made ahead: {:?}", occupancy(env));
-}
-
 /// The context `ToolHost::call` gives `TOOL`: its declared routes, the connection's config.
 fn tool_context(env: &TestEnv) -> CallContext {
     let routes = env
@@ -45,7 +32,7 @@ async fn a_call_in_an_instance_made_ahead_runs_with_its_own_gate_and_configurati
     let env = TestEnv::start().await;
     let first = env.ok(TOOL, json!({})).await;
 
-    let before = warm(&env).await;
+    let before = env.idle_occupancy().await;
     assert!(before.warm_memory_bytes > 0, "{before:?}");
     assert_eq!(
         before.memory_charged_bytes, before.warm_memory_bytes,
@@ -71,9 +58,9 @@ async fn a_call_in_an_instance_made_ahead_runs_with_its_own_gate_and_configurati
     assert_eq!(env.requests_to("GET", COMPANIES).len(), 2);
 
     // And the front door's calls keep finding one.
-    warm(&env).await;
+    env.idle_occupancy().await;
     assert_eq!(env.ok(TOOL, json!({})).await, first);
-    warm(&env).await;
+    env.idle_occupancy().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +73,7 @@ async fn no_instance_is_kept_ahead_beside_a_running_call() {
         .await,
     );
     env.call("hostile:ok", json!({})).await.expect("ok");
-    warm(&env).await;
+    env.idle_occupancy().await;
     // A spinning call takes the warm instance; while it runs nothing is made ahead, however
     // many calls finish beside it.
     let spinner = {
@@ -109,7 +96,7 @@ async fn no_instance_is_kept_ahead_beside_a_running_call() {
         .await
         .expect("task")
         .expect_err("the spinner hits its deadline");
-    warm(&env).await;
+    env.idle_occupancy().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +112,7 @@ async fn with_one_slot_the_instance_made_ahead_never_keeps_a_call_waiting() {
             .await
             .expect("ok");
         // The one slot is the warm instance's until the next call takes it over.
-        warm(&env).await;
+        env.idle_occupancy().await;
     }
     let calls: Vec<_> = (0..8)
         .map(|_| {
@@ -140,6 +127,6 @@ async fn with_one_slot_the_instance_made_ahead_never_keeps_a_call_waiting() {
             .expect("task");
         assert_eq!(result.expect("ok")["status"], 200);
     }
-    let after = warm(&env).await;
+    let after = env.idle_occupancy().await;
     assert_eq!(after.peak_calls_in_flight, 1, "{after:?}");
 }

@@ -412,6 +412,27 @@ impl TestEnv {
         }
     }
 
+    /// The plugin's occupancy once the host is idle: every call returned, the task after the
+    /// last one has run, and no memory charged but the instance made ahead of the next call.
+    /// Panics if that does not happen within 5 s.
+    pub async fn idle_occupancy(&self) -> toolhost_sandbox::Occupancy {
+        let occupancy = || self.host.runtime().linked().occupancy();
+        for _ in 0..500 {
+            let now = occupancy();
+            if now.calls_in_flight == 0
+                && now.warm_instances == 1
+                && now.memory_charged_bytes == now.warm_memory_bytes
+            {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "the host did not settle with one instance made ahead: {:?}",
+            occupancy()
+        );
+    }
+
     /// Requests the simulator received whose method matches and whose path contains `path`.
     pub fn requests_to(&self, method: &str, path: &str) -> Vec<RecordedRequest> {
         self.sim

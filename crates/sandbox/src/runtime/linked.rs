@@ -255,12 +255,7 @@ impl LinkedPlugin {
 
     /// The calls in flight and the linear memory charged to the budget, now and at most.
     pub fn occupancy(&self) -> Occupancy {
-        let warm = self.instances.warm_memory();
-        Occupancy {
-            warm_instances: usize::from(warm.is_some()),
-            warm_memory_bytes: warm.unwrap_or(0),
-            ..self.instances.budget().occupancy()
-        }
+        self.instances.occupancy()
     }
 
     /// Calls `metadata` and returns what the plugin said, unchecked.
@@ -390,7 +385,6 @@ impl LinkedPlugin {
         let warm = call.warm.take();
         let made_warm = warm.is_some();
         let mut instantiate = Duration::ZERO;
-        let mut instantiating = Duration::ZERO;
         let deadline = self.limits.deadline;
         let run = async {
             let instance = match warm {
@@ -404,8 +398,7 @@ impl LinkedPlugin {
                         .instance_pre()
                         .instantiate_async(&mut *store)
                         .await?;
-                    instantiating = started.elapsed();
-                    instantiate = instantiating;
+                    instantiate = started.elapsed();
                     instance
                 }
             };
@@ -430,7 +423,13 @@ impl LinkedPlugin {
                 deadline_ms: deadline.as_millis() as u64,
             }),
         };
-        let execute = started.elapsed().saturating_sub(instantiating);
+        // A warm instance was made before `started`: all of the call's time is execution.
+        let on_path = if made_warm {
+            Duration::ZERO
+        } else {
+            instantiate
+        };
+        let execute = started.elapsed().saturating_sub(on_path);
         let plugin_log = store.data().plugin_log();
         if !plugin_log.is_empty() {
             tracing::debug!(target: "toolhost::plugin", "{plugin_log}");
