@@ -27,7 +27,7 @@ mod tokens;
 pub use config::{
     ClientCredential, MintLimit, SimulatorConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
 };
-pub use faults::{Fault, FaultAction, FaultId, PathMatch};
+pub use faults::{Fault, FaultAction, FaultId, Gathering, PathMatch};
 pub use network::{Network, TestCertificates, TlsIdentity, TlsSetupError};
 pub use recording::{RecordedRequest, MAX_RECORDED_RESPONSE_BYTES};
 pub use tenant::seed;

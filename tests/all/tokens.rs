@@ -11,7 +11,7 @@
 use e2e::*;
 use serde_json::Value;
 use simulator::DEMO_CLIENT_SECRET;
-use simulator::{Fault, FaultAction, MintLimit, PathMatch, Simulator, SimulatorConfig};
+use simulator::{Fault, FaultAction, Gathering, MintLimit, PathMatch, Simulator, SimulatorConfig};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use toolhost_host::HostError;
@@ -197,17 +197,20 @@ async fn concurrent_401s_mint_once_in_one_call_and_across_processes() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 8);
     assert_eq!(token_requests(&env.sim), 2, "connect + one re-mint");
 
-    // Six processes of one home, all holding the token the API just dropped. Each answer
-    // takes 2 s, so every process has read and sent the old token before the first 401.
+    // Six processes of one home, all holding the token the API just dropped. The API holds
+    // the first six requests until all six have arrived, so every process has read and sent
+    // the old token before the first 401, however slowly the processes start.
     let sim = Simulator::start(like_the_real_api()).await.unwrap();
     let cli = connected_cli(&sim).await;
     sim.expire_all_tokens();
+    let gathering = Gathering::new(6, CLI_DEADLINE);
     sim.inject(
         Fault::on_path(
             PathMatch::Exact(COMPANIES.into()),
-            FaultAction::Latency(Duration::from_secs(2)),
+            FaultAction::Gather(gathering.clone()),
         )
-        .method("GET"),
+        .method("GET")
+        .times(6),
     );
     let mut children = Vec::new();
     for _ in 0..6 {
@@ -231,11 +234,9 @@ async fn concurrent_401s_mint_once_in_one_call_and_across_processes() {
         assert!(!text.contains(DEMO_CLIENT_SECRET), "{text}");
         no_token_in(&sim, "a concurrent toolhost call", &text);
     }
+    assert_eq!(gathering.arrived(), 6, "every process sent its request");
     let refused = sim.requests().iter().filter(|r| r.status == 401).count();
-    assert!(
-        refused >= 2,
-        "the processes did not overlap: {refused} x 401"
-    );
+    assert_eq!(refused, 6, "every process sent the old token");
     assert_eq!(token_requests(&sim), 2, "connect + one re-mint for all six");
     eprintln!(
         "FIGURE concurrent 401s: 8 in one call -> 1 re-mint; 6 processes ({refused} x 401) -> {} re-mint",

@@ -45,6 +45,12 @@ pub(crate) async fn apply(
             drop(next.run(req).await);
             severed(Response::new(Body::new(CutBody::immediately())))
         }
+        FaultAction::Gather(gathering) => {
+            if !gathering.meet().await {
+                tracing::warn!(%path, "gathering gave up waiting; serving anyway");
+            }
+            next.run(req).await
+        }
         FaultAction::ExpireTokensFirst => {
             state.tokens.expire_all();
             next.run(req).await

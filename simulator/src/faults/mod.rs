@@ -9,7 +9,10 @@
 //! apply to every route including `POST /v1/token`.
 
 mod bodies;
+mod gathering;
 pub(crate) mod layer;
+
+pub use gathering::Gathering;
 
 use crate::lock::lock;
 use std::collections::HashMap;
@@ -122,6 +125,10 @@ pub enum FaultAction {
     /// Expires every issued token before the request is handled, so a bearer call gets 401
     /// (token expiry mid-run); the request is then served normally.
     ExpireTokensFirst,
+    /// Holds each matching request until the gathering's expected number have arrived (or
+    /// its longest wait passed), then serves them normally: concurrent clients overlap for
+    /// certain. Pair with `times(n)` so only the first `n` are held.
+    Gather(Gathering),
 }
 
 impl FaultAction {
@@ -141,6 +148,11 @@ impl FaultAction {
             body: None,
             retry_after: Some(retry_after.into()),
         }
+    }
+
+    /// `Gather`: hold requests until `expected` have arrived, each for at most `at_most`.
+    pub fn gather(expected: usize, at_most: Duration) -> FaultAction {
+        FaultAction::Gather(Gathering::new(expected, at_most))
     }
 }
 
