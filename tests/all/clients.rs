@@ -35,7 +35,7 @@ async fn post(
     session: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = reqwest::Client::new()
+    let mut request = http_client()
         .post(url)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")

@@ -500,7 +500,7 @@ struct HttpClient {
 impl HttpClient {
     fn new(url: &str) -> HttpClient {
         HttpClient {
-            http: reqwest::Client::new(),
+            http: http_client(),
             url: url.to_string(),
             session: None,
             next_id: 1,
@@ -617,7 +617,7 @@ async fn streamable_http_refuses_foreign_host_and_origin() {
         .trim_start_matches("http://127.0.0.1:")
         .trim_end_matches("/mcp")
         .to_string();
-    let http = reqwest::Client::new();
+    let http = http_client();
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
         "clientInfo": {"name": "rebinder", "version": "1"}}});

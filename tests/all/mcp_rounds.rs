@@ -29,7 +29,7 @@ type Reply = Result<Value, Value>;
 impl Stateless {
     fn new(url: &str, capabilities: Value) -> Stateless {
         Stateless {
-            http: reqwest::Client::new(),
+            http: http_client(),
             url: url.to_string(),
             token: None,
             capabilities,

@@ -11,14 +11,22 @@ const TOOL: &str = "cw-rmm-list-devices";
 /// The gate's account of the failure: in the error, and (before the fix) in a WARN line too.
 const FAILURE: &str = "could not reach";
 
-/// A CLI home connected to a simulator that has since stopped: every call now fails.
-async fn connected_to_a_stopped_upstream() -> Cli {
-    let sim = Simulator::start(sim_config()).await.unwrap();
-    let cli = Cli::new().await;
-    let out = cli.connect(DEMO_CLIENT_SECRET, &sim.base_url(), &[]).await;
-    assert!(out.success(), "{}", out.all());
-    sim.shutdown().await;
-    cli
+/// A CLI home connected to a simulator that has since stopped: every call now fails. The
+/// stopped simulator's port stays dead (`DeadPort`) while the home is used, so no other
+/// test's server answers there instead.
+async fn connected_to_a_stopped_upstream() -> (Cli, DeadPort) {
+    for _ in 0..5 {
+        let sim = Simulator::start(sim_config()).await.unwrap();
+        let addr = sim.addr();
+        let cli = Cli::new().await;
+        let out = cli.connect(DEMO_CLIENT_SECRET, &sim.base_url(), &[]).await;
+        assert!(out.success(), "{}", out.all());
+        sim.shutdown().await;
+        if let Some(dead) = DeadPort::take(addr).await {
+            return (cli, dead);
+        }
+    }
+    panic!("another server took the stopped simulator's port five times in a row");
 }
 
 /// `toolhost <args>` on a pseudo-terminal with `envs` set; the terminal's one screen (stdout
@@ -30,7 +38,7 @@ async fn at_terminal(cli: &Cli, args: &[&str], envs: &[(&str, &str)]) -> (Option
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_call_piped_is_said_once_without_colour() {
-    let cli = connected_to_a_stopped_upstream().await;
+    let (cli, _held) = connected_to_a_stopped_upstream().await;
     // NO_COLOR is unset: piped output must be plain because it is piped.
     let out = cli.run(&["call", TOOL], &[]).await;
     assert_eq!(out.code, Some(1), "{}", out.all());
@@ -55,7 +63,7 @@ async fn a_failed_call_piped_is_said_once_without_colour() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_color_at_a_terminal_is_plain_and_says_a_failure_once() {
-    let cli = connected_to_a_stopped_upstream().await;
+    let (cli, _held) = connected_to_a_stopped_upstream().await;
     let (code, screen) = at_terminal(&cli, &["call", TOOL], &[("NO_COLOR", "1")]).await;
     assert_eq!(code, Some(1), "{screen}");
     assert!(
@@ -72,7 +80,7 @@ async fn no_color_at_a_terminal_is_plain_and_says_a_failure_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_terminal_may_colour_warnings_unless_no_color_is_empty() {
-    let cli = connected_to_a_stopped_upstream().await;
+    let (cli, _held) = connected_to_a_stopped_upstream().await;
     // An empty NO_COLOR does not disable colour (no-color.org: present and non-empty).
     for envs in [&[][..], &[("NO_COLOR", "")][..]] {
         let (_, screen) = at_terminal(&cli, &["call", TOOL, "-v"], envs).await;

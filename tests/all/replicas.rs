@@ -51,7 +51,7 @@ async fn ui_session(served: &Served) -> (String, String) {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no UI link printed:\n{output}"))
         .to_string();
-    let session = reqwest::Client::new()
+    let session = http_client()
         .post(format!("{}/api/session", served.base))
         .header("x-toolhost-csrf", "launch")
         .json(&json!({"token": token}))
@@ -183,7 +183,7 @@ async fn two_replicas_on_one_database_duplicate_no_write_and_lose_no_record() {
 
     // Every held call approved at the same moment through both replicas' admin UIs.
     let sessions = [ui_session(&a).await, ui_session(&b).await];
-    let http = reqwest::Client::new();
+    let http = http_client();
     let pending: Value = http
         .get(format!("{}/api/approvals", a.base))
         .header("cookie", &sessions[0].0)

@@ -541,9 +541,14 @@ async fn reads_ride_out_an_upstream_that_goes_down_and_comes_back() {
 
     // Upstream goes away (connection refused), and comes back on the same address
     // (a fresh simulator: it does not know the old token either) 300 ms later.
+    // The port stays dead meanwhile (`DeadPort`), so no other test's server answers there.
     sim.shutdown().await;
+    let dead = DeadPort::take(addr)
+        .await
+        .expect("the stopped simulator's port was taken at once");
     let back = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
+        dead.free().await;
         Simulator::start_on(addr, sim_config()).await.unwrap()
     });
     let caller = toolhost_host::Caller::new("e2e", None);

@@ -84,6 +84,8 @@ pub(crate) async fn serve(cli: &Cli, extra: &[&str], envs: &[(&str, &str)]) -> S
     let base = match tokio::time::timeout(START_DEADLINE, rx).await {
         Ok(Ok(base)) => base,
         _ => {
+            // Still running when it timed out: stop it, or waiting for it never ends.
+            let _ = child.start_kill();
             let status = child.wait().await;
             panic!(
                 "toolhost serve did not start ({status:?}):\n{}",
@@ -132,7 +134,7 @@ impl Mcp {
     }
 
     pub(crate) async fn post(&self, body: &Value) -> reqwest::Response {
-        let mut request = reqwest::Client::new()
+        let mut request = http_client()
             .post(&self.url)
             .header("accept", "application/json, text/event-stream")
             .header("content-type", "application/json")
@@ -324,7 +326,7 @@ async fn probes_tokens_metrics_and_a_secret_from_a_file() {
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no UI link printed:\n{output}"));
-    let http = reqwest::Client::new();
+    let http = http_client();
     let session = http
         .post(format!("{}/api/session", served.base))
         .header("x-toolhost-csrf", "launch")

@@ -156,7 +156,7 @@ async fn call(
     }
     let body =
         serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(server)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")

@@ -248,10 +248,16 @@ pub(crate) async fn http(base: &str, request: &str) -> (u16, String) {
         .split('/')
         .next()
         .unwrap();
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        response
+    };
+    let response = tokio::time::timeout(HTTP_DEADLINE, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no whole answer within {HTTP_DEADLINE:?} to:\n{request}"));
     let status = response
         .split_whitespace()
         .nth(1)

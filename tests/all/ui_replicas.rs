@@ -31,7 +31,7 @@ fn printed_token(served: &Served) -> String {
 
 /// `GET /api/approvals` at `base` with `cookie`: the status and the pending approvals' ids.
 async fn pending(base: &str, cookie: &str) -> (u16, Vec<String>) {
-    let response = reqwest::Client::new()
+    let response = http_client()
         .get(format!("{base}/api/approvals"))
         .header("cookie", cookie)
         .send()
@@ -52,7 +52,7 @@ async fn pending(base: &str, cookie: &str) -> (u16, Vec<String>) {
 }
 
 async fn post(base: &str, path: &str, session: &UiSession) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(format!("{base}{path}"))
         .header("cookie", &session.cookie)
         .header("x-toolhost-csrf", &session.csrf)

@@ -17,7 +17,7 @@ const RUN_TASK_MCP: &str = "connectwise_rmm__cw-rmm-run-task";
 
 /// `GET <base><prefix><path>` with `cookie`: status and body.
 async fn get_with(base: &str, prefix: &str, path: &str, cookie: &str) -> (u16, String) {
-    let response = reqwest::Client::new()
+    let response = http_client()
         .get(format!("{base}{prefix}{path}"))
         .header("cookie", cookie)
         .send()
@@ -35,7 +35,7 @@ async fn post_with(
     (cookie, csrf): (&str, &str),
     body: &Value,
 ) -> (u16, String) {
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(format!("{base}{prefix}{path}"))
         .header("cookie", cookie)
         .header("x-toolhost-csrf", csrf)
@@ -84,7 +84,7 @@ async fn mcp_run_task(endpoint: &str, token: &str) -> Value {
         },
     });
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(endpoint)
         .header("accept", "application/json, text/event-stream")
         .header("content-type", "application/json")
@@ -348,6 +348,7 @@ async fn each_ui_in_its_own_tenant(tenants: TwoTenants) {
     assert_eq!(status, 200);
     assert!(script.contains("'api/session'"), "{script}");
     let no_redirects = reqwest::Client::builder()
+        .timeout(HTTP_DEADLINE)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

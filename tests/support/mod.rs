@@ -214,6 +214,52 @@ where
     }
 }
 
+/// The longest any test's HTTP request may take: a host that stopped answering fails the
+/// test with the request named instead of hanging the whole run.
+pub const HTTP_DEADLINE: Duration = Duration::from_secs(120);
+
+/// An HTTP client for the tests: reqwest's defaults and [`HTTP_DEADLINE`] on every request.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(HTTP_DEADLINE)
+        .build()
+        .expect("building the tests' HTTP client")
+}
+
+/// A stopped server's port, kept from every other test's server while a test expects no
+/// answer there: a listener that closes each connection it accepts before reading a byte.
+/// A client sees the same "no answer" as from a closed port, and no other server can bind
+/// the port meanwhile. Dropping it frees the port soon; [`DeadPort::free`] before returning.
+pub struct DeadPort(Option<tokio::task::JoinHandle<()>>);
+
+impl DeadPort {
+    /// Takes `addr` (the stopped server's); `None` when another socket took it first.
+    pub async fn take(addr: std::net::SocketAddr) -> Option<DeadPort> {
+        let listener = tokio::net::TcpListener::bind(addr).await.ok()?;
+        Some(DeadPort(Some(tokio::spawn(async move {
+            while let Ok((connection, _)) = listener.accept().await {
+                drop(connection);
+            }
+        }))))
+    }
+
+    /// Closes the listener and returns once the port is free to bind again.
+    pub async fn free(mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for DeadPort {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Host and simulator
 // ---------------------------------------------------------------------------------------

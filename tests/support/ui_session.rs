@@ -1,6 +1,7 @@
 //! A signed-in browser of the admin UI, for raw HTTP requests: what a launch link's token
 //! trades for at `POST <prefix>api/session`.
 
+use crate::http_client;
 use serde_json::{json, Value};
 
 /// A session of one UI (one tenant's, or one replica's).
@@ -30,7 +31,7 @@ pub fn launch_token(link: &str) -> &str {
 /// Trades `token` for a session at `prefix` of `base`: the response's status, and the session
 /// when it is 200.
 pub async fn sign_in(base: &str, prefix: &str, token: &str) -> (u16, Option<UiSession>) {
-    let response = reqwest::Client::new()
+    let response = http_client()
         .post(format!("{base}{prefix}api/session"))
         .header("x-toolhost-csrf", "launch")
         .json(&json!({"token": token}))
