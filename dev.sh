@@ -215,6 +215,64 @@ stop_test_postgres() {
   return "$status"
 }
 
+# The workspace tests, watched: a run past TOOLHOST_TEST_TIME_LIMIT seconds (default 40
+# minutes, well inside CI's budget) is stopped, naming the tests still running and their
+# threads' stacks, instead of hanging until CI kills everything; any failure ends with the
+# failed tests named, so the tail of a CI log says what failed.
+run_workspace_tests() {
+  local limit=${TOOLHOST_TEST_TIME_LIMIT:-2400} log runner waited=0 status=0
+  log=$(mktemp "${TMPDIR:-/tmp}/toolhost-tests.XXXXXX")
+  (cargo test --workspace "$@" 2>&1 | tee "$log") &
+  runner=$!
+  while kill -0 "$runner" 2>/dev/null; do
+    sleep 2
+    waited=$((waited + 2))
+    if [ "$waited" -ge "$limit" ]; then
+      report_hung_tests "$log" "$limit"
+      break
+    fi
+  done
+  wait "$runner" || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "==> failed:" >&2
+    grep -E '^test .* FAILED$|panicked at' "$log" | sed 's/^/    /' >&2 || true
+    report_unfinished_tests "$log"
+  fi
+  rm -f "$log"
+  return "$status"
+}
+
+# Tests that said they ran over 60 seconds and never finished.
+report_unfinished_tests() {
+  local name names
+  names=$(grep -oE '^test [^ ]+ has been running for over 60 seconds' "$1" | awk '{print $2}' || true)
+  for name in $names; do
+    grep -qE "^test $name \.\.\. " "$1" || echo "    still running: $name" >&2
+  done
+}
+
+# Stacks of the test processes still running (gdb when present), then stops them.
+report_hung_tests() {
+  local pid pids=""
+  echo "FAIL: the workspace tests ran past $2 s" >&2
+  # Test executables only (a compiler's command line names that folder too).
+  for pid in $(pgrep -f '/target/debug/deps/' || true); do
+    case $(readlink "/proc/$pid/exe" 2>/dev/null) in
+      */target/debug/deps/*) pids="$pids $pid" ;;
+    esac
+  done
+  for pid in $pids; do
+    echo "==> still running: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | cut -c1-200)" >&2
+    if command -v gdb >/dev/null; then
+      timeout 60 gdb -p "$pid" -batch -ex 'thread apply all bt 30' 2>/dev/null |
+        grep -E '^Thread|^#' >&2 || true
+    fi
+    echo "    threads: $(cat /proc/"$pid"/task/*/comm 2>/dev/null | sort | uniq -c | tr '\n' ' ')" >&2
+  done
+  report_unfinished_tests "$1"
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+
 case "${1:-}" in
   demo)
     ensure_wasm_target
@@ -241,7 +299,7 @@ case "${1:-}" in
     # bounded stable harness (cargo +nightly fuzz run <target> --features libfuzzer for real
     # fuzzing) and the end-to-end tests in one binary (tests/all).
     echo "==> workspace tests: crates, simulator, fuzz harness, end to end" >&2
-    cargo test --workspace "${@:2}"
+    run_workspace_tests "${@:2}"
     ;;
   *)
     echo "usage: ./dev.sh demo | test" >&2
