@@ -270,7 +270,15 @@ report_hung_tests() {
     echo "    threads: $(cat /proc/"$pid"/task/*/comm 2>/dev/null | sort | uniq -c | tr '\n' ' ')" >&2
   done
   report_unfinished_tests "$1"
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in $pids; do kill_tree "$pid"; done
+}
+
+# A process and everything it started (a test's servers and CLIs would outlive it).
+kill_tree() {
+  local child
+  kill -STOP "$1" 2>/dev/null || true
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null || true
 }
 
 case "${1:-}" in
