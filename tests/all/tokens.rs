@@ -178,8 +178,18 @@ async fn the_plugin_can_never_reach_the_token_endpoint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_401s_mint_once_in_one_call_and_across_processes() {
     // One call, eight requests in flight, all answered 401: one new token, eight replays.
+    // The API holds the first eight until all have arrived: otherwise a request the host
+    // sends after the re-mint carries the new token, and fewer than eight are refused.
     let env = TestEnv::probe().await;
     env.sim.expire_all_tokens();
+    env.sim.inject(
+        Fault::on_path(
+            PathMatch::Exact(COMPANIES.into()),
+            FaultAction::gather(8, CLI_DEADLINE),
+        )
+        .method("GET")
+        .times(8),
+    );
     let answer = env
         .call(
             "probe:fetch-many",
