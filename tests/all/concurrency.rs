@@ -28,6 +28,18 @@ async fn hostile_with_settings(toml: &str, deadline: Duration) -> Arc<TestEnv> {
     Arc::new(TestEnv { sim, host, home })
 }
 
+/// A memory bomb called alone: it fails at its own memory cap, holding all of it.
+async fn bomb_stops_at_its_cap(env: &TestEnv) {
+    let bomb = env.call("hostile:memory-bomb", json!({})).await;
+    assert!(
+        matches!(
+            call_failure(bomb.as_ref().unwrap_err()),
+            Some(CallFailure::MemoryLimit { .. })
+        ),
+        "{bomb:?}"
+    );
+}
+
 fn occupancy(env: &TestEnv) -> Occupancy {
     env.host.runtime().linked().occupancy()
 }
@@ -111,22 +123,25 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
     )
     .await;
     // Alone, a bomb stops at its own cap.
-    let alone = env.call("hostile:memory-bomb", json!({})).await;
-    assert!(
-        matches!(
-            call_failure(alone.as_ref().unwrap_err()),
-            Some(CallFailure::MemoryLimit { .. })
-        ),
-        "{alone:?}"
-    );
+    bomb_stops_at_its_cap(&env).await;
     // Beside a call holding its instance, the same bomb reaches the shared budget first.
     let spinner = {
         let env = env.clone();
         tokio::spawn(async move { env.call("hostile:spin", json!({})).await })
     };
-    while occupancy(&env).calls_in_flight == 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    poll_until(
+        Duration::from_secs(10),
+        Duration::from_millis(5),
+        || async {
+            assert!(
+                !spinner.is_finished(),
+                "the spinner ended early: {:?}",
+                occupancy(&env)
+            );
+            (occupancy(&env).calls_in_flight > 0).then_some(())
+        },
+    )
+    .await;
     let err = env
         .call("hostile:memory-bomb", json!({}))
         .await
@@ -150,6 +165,28 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
         .expect_err("spins to its deadline");
     let after = env.idle_occupancy().await;
     assert!(after.warm_memory_bytes < 16 << 20, "{after:?}");
+}
+
+/// A call's memory comes back when it returns: the next call, made at once, is never refused
+/// by the shared budget for what the returned call held. The returned call's store is torn
+/// down off the caller's path, and the next call waits for that teardown, not for nothing.
+/// On a current-thread runtime the teardown cannot run before the next call starts unless
+/// the next call waits for it.
+#[tokio::test]
+async fn the_next_call_is_not_refused_for_the_memory_of_a_call_that_returned() {
+    let env = hostile_with_settings(
+        "[limits]\nmemory_budget_mib = 16\nmemory_mb = 16\nmax_concurrent_calls = 2\n",
+        Duration::from_secs(3),
+    )
+    .await;
+    for round in 0..3 {
+        bomb_stops_at_its_cap(&env).await;
+        let next = env.call("hostile:ok", json!({})).await;
+        assert!(
+            next.is_ok(),
+            "round {round}: refused for the memory of a call that had returned: {next:?}"
+        );
+    }
 }
 
 /// A process whose address space is capped (`ulimit -v` 16 GiB) cannot reserve the 4 GiB per

@@ -13,10 +13,12 @@
 //!   every request, no configuration, the same memory cap, budget and deadline as a call.
 //!   The call installs its own gate, ledger and configuration before the export runs
 //!   ([`CallState::begin_call`]).
-//! - It never takes capacity from a call. It is kept only while no call is running or
-//!   waiting (`calls` is read under the lock a call takes it under), so an arriving call
-//!   takes it over with its slot and memory charge, and no call in flight ever has to share
-//!   the memory budget or the slots with it. Under concurrent load there is none.
+//! - It never takes capacity from a call. It is made only while no call is running or
+//!   waiting, and a call that arrives meanwhile waits for that work (the last call's
+//!   teardown and the instance being made) and takes the instance over with its slot and
+//!   memory charge. So a returned call's memory is back before the next call needs any, no
+//!   call in flight ever shares the budget or the slots with an instance made ahead, and
+//!   under concurrent load there is none.
 
 use super::call_limits::CallLimits;
 use super::call_state::CallState;
@@ -26,7 +28,7 @@ use crate::outbound::{CallLedger, OutboundPolicy};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Engine, Store};
 
@@ -44,6 +46,28 @@ pub(crate) struct Instances {
     /// Set when instantiating ahead failed for a reason other than the shared budget: a
     /// plugin that cannot be instantiated offline is instantiated by its calls only.
     ahead_failed: AtomicBool,
+    /// Work after a call in progress: its teardown, then the next instance being made. A
+    /// call arriving meanwhile waits for it, so it is never refused memory the returned call
+    /// or the instance being made still holds.
+    after_work: AtomicUsize,
+    after_work_done: Notify,
+}
+
+/// After-call work in progress; dropping it (done, or its task cancelled) wakes the waiters.
+struct AfterWork(Arc<Instances>);
+
+impl AfterWork {
+    fn begin(instances: &Arc<Instances>) -> AfterWork {
+        instances.after_work.fetch_add(1, Ordering::SeqCst);
+        AfterWork(instances.clone())
+    }
+}
+
+impl Drop for AfterWork {
+    fn drop(&mut self) {
+        self.0.after_work.fetch_sub(1, Ordering::SeqCst);
+        self.0.after_work_done.notify_waiters();
+    }
 }
 
 /// An instance made ahead, with its slot.
@@ -94,6 +118,8 @@ impl Instances {
             warm: Mutex::new(None),
             calls: AtomicUsize::new(0),
             ahead_failed: AtomicBool::new(false),
+            after_work: AtomicUsize::new(0),
+            after_work_done: Notify::new(),
         }
     }
 
@@ -116,14 +142,16 @@ impl Instances {
     }
 
     /// The store for a call that has arrived (`_arrived`: counted first, so no instance
-    /// is made ahead beside it): the warm instance's, given the call's gate and
-    /// configuration, or a new one under a slot it waits for. Nothing of a call exists before
-    /// its slot, so a queued call holds no store, no instance and no memory.
+    /// is made ahead beside it), once the work after the last call is done: the warm
+    /// instance's, given the call's gate and configuration, or a new one under a slot it
+    /// waits for. Nothing of a call exists before its slot, so a queued call holds no store,
+    /// no instance and no memory.
     pub(crate) async fn for_call(
         &self,
         _arrived: &Arrival<'_>,
         setup: CallSetup<'_>,
     ) -> CallInstance {
+        self.after_work_done().await;
         if let Some(warm) = self.lock_warm().take() {
             let mut store = warm.store;
             store.data_mut().begin_call(
@@ -156,9 +184,10 @@ impl Instances {
     }
 
     /// Tears a returned call's instance down off the caller's path, then makes the next
-    /// call's instance if no call is running or waiting. When none can be made ahead (other
-    /// calls run or wait, making one failed before, or no tokio runtime runs) the instance is
-    /// dropped here: a task only to drop it measured slower than dropping it in place.
+    /// call's instance if no call is running or waiting; a call arriving meanwhile waits for
+    /// both (`for_call`). When none can be made ahead (other calls run or wait, making one
+    /// failed before, or no tokio runtime runs) the instance is dropped here: a task only to
+    /// drop it measured slower than dropping it in place.
     pub(crate) fn after_call(self: &Arc<Self>, used: CallInstance) {
         if self.ahead_failed.load(Ordering::Relaxed) || self.calls.load(Ordering::SeqCst) > 0 {
             return;
@@ -166,11 +195,35 @@ impl Instances {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let instances = self.clone();
+        // Counted before `calls` is read again: a call that arrives from here on waits for
+        // this work; one that arrived before is seen here and the store is dropped in place.
+        let work = AfterWork::begin(self);
+        if self.calls.load(Ordering::SeqCst) > 0 {
+            // The store first: the calls waiting are woken when `work` drops.
+            drop(used);
+            drop(work);
+            return;
+        }
         runtime.spawn(async move {
             drop(used);
-            instances.make_warm().await;
+            work.0.make_warm().await;
+            drop(work);
         });
+    }
+
+    /// Returns once no work after a call is in progress. Bounded: the work is a teardown and
+    /// an instantiation under the call deadline.
+    async fn after_work_done(&self) {
+        loop {
+            let done = self.after_work_done.notified();
+            tokio::pin!(done);
+            // Registered before the count is read, so the last wake-up cannot be missed.
+            done.as_mut().enable();
+            if self.after_work.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            done.await;
+        }
     }
 
     /// The budget's occupancy, with the warm instance and the memory charged to it.
@@ -236,10 +289,9 @@ impl Instances {
             slot,
             instantiate: started.elapsed(),
         };
+        // A call that arrived meanwhile is waiting for this instance and takes it.
         let mut kept = self.lock_warm();
-        // A call that arrived meanwhile instantiates its own; this one must not outlive it
-        // beside the call.
-        if self.calls.load(Ordering::SeqCst) == 0 && kept.is_none() {
+        if kept.is_none() {
             *kept = Some(warm);
         } else {
             drop(kept);
