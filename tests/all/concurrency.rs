@@ -129,19 +129,7 @@ async fn a_call_past_the_shared_budget_is_refused_and_its_memory_comes_back() {
         let env = env.clone();
         tokio::spawn(async move { env.call("hostile:spin", json!({})).await })
     };
-    poll_until(
-        Duration::from_secs(10),
-        Duration::from_millis(5),
-        || async {
-            assert!(
-                !spinner.is_finished(),
-                "the spinner ended early: {:?}",
-                occupancy(&env)
-            );
-            (occupancy(&env).calls_in_flight > 0).then_some(())
-        },
-    )
-    .await;
+    env.until_in_flight(&spinner).await;
     let err = env
         .call("hostile:memory-bomb", json!({}))
         .await

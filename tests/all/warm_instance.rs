@@ -80,9 +80,7 @@ async fn no_instance_is_kept_ahead_beside_a_running_call() {
         let env = env.clone();
         tokio::spawn(async move { env.call("hostile:spin", json!({})).await })
     };
-    while occupancy(&env).calls_in_flight == 0 {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    env.until_in_flight(&spinner).await;
     for _ in 0..5 {
         env.call("hostile:ok", json!({}))
             .await

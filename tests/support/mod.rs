@@ -458,6 +458,24 @@ impl TestEnv {
         }
     }
 
+    /// Waits until a call is in flight on this host, while `call` (the task making it) runs.
+    pub async fn until_in_flight<T>(&self, call: &tokio::task::JoinHandle<T>) {
+        let occupancy = || self.host.runtime().linked().occupancy();
+        poll_until(
+            Duration::from_secs(10),
+            Duration::from_millis(2),
+            || async {
+                assert!(
+                    !call.is_finished(),
+                    "the call ended before it was seen in flight: {:?}",
+                    occupancy()
+                );
+                (occupancy().calls_in_flight > 0).then_some(())
+            },
+        )
+        .await;
+    }
+
     /// The plugin's occupancy once the host is idle: every call returned, the task after the
     /// last one has run, and no memory charged but the instance made ahead of the next call.
     /// Panics if that does not happen within 5 s.
