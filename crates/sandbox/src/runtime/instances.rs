@@ -151,7 +151,11 @@ impl Instances {
         _arrived: &Arrival<'_>,
         setup: CallSetup<'_>,
     ) -> CallInstance {
-        self.after_work_done().await;
+        if self.after_work.load(Ordering::SeqCst) > 0 {
+            // The work runs under the deadline; the wait is bounded by it too, so a call never
+            // waits on work whose runtime has stalled (its memory may then still be held).
+            let _ = tokio::time::timeout(self.limits.deadline, self.after_work_done()).await;
+        }
         if let Some(warm) = self.lock_warm().take() {
             let mut store = warm.store;
             store.data_mut().begin_call(
@@ -211,8 +215,8 @@ impl Instances {
         });
     }
 
-    /// Returns once no work after a call is in progress. Bounded: the work is a teardown and
-    /// an instantiation under the call deadline.
+    /// Returns once no work after a call is in progress: a teardown and an instantiation
+    /// under the call deadline.
     async fn after_work_done(&self) {
         loop {
             let done = self.after_work_done.notified();
