@@ -128,3 +128,24 @@ async fn with_one_slot_the_instance_made_ahead_never_keeps_a_call_waiting() {
     let after = env.idle_occupancy().await;
     assert_eq!(after.peak_calls_in_flight, 1, "{after:?}");
 }
+
+/// A call that arrives back to back with the last one, while its store is still being torn
+/// down, waits for that work and takes the instance made for it rather than making its own
+/// beside it. On a current-thread runtime the work after the first call cannot run before the
+/// second call starts, so the second call always arrives while it is pending.
+#[tokio::test]
+async fn a_call_arriving_back_to_back_takes_the_instance_made_for_it() {
+    let env = TestEnv::start().await;
+    let runtime = env.host.runtime();
+    let mut warm = 0;
+    for _ in 0..5 {
+        let outcome = runtime.call_tool(tool_context(&env), TOOL, "{}").await;
+        outcome.result.expect("the call works");
+        warm += usize::from(outcome.warm);
+    }
+    // The first call may find none; every later one arrives during the work after its
+    // predecessor and must find the instance that work made.
+    assert!(warm >= 4, "{warm} of 5 calls took an instance made ahead");
+    let idle = env.idle_occupancy().await;
+    assert_eq!(idle.warm_instances, 1, "{idle:?}");
+}

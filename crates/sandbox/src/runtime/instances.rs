@@ -13,8 +13,8 @@
 //!   every request, no configuration, the same memory cap, budget and deadline as a call.
 //!   The call installs its own gate, ledger and configuration before the export runs
 //!   ([`CallState::begin_call`]).
-//! - It never takes capacity from a call. It is made only while no call is running or
-//!   waiting, and a call that arrives meanwhile waits for that work (the last call's
+//! - It never takes capacity from a call. It is made only after a call that returned with
+//!   no other call running or waiting, and a call that arrives meanwhile waits for that work (the last call's
 //!   teardown and the instance being made) and takes the instance over with its slot and
 //!   memory charge. So a returned call's memory is back before the next call needs any, no
 //!   call in flight ever shares the budget or the slots with an instance made ahead, and
@@ -243,11 +243,11 @@ impl Instances {
         }
     }
 
+    /// Runs only as the work after a call, which starts when no call is in flight: a call
+    /// counted since is waiting for this work (`for_call`) and takes the instance, so calls
+    /// arriving meanwhile do not stop it being made.
     async fn make_warm(&self) {
-        if self.ahead_failed.load(Ordering::Relaxed)
-            || self.calls.load(Ordering::SeqCst) > 0
-            || self.lock_warm().is_some()
-        {
+        if self.ahead_failed.load(Ordering::Relaxed) || self.lock_warm().is_some() {
             return;
         }
         // Fails while calls wait for a slot: a released slot goes to them first.
