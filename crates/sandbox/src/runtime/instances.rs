@@ -14,11 +14,11 @@
 //!   The call installs its own gate, ledger and configuration before the export runs
 //!   ([`CallState::begin_call`]).
 //! - It never takes capacity from a call. It is made only after a call that returned with
-//!   no other call running or waiting, and a call that arrives meanwhile waits for that work (the last call's
-//!   teardown and the instance being made) and takes the instance over with its slot and
-//!   memory charge. So a returned call's memory is back before the next call needs any, no
-//!   call in flight ever shares the budget or the slots with an instance made ahead, and
-//!   under concurrent load there is none.
+//!   no other call running or waiting, and a call that arrives meanwhile waits for that
+//!   work (the last call's teardown and the instance being made) and takes the instance
+//!   over with its slot and memory charge. So a returned call's memory is back before the
+//!   next call needs any, no call in flight ever shares the budget or the slots with an
+//!   instance made ahead, and under concurrent load there is none.
 
 use super::call_limits::CallLimits;
 use super::call_state::CallState;
